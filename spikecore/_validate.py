@@ -1,0 +1,129 @@
+"""Argument checks shared by every layer.
+
+Each check either returns the (possibly converted) value or raises an exception whose
+message names the argument, shows the value received and says what was expected, e.g.::
+
+    ValueError: tau_mem = -0.02: expected a positive finite number (seconds)
+
+They are deliberately small and explicit; call them at construction time or at the top of
+a public function, never inside a hot loop.
+"""
+import numbers
+
+import numpy as np
+
+
+def _show(value, limit=60):
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+def fail(name, value, expected, exc=ValueError):
+    """Raise ``exc`` with the project's standard message: argument, value, expectation."""
+    raise exc("%s = %s: expected %s" % (name, _show(value), expected))
+
+
+def real(name, value, *, low=None, high=None, low_open=False, high_open=False, unit=""):
+    """Check ``value`` is a finite real number within the stated bounds; return it as float."""
+    suffix = " (%s)" % unit if unit else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        fail(name, value, "a real number" + suffix, TypeError)
+    v = float(value)
+    if not np.isfinite(v):
+        fail(name, value, "a finite number" + suffix)
+    if low is not None and (v < low or (low_open and v == low)):
+        fail(name, value, "a number %s %s%s" % (">" if low_open else ">=", low, suffix))
+    if high is not None and (v > high or (high_open and v == high)):
+        fail(name, value, "a number %s %s%s" % ("<" if high_open else "<=", high, suffix))
+    return v
+
+
+def positive(name, value, unit=""):
+    """Check ``value`` is a finite number > 0; return it as float."""
+    suffix = " (%s)" % unit if unit else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        fail(name, value, "a positive finite number" + suffix, TypeError)
+    v = float(value)
+    if not (np.isfinite(v) and v > 0):
+        fail(name, value, "a positive finite number" + suffix)
+    return v
+
+
+def nonnegative(name, value, unit=""):
+    """Check ``value`` is a finite number >= 0; return it as float."""
+    return real(name, value, low=0.0, unit=unit)
+
+
+def integer(name, value, *, low=None, high=None):
+    """Check ``value`` is an integer (not bool) within bounds; return it as int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        fail(name, value, "an integer", TypeError)
+    v = int(value)
+    if low is not None and v < low:
+        fail(name, value, "an integer >= %d" % low)
+    if high is not None and v > high:
+        fail(name, value, "an integer <= %d" % high)
+    return v
+
+
+def choice(name, value, options):
+    """Check ``value`` is one of ``options``; return it."""
+    if value not in options:
+        fail(name, value, "one of " + ", ".join(repr(o) for o in options))
+    return value
+
+
+def array(name, value, *, ndim=None, dtype=None, finite=False, shape=None, kinds="biuf"):
+    """Convert ``value`` to an ndarray and check it.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in error messages.
+    ndim : int or tuple of int, optional
+        Allowed number of dimensions.
+    dtype : numpy dtype, optional
+        Convert to this dtype (after checking the kind).
+    finite : bool
+        Reject NaN and infinite values.
+    shape : tuple, optional
+        Required shape; ``None`` entries match any length.
+    kinds : str
+        Allowed ``dtype.kind`` letters of the input (default: bool, int, uint, float).
+    """
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # e.g. ragged lists
+        fail(name, value, "an array-like (%s)" % exc, TypeError)
+    if arr.dtype.kind not in kinds:
+        fail(name, "<array of dtype %s>" % arr.dtype, "a numeric array (dtype kind in %r)" % kinds, TypeError)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            fail(name, "<array of shape %s>" % (arr.shape,),
+                 "an array with %s dimension(s)" % " or ".join(map(str, allowed)))
+    if shape is not None:
+        ok = len(shape) == arr.ndim and all(s is None or s == a for s, a in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            fail(name, "<array of shape %s>" % (arr.shape,), "shape " + want)
+    if finite and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        fail(name, "<array with %r at index %s>" % (arr[tuple(bad)], tuple(int(i) for i in bad)),
+             "finite values (no NaN or inf)")
+    if dtype is not None:
+        arr = np.ascontiguousarray(arr, dtype=dtype)
+    return arr
+
+
+def rng(random_state):
+    """Turn ``None``, an int seed or a ``numpy.random.Generator`` into a Generator."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)):
+        if random_state is not None and random_state < 0:
+            fail("random_state", random_state, "None, a non-negative integer seed or a numpy.random.Generator")
+        return np.random.default_rng(random_state)
+    fail("random_state", random_state, "None, a non-negative integer seed or a numpy.random.Generator", TypeError)

@@ -1,0 +1,5 @@
+import sys
+
+from spikecore.cli import main
+
+sys.exit(main())
