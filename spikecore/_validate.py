@@ -13,6 +13,13 @@ import numbers
 import numpy as np
 
 
+class _Described(str):
+    """A description standing in for a value too large to show (an array): printed as is."""
+
+    def __repr__(self):
+        return str(self)
+
+
 def _show(value, limit=60):
     text = repr(value)
     if len(text) > limit:
@@ -98,20 +105,20 @@ def array(name, value, *, ndim=None, dtype=None, finite=False, shape=None, kinds
     except Exception as exc:  # e.g. ragged lists
         fail(name, value, "an array-like (%s)" % exc, TypeError)
     if arr.dtype.kind not in kinds:
-        fail(name, "<array of dtype %s>" % arr.dtype, "a numeric array (dtype kind in %r)" % kinds, TypeError)
+        fail(name, _Described("<array of dtype %s>" % arr.dtype), "a numeric array (dtype kind in %r)" % kinds, TypeError)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
-            fail(name, "<array of shape %s>" % (arr.shape,),
+            fail(name, _Described("<array of shape %s>" % (arr.shape,)),
                  "an array with %s dimension(s)" % " or ".join(map(str, allowed)))
     if shape is not None:
         ok = len(shape) == arr.ndim and all(s is None or s == a for s, a in zip(shape, arr.shape))
         if not ok:
             want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
-            fail(name, "<array of shape %s>" % (arr.shape,), "shape " + want)
+            fail(name, _Described("<array of shape %s>" % (arr.shape,)), "shape " + want)
     if finite and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
-        fail(name, "<array with %r at index %s>" % (arr[tuple(bad)], tuple(int(i) for i in bad)),
+        fail(name, _Described("<array with %s at index %s>" % (arr[tuple(bad)].item(), tuple(int(i) for i in bad))),
              "finite values (no NaN or inf)")
     if dtype is not None:
         arr = np.ascontiguousarray(arr, dtype=dtype)

@@ -14,13 +14,14 @@ def test_version_string():
     assert len(parts) == 3 and all(p.isdigit() for p in parts)
 
 
-def test_import_needs_no_optional_dependency():
+def test_import_needs_no_optional_dependency(tmp_path):
     code = (
         "import sys, spikecore;"
         "bad = [m for m in ('matplotlib', 'torch', 'nir', 'dask', 'brian2', 'lava') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    # cwd outside the source tree, so the installed package is imported
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
 
 
 def test_cli_version(capsys):
@@ -36,8 +37,9 @@ def test_cli_info(capsys):
     assert "numba" in out and "kernels" in out and "cpu" in out
 
 
-def test_console_script_help():
-    out = subprocess.run([sys.executable, "-m", "spikecore.cli", "--help"], capture_output=True, text=True, check=True)
+def test_console_script_help(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "spikecore.cli", "--help"], capture_output=True, text=True,
+                         check=True, cwd=tmp_path)
     assert "info" in out.stdout and "demo" in out.stdout
 
 

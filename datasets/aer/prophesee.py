@@ -1,0 +1,155 @@
+"""Prophesee RAW (EVT 2.0, EVT 3.0) and DAT files: '%' text header, then binary data.
+
+Header lines look like ``% evt 3.0``, ``% format EVT3;height=720;width=1280``,
+``% geometry 1280x720``, ``% plugin_name hal_plugin_gen41_evk3``, ``% Width 640``; RAW headers
+may end with ``% end``. A DAT file's header is followed by two bytes ``[event type, event size]``
+(type 0 Event2d or 12 EventCD, size 8). Decoders: :mod:`spikecore.kernels.aer_prophesee`.
+"""
+import re
+
+import numpy as np
+
+from spikecore.kernels import aer_prophesee
+
+from . import chips
+from ._common import CorruptFileError, EventFileMeta, text_header
+
+STATE_SIZE = 10
+
+
+def parse_fields(lines):
+    """Header lines as ``{key: value}``: the first word is the key, the rest the value."""
+    fields = {}
+    for line in lines:
+        text = line.strip()
+        if text.lower().startswith("data file containing"):
+            fields["data_file_containing"] = text[len("data file containing"):].strip()
+            continue
+        key, _, value = text.partition(" ")
+        if key:
+            fields.setdefault(key, value.strip())
+    return fields
+
+
+def raw_kind(fields):
+    """``"evt2"``, ``"evt3"``, another EVT name, or None, from the ``evt``/``format`` lines."""
+    fmt = fields.get("format", "")
+    if fmt:
+        name = fmt.split(";")[0].strip().upper()
+        return {"EVT2": "evt2", "EVT3": "evt3", "EVT21": "evt2.1"}.get(name, name.lower())
+    evt = fields.get("evt", "").strip()
+    if evt:
+        return {"2.0": "evt2", "3.0": "evt3", "2.1": "evt2.1"}.get(evt, "evt" + evt)
+    return None
+
+
+def sensor_size(fields):
+    """(width, height) from ``format``/``geometry``/``Width``+``Height`` lines or the plugin name."""
+    fmt = fields.get("format", "")
+    w = re.search(r"width=(\d+)", fmt)
+    h = re.search(r"height=(\d+)", fmt)
+    if w and h:
+        return int(w.group(1)), int(h.group(1))
+    m = re.match(r"\s*(\d+)\s*x\s*(\d+)", fields.get("geometry", ""))
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    width = fields.get("Width", fields.get("width", ""))
+    height = fields.get("Height", fields.get("height", ""))
+    if width.isdigit() and height.isdigit():
+        return int(width), int(height)
+    for key in ("plugin_name", "sensor_generation", "system_ID"):
+        size = chips.prophesee_size(fields.get(key))
+        if size:
+            return size
+    return None
+
+
+def _parse(path, head, name):
+    lines, offset = text_header(head, "%", end_marker="end")
+    fields = parse_fields(lines)
+    return EventFileMeta(path=str(path), format=name, data_offset=offset,
+                         sensor_size=sensor_size(fields), header=fields, header_lines=lines)
+
+
+def _new_state(meta=None):
+    state = np.zeros(STATE_SIZE, np.int64)
+    state[1] = -1
+    return state
+
+
+class EVT2:
+    """EVT 2.0 codec (32-bit words)."""
+
+    NAME = "evt2"
+    UNIT = 4
+
+    @staticmethod
+    def parse_header(path, head, file_size, layout=None):
+        return _parse(path, head, "evt2")
+
+    @staticmethod
+    def decode(raw, state, out, meta):
+        return aer_prophesee.decode_evt2(raw, state, out)
+
+    count = None
+
+    @staticmethod
+    def bound(nbytes):
+        return nbytes // 4
+
+    new_state = staticmethod(_new_state)
+
+
+class EVT3:
+    """EVT 3.0 codec (16-bit words, stateful)."""
+
+    NAME = "evt3"
+    UNIT = 2
+
+    @staticmethod
+    def parse_header(path, head, file_size, layout=None):
+        return _parse(path, head, "evt3")
+
+    @staticmethod
+    def decode(raw, state, out, meta):
+        return aer_prophesee.decode_evt3(raw, state, out)
+
+    @staticmethod
+    def count(raw, state, meta):
+        return aer_prophesee.count_evt3(raw, state)
+
+    new_state = staticmethod(_new_state)
+
+
+class DAT:
+    """DAT codec (8-byte CD records after [type, size])."""
+
+    NAME = "dat"
+    UNIT = 8
+    EVENT_TYPES = {0: "Event2d", 12: "EventCD"}
+
+    @staticmethod
+    def parse_header(path, head, file_size, layout=None):
+        meta = _parse(path, head, "dat")
+        at = meta.data_offset
+        if file_size < at + 2:
+            raise CorruptFileError(path, at, "file ends before the DAT [event type, event size] bytes", "dat")
+        etype, esize = head[at], head[at + 1]
+        if etype not in DAT.EVENT_TYPES or esize != 8:
+            raise CorruptFileError(path, at, "unsupported DAT event type %d / size %d (expected type 0 "
+                                   "or 12, size 8)" % (etype, esize), "dat")
+        meta.data_offset = at + 2
+        meta.extra = {"event_type": DAT.EVENT_TYPES[etype], "event_size": esize}
+        return meta
+
+    @staticmethod
+    def decode(raw, state, out, meta):
+        return aer_prophesee.decode_dat(raw, state, out)
+
+    count = None
+
+    @staticmethod
+    def bound(nbytes):
+        return nbytes // 8
+
+    new_state = staticmethod(_new_state)

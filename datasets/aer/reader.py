@@ -1,0 +1,178 @@
+"""``read_header``, ``read_events`` and ``iter_events``: one entry point for every format.
+
+Binary formats are memory-mapped and decoded by the compiled kernels of
+``spikecore.kernels.aer_*`` (Cython, built ahead of time), which stop at the first corrupt or
+truncated unit; the error then names the file and the byte offset. Formats whose event count
+is not bounded by their size (EVT 3.0 vectors, AEDAT packets) are counted first, so the
+output is allocated once at its exact size.
+"""
+import os
+
+import numpy as np
+
+from spikecore import _validate
+
+from . import aedat2, aedat3, aedat4, nmnist
+from ._common import EVENT_DTYPE, FORMATS, MappedFile, kernel_error, read_prefix
+from .detect import detect_format
+from .prophesee import DAT, EVT2, EVT3
+
+CODECS = {"nmnist": nmnist, "aedat2": aedat2, "aedat3": aedat3, "evt2": EVT2, "evt3": EVT3, "dat": DAT}
+
+
+def _codec_name(path, format):
+    if format is None:
+        return detect_format(path)
+    return _validate.choice("format", format, FORMATS)
+
+
+def _header(path, name, size, layout):
+    head = read_prefix(path, 1 << 20)
+    module = aedat4 if name == "aedat4" else CODECS[name]
+    return module.parse_header(path, head, size, layout=layout)
+
+
+def read_header(path, format=None, *, layout=None):
+    """Read a file's header: format, sensor size, header fields, where the data starts.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Event file.
+    format : str, optional
+        One of ``"nmnist"``, ``"aedat2"``, ``"aedat3"``, ``"aedat4"``, ``"evt2"``, ``"evt3"``,
+        ``"dat"``; detected from the first bytes when omitted (see :func:`detect_format`).
+    layout : {"dvs128", "davis"}, optional
+        AEDAT 2.0 address layout, when the ``# AEChip:`` line names no known chip.
+
+    Returns
+    -------
+    EventFileMeta
+        ``format``, ``sensor_size`` ((width, height) or None), ``header``, ``header_lines``,
+        ``data_offset``, ``layout`` and format-specific ``extra``.
+    """
+    path = os.fspath(path)
+    name = _codec_name(path, format)
+    return _header(path, name, os.path.getsize(path), layout)
+
+
+def _decode_all(mapped, meta, codec):
+    raw = mapped.array[meta.data_offset:]
+    state = codec.new_state(meta)
+    if codec.count is not None:
+        probe = state.copy()
+        n = codec.count(raw, probe, meta)
+        if probe[1] >= 0:
+            kernel_error(meta.path, meta.format, meta.data_offset, probe, "%d-byte unit" % codec.UNIT)
+    else:
+        n = codec.bound(len(raw))
+    out = np.empty(n, EVENT_DTYPE)
+    got = codec.decode(raw, state, out, meta)
+    if state[1] >= 0:
+        kernel_error(meta.path, meta.format, meta.data_offset, state, "%d-byte unit" % codec.UNIT)
+    if state[0] != len(raw):  # cannot happen for a consistent count; never return fewer events silently
+        raise RuntimeError("%r: decoder stopped at byte %d of %d" % (meta.path, meta.data_offset + int(state[0]),
+                                                                     meta.data_offset + len(raw)))
+    if got < n:
+        out = out[:got].copy() if got < 0.75 * n else out[:got]
+    return out
+
+
+def read_events(path, format=None, *, layout=None):
+    """Read all camera events of a file, in file order.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Event file: N-MNIST/N-Caltech101 ``.bin``, AEDAT 2.0/3.1/4.0, Prophesee EVT 2.0/3.0
+        ``.raw`` or ``.dat``.
+    format : str, optional
+        Format name (see :func:`read_header`); detected from the header/magic bytes when
+        omitted, never from the extension.
+    layout : {"dvs128", "davis"}, optional
+        AEDAT 2.0 address layout when the header names no known chip.
+
+    Returns
+    -------
+    numpy.ndarray
+        Structured array of ``EVENT_DTYPE``: ``t`` (int64, µs), ``x``, ``y`` (int16),
+        ``p`` (int8, 1 = ON). Use :func:`read_header` for the sensor size and header fields.
+
+    Raises
+    ------
+    CorruptFileError
+        Truncated or corrupt data; the message names the file and the byte offset.
+    """
+    path = os.fspath(path)
+    meta = read_header(path, format, layout=layout)
+    with MappedFile(path) as mapped:
+        if meta.format == "aedat4":
+            parts = list(aedat4.iter_packets(mapped, meta))
+            return np.concatenate(parts) if parts else np.zeros(0, EVENT_DTYPE)
+        return _decode_all(mapped, meta, CODECS[meta.format])
+
+
+def _rechunk(blocks, chunk):
+    """Re-cut a stream of event arrays into arrays of exactly ``chunk`` events (last shorter)."""
+    pending = []
+    have = 0
+    for block in blocks:
+        pending.append(block)
+        have += len(block)
+        while have >= chunk:
+            joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
+            yield joined[:chunk]
+            rest = joined[chunk:]
+            pending = [rest] if len(rest) else []
+            have = len(rest)
+    if have:
+        yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+
+
+def iter_events(path, chunk=1_000_000, format=None, *, layout=None):
+    """Stream the events of a file in arrays of ``chunk`` events (the last may be shorter).
+
+    The file is memory-mapped and decoded incrementally; stateful decoders (EVT 2.0/3.0 time
+    bases, AEDAT 3.1 packets, N-MNIST overflow markers) carry their state from one chunk to
+    the next, so concatenating the chunks equals :func:`read_events`. Corrupt data raises
+    when the stream reaches it (earlier chunks have already been yielded).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Event file.
+    chunk : int
+        Events per yielded array, >= 1.
+    format, layout
+        As for :func:`read_events`.
+
+    Yields
+    ------
+    numpy.ndarray
+        ``EVENT_DTYPE`` arrays.
+    """
+    chunk = _validate.integer("chunk", chunk, low=1)
+    path = os.fspath(path)
+    meta = read_header(path, format, layout=layout)
+    with MappedFile(path) as mapped:
+        if meta.format == "aedat4":
+            yield from _rechunk(aedat4.iter_packets(mapped, meta), chunk)
+            return
+        yield from _rechunk(_kernel_blocks(mapped, meta, CODECS[meta.format], max(chunk, 12)), chunk)
+
+
+def _kernel_blocks(mapped, meta, codec, capacity):
+    """Decode ``mapped`` block by block (``capacity`` >= 12: room for any EVT 3.0 vector)."""
+    raw = mapped.array[meta.data_offset:]
+    state = codec.new_state(meta)
+    while True:
+        out = np.empty(capacity, EVENT_DTYPE)
+        got = codec.decode(raw, state, out, meta)
+        if got:
+            yield out[:got]
+        if state[1] >= 0:
+            kernel_error(meta.path, meta.format, meta.data_offset, state, "%d-byte unit" % codec.UNIT)
+        if state[0] >= len(raw):
+            return
+        if got == 0:  # no progress without an error: never stop silently
+            raise RuntimeError("%r: decoder made no progress at byte %d" % (meta.path, meta.data_offset + int(state[0])))

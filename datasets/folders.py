@@ -1,0 +1,311 @@
+"""Neuromorphic dataset folders as their publishers ship them, converted once into spike
+datasets (:mod:`spikecore.datasets.spike_dataset`), read from local disk only.
+
+Supported layouts (``format`` names):
+
+``"nmnist"``
+    N-MNIST (Orchard, Jayawant, Cohen & Thakor, 2015): ``Train/<digit>/*.bin`` and
+    ``Test/<digit>/*.bin``, 34 x 34 ATIS events. Label = the digit folder.
+``"ncaltech101"``
+    N-Caltech101 (Orchard et al., 2015): ``<class>/*.bin`` class folders (optionally
+    under ``Caltech101/``), no official split (everything goes to ``all.h5``); label =
+    index of the class folder in sorted order, class names in ``extra/keys``. Default
+    sensor 240 x 180; coordinates are kept as recorded (Tonic subtracts each sample's
+    minimum x and y).
+``"dvs_gesture"``
+    DVS128 Gesture (Amir et al., 2017): trial recordings ``userNN_<lighting>.aedat``
+    (AEDAT 3.1), per-trial ``userNN_<lighting>_labels.csv`` windows
+    ``class,startTime_usec,endTime_usec`` and the split lists ``trials_to_train.txt`` /
+    ``trials_to_test.txt``. Each window is one sample, the events with
+    :math:`t_\\mathrm{start} \\le t < t_\\mathrm{end}`, times measured from
+    :math:`t_\\mathrm{start}`; label = class - 1 (0..10, as in Tonic).
+``"shd"``
+    SHD / SSC (Cramer et al., 2020): ``*.h5`` files already in the spike-dataset layout;
+    each is re-written with our attribute block (700 units, encoding ``shd_cochlea``).
+
+Camera events become spikes with :func:`spikecore.datasets.transforms.to_spike_list`:
+unit :math:`u = p W H + y W + x`, time :math:`(t - t_0) 10^{-6}` s (float64, so the
+microsecond clock survives exactly; ``time_resolution = 1e-6``).
+
+The per-file work is :func:`convert_file`, a plain function of a picklable
+:class:`FileJob`, so it can be mapped over workers; :func:`convert_folder` plans the jobs,
+maps them (in order, with a tqdm progress bar) and appends the samples to one atomic
+writer per split.
+"""
+import collections
+import csv
+import os
+
+import numpy as np
+
+from spikecore import _validate as v
+
+from .spike_dataset import SpikeDataset, SpikeDatasetWriter
+from .transforms import to_spike_list
+
+FORMATS = ("nmnist", "ncaltech101", "dvs_gesture", "shd")
+
+#: Default sensor sizes ``(W, H, P)``.
+SENSOR_SIZES = {"nmnist": (34, 34, 2), "ncaltech101": (240, 180, 2), "dvs_gesture": (128, 128, 2)}
+
+#: DVS128 Gesture classes 1..11 (Amir et al., 2017), stored at label = class - 1.
+DVS_GESTURE_CLASSES = (
+    "hand_clapping", "right_hand_wave", "left_hand_wave", "right_arm_clockwise",
+    "right_arm_counter_clockwise", "left_arm_clockwise", "left_arm_counter_clockwise",
+    "arm_roll", "air_drums", "air_guitar", "other_gestures",
+)
+
+FileJob = collections.namedtuple("FileJob", "format split path label labels_csv sensor_size")
+FileJob.__doc__ = """One source file to convert: ``format``, ``split`` (output file stem),
+``path``, ``label`` (int or None), ``labels_csv`` (DVS Gesture windows or None),
+``sensor_size`` (W, H, P) or None."""
+
+ConvertedSample = collections.namedtuple("ConvertedSample", "times units label extra")
+ConvertedSample.__doc__ = """A converted sample: ``times`` float64 s, ``units`` int64, ``label``,
+``extra`` dict of per-sample values (camera data: ``source`` file name and ``t0_us``, the
+time origin on the source clock; SHD/SSC: ``speaker`` when the source has it)."""
+
+
+class DatasetFolderError(ValueError):
+    """A folder does not look like the publisher's layout; the message says what is missing."""
+
+
+def _bins(folder):
+    return sorted(f for f in os.listdir(folder) if f.lower().endswith((".bin", ".bs2")))
+
+
+def _subdirs(folder):
+    return sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+
+
+def detect_folder_format(src):
+    """Guess which publisher layout the folder ``src`` holds (one of :data:`FORMATS`).
+
+    Rules: ``Train``/``Test`` sub-folders of ``.bin`` class folders -> ``"nmnist"``;
+    ``.aedat`` files with ``trials_to_train.txt`` -> ``"dvs_gesture"``; ``.h5`` files ->
+    ``"shd"``; class folders of ``.bin`` files (or a ``Caltech101`` folder of them) ->
+    ``"ncaltech101"``.
+    """
+    src = os.fspath(src)
+    if not os.path.isdir(src):
+        v.fail("src", src, "an existing folder", FileNotFoundError)
+    names = os.listdir(src)
+    if any(n in names for n in ("Train", "Test")):
+        return "nmnist"
+    if "trials_to_train.txt" in names or "trials_to_test.txt" in names:
+        return "dvs_gesture"
+    if any(n.lower().endswith(".h5") for n in names):
+        return "shd"
+    root = os.path.join(src, "Caltech101") if "Caltech101" in names else src
+    if any(_bins(os.path.join(root, d)) for d in _subdirs(root)):
+        return "ncaltech101"
+    raise DatasetFolderError(
+        "%s: cannot tell the dataset layout: expected Train/ and Test/ (N-MNIST), class folders of .bin "
+        "files (N-Caltech101), .aedat trials with trials_to_train.txt (DVS128 Gesture) or .h5 files "
+        "(SHD/SSC); pass format= one of %s" % (src, ", ".join(FORMATS)))
+
+
+def plan_folder(src, format=None, sensor_size=None):
+    """List the :class:`FileJob` s that convert the folder ``src``, in a fixed order.
+
+    Parameters
+    ----------
+    src : path
+        The dataset folder as downloaded and unpacked.
+    format : str, optional
+        One of :data:`FORMATS`; detected when omitted (:func:`detect_folder_format`).
+    sensor_size : tuple, optional
+        Override the default ``(W, H, P)`` of camera datasets.
+
+    Returns
+    -------
+    jobs : list of FileJob
+    keys : list of str or None
+        Class names (``extra/keys``).
+    """
+    src = os.fspath(src)
+    fmt = detect_folder_format(src) if format is None else v.choice("format", format, FORMATS)
+    size = SENSOR_SIZES.get(fmt) if sensor_size is None else tuple(int(s) for s in sensor_size)
+    jobs = []
+    if fmt == "nmnist":
+        splits = [s for s in ("Train", "Test") if os.path.isdir(os.path.join(src, s))]
+        if not splits:
+            raise DatasetFolderError("%s: no Train/ or Test/ folder (N-MNIST layout Train/<digit>/*.bin)" % src)
+        for split in splits:
+            for d in _subdirs(os.path.join(src, split)):
+                if not d.isdigit():
+                    raise DatasetFolderError("%s: folder %r is not a digit class (N-MNIST layout "
+                                             "Train/<digit>/*.bin)" % (os.path.join(src, split), d))
+                folder = os.path.join(src, split, d)
+                jobs += [FileJob(fmt, split.lower(), os.path.join(folder, f), int(d), None, size) for f in _bins(folder)]
+        keys = [str(i) for i in range(10)]
+    elif fmt == "ncaltech101":
+        root = os.path.join(src, "Caltech101") if os.path.isdir(os.path.join(src, "Caltech101")) else src
+        classes = [d for d in _subdirs(root) if _bins(os.path.join(root, d))]
+        for label, d in enumerate(classes):
+            folder = os.path.join(root, d)
+            jobs += [FileJob(fmt, "all", os.path.join(folder, f), label, None, size) for f in _bins(folder)]
+        keys = classes
+    elif fmt == "dvs_gesture":
+        lists = {s: os.path.join(src, "trials_to_%s.txt" % s) for s in ("train", "test")}
+        if not any(os.path.exists(p) for p in lists.values()):
+            raise DatasetFolderError("%s: no trials_to_train.txt / trials_to_test.txt (DVS128 Gesture layout)" % src)
+        for split, listing in lists.items():
+            if not os.path.exists(listing):
+                continue
+            with open(listing) as f:
+                trials = [line.strip() for line in f if line.strip()]
+            for trial in trials:
+                path = os.path.join(src, trial)
+                labels_csv = os.path.join(src, os.path.splitext(trial)[0] + "_labels.csv")
+                for need in (path, labels_csv):
+                    if not os.path.exists(need):
+                        raise DatasetFolderError("%s lists %r but %s is missing" % (listing, trial, need))
+                jobs.append(FileJob(fmt, split, path, None, labels_csv, size))
+        keys = list(DVS_GESTURE_CLASSES)
+    else:  # shd
+        for f in sorted(n for n in os.listdir(src) if n.lower().endswith(".h5")):
+            jobs.append(FileJob(fmt, os.path.splitext(f)[0], os.path.join(src, f), None, None, None))
+        keys = None
+    if not jobs:
+        raise DatasetFolderError("%s: no sample files found for format %r" % (src, fmt))
+    return jobs, keys
+
+
+def read_gesture_windows(path):
+    """The windows of a DVS128 Gesture ``*_labels.csv``: int64 array ``(k, 3)`` of
+    ``(class, startTime_usec, endTime_usec)``, with a clear error for any bad row."""
+    rows = []
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header] != ["class", "startTime_usec", "endTime_usec"]:
+            raise DatasetFolderError("%s: first line %r; expected 'class,startTime_usec,endTime_usec'"
+                                     % (path, None if header is None else ",".join(header)))
+        for line, row in enumerate(reader, start=2):
+            if not row or not "".join(row).strip():
+                continue
+            try:
+                c, a, b = (int(x) for x in row)
+            except ValueError:
+                raise DatasetFolderError("%s line %d: %r is not three integers" % (path, line, ",".join(row))) from None
+            if not (1 <= c <= len(DVS_GESTURE_CLASSES)) or b <= a:
+                raise DatasetFolderError("%s line %d: class %d, window %d..%d; expected class 1..%d and "
+                                         "start < end" % (path, line, c, a, b, len(DVS_GESTURE_CLASSES)))
+            rows.append((c, a, b))
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def _read_events(path, fmt):
+    from spikecore.datasets import read_events  # the AER readers (datasets/aer)
+    return read_events(path, format=fmt)
+
+
+def convert_file(job):
+    """Convert one source file of a :class:`FileJob` into samples (a plain function,
+    picklable arguments, so it can be mapped over processes or a Dask cluster).
+
+    Returns
+    -------
+    list of ConvertedSample
+    """
+    name = os.path.basename(job.path)
+    if job.format in ("nmnist", "ncaltech101"):
+        events = _read_events(job.path, "nmnist")
+        try:
+            times, units = to_spike_list(events, job.sensor_size, t0=0)
+        except ValueError as exc:
+            raise ValueError("%s: %s (pass sensor_size= to convert_folder for a larger sensor)" % (job.path, exc)) from exc
+        return [ConvertedSample(times, units, job.label, {"source": name, "t0_us": 0})]
+    if job.format == "dvs_gesture":
+        windows = read_gesture_windows(job.labels_csv)
+        events = _read_events(job.path, None)
+        t = events["t"]
+        if len(t) > 1 and np.any(t[1:] < t[:-1]):
+            order = np.argsort(t, kind="stable")
+            events, t = events[order], t[order]
+        out = []
+        for c, a, b in windows:
+            i, j = np.searchsorted(t, [a, b], "left")
+            times, units = to_spike_list(events[i:j], job.sensor_size, t0=int(a))
+            out.append(ConvertedSample(times, units, int(c) - 1, {"source": name, "t0_us": int(a)}))
+        return out
+    if job.format == "shd":
+        ds = SpikeDataset(job.path)
+        try:
+            speaker = ds.extra("speaker") if "speaker" in ds.extra_names else None
+            return [ConvertedSample(s.times, s.units, s.label, {} if speaker is None else {"speaker": speaker[i]})
+                    for i, s in enumerate(ds)]
+        finally:
+            ds.close()
+    v.fail("job.format", job.format, "one of %s" % (FORMATS,))
+
+
+def _progress(iterable, total, desc, enabled):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+    return tqdm(iterable, total=total, desc=desc, unit="file")
+
+
+def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, progress=True):
+    """Convert a publisher's dataset folder into spike-dataset files, one per split.
+
+    Plans the files (:func:`plan_folder`), converts each with :func:`convert_file` and
+    appends the samples to an atomic :class:`SpikeDatasetWriter` per split: an
+    interrupted conversion leaves any earlier output untouched.
+
+    Parameters
+    ----------
+    src : path
+        Folder as shipped by the publisher (see the module docstring).
+    dst : path
+        Output folder (created if needed); files ``<split>.h5`` (``train``, ``test``;
+        ``all`` for N-CalTech101; SHD/SSC keep their file names).
+    format : str, optional
+        One of :data:`FORMATS`; detected when omitted.
+    sensor_size : tuple, optional
+        ``(W, H, P)`` override for camera datasets.
+    time_dtype : str, optional
+        Storage dtype of spike times; default float64 for camera data (keeps the
+        microsecond clock exact) and float32 for SHD/SSC (their float16 times fit).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    dict
+        ``split -> path`` of the files written.
+
+    References
+    ----------
+    Orchard et al. (2015) N-MNIST / N-Caltech101; Amir et al. (2017) DVS128 Gesture;
+    Cramer et al. (2020) SHD / SSC.
+    """
+    src, dst = os.fspath(src), os.fspath(dst)
+    jobs, keys = plan_folder(src, format, sensor_size)
+    fmt = jobs[0].format
+    os.makedirs(dst, exist_ok=True)
+    written = {}
+    for split in dict.fromkeys(j.split for j in jobs):
+        split_jobs = [j for j in jobs if j.split == split]
+        path = os.path.join(dst, split + ".h5")
+        if fmt == "shd":
+            source = SpikeDataset(split_jobs[0].path, n_units=None)
+            n_units = source.n_units or 700
+            kw = dict(encoding=source.encoding or "shd_cochlea",
+                      encoding_params=source.encoding_params or {"channels": 700, "model": "Cramer et al. 2020"},
+                      keys=source.keys, time_dtype=time_dtype or "float32")
+            source.close()
+        else:
+            W, H, P = split_jobs[0].sensor_size
+            n_units = W * H * P
+            kw = dict(encoding="%s_events" % fmt, encoding_params={"source_format": fmt, "unit_mapping": "p*W*H + y*W + x"},
+                      sensor_size=(W, H, P), time_resolution=1e-6, keys=keys, time_dtype=time_dtype or "float64")
+        with SpikeDatasetWriter(path, n_units, attrs={"source_folder": os.path.abspath(src), "split": split},
+                                **kw) as writer:
+            for samples in _progress(map(convert_file, split_jobs), len(split_jobs), "%s/%s" % (fmt, split), progress):
+                for s in samples:
+                    writer.append(s.times, s.units, s.label, **s.extra)
+        written[split] = writer.path
+    return written

@@ -1,0 +1,574 @@
+"""HDF5 spike datasets in the SHD/SSC layout (Cramer et al., 2020): writer and lazy reader.
+
+Layout (the one the Heidelberg spiking data sets are published in, so their tooling reads
+our files and we read theirs)::
+
+    /spikes/times   (N,) variable-length float arrays: spike times of sample i, seconds
+    /spikes/units   (N,) variable-length unsigned int arrays: the unit (input channel) of
+                    each spike of sample i, same length as times[i]
+    /labels         (N,) integer class of each sample
+    /extra/keys     (optional) class names, keys[label]
+    /extra/<name>   (optional) one value per sample (SHD: ``speaker``; ours: e.g. ``source``)
+
+The published SHD/SSC files store ``times`` as float16 and ``units`` / ``labels`` as
+uint16 (700 cochlea channels, 20 or 35 classes). Our writer keeps the layout and picks
+the dtypes: ``times`` float32 by default (float64 for event-camera data, whose
+microsecond timestamps must survive exactly), ``units`` the smallest unsigned integer
+that holds ``n_units``, ``labels`` uint16 (int64 when a label does not fit).
+
+Our files add a root attribute block that says what produced the spikes:
+
+=====================  =============================================================
+``spikecore_format``   ``"spikecore.spike_dataset"`` (marks a file written by us)
+``format_version``     1
+``n_units``            number of units (input neurons); units are ``0 .. n_units-1``
+``n_samples``          N
+``time_unit``          ``"s"``
+``time_resolution``    clock tick of the source in seconds (1e-6 for event cameras), or
+                       absent when times are continuous
+``encoding``           name of the encoding that produced the spikes (e.g.
+                       ``"nmnist_events"``, ``"dvs_gesture_events"``, ``"shd_cochlea"``)
+``encoding_params``    JSON object of its parameters
+``sensor_size``        event-camera data only: ``(W, H, P)``
+``unit_mapping``       event-camera data only: ``"unit = p*W*H + y*W + x"``, the
+                       C-order index of pixel ``(x, y)`` and polarity ``p`` in a
+                       ``(P, H, W)`` frame (so a sample's units reshape to frames)
+=====================  =============================================================
+
+HDF5 filters (gzip here) compress the chunked per-sample index of a variable-length
+dataset, not the arrays themselves, which HDF5 keeps in its global heap: the layout is
+fixed by SHD compatibility, so the payload is stored uncompressed (as in the published
+files).
+"""
+import collections
+import json
+import os
+import sys
+
+import h5py
+import numpy as np
+
+from spikecore import _validate as v
+from spikecore._atomic import atomic_path
+
+FORMAT_NAME = "spikecore.spike_dataset"
+FORMAT_VERSION = 1
+UNIT_MAPPING = "unit = p*W*H + y*W + x"
+
+_LAYOUT_HINT = ("expected the SHD/SSC layout (Cramer et al. 2020): datasets spikes/times, "
+                "spikes/units (one variable-length array per sample) and labels")
+
+
+class SpikeDatasetError(ValueError):
+    """A file is not a readable spike dataset; the message names the file and what is wrong."""
+
+
+Sample = collections.namedtuple("Sample", "times units label")
+Sample.__doc__ = """One sample: ``times`` float64 seconds, ``units`` int64, ``label`` int."""
+
+Batch = collections.namedtuple("Batch", "indices times units labels")
+Batch.__doc__ = """A batch of samples: ``indices`` int64 (B,), ``times`` / ``units`` lists of
+B arrays, ``labels`` int64 (B,)."""
+
+
+def _unit_dtype(n_units):
+    for dt in (np.uint8, np.uint16, np.uint32):
+        if n_units - 1 <= np.iinfo(dt).max:
+            return np.dtype(dt)
+    return np.dtype(np.uint64)
+
+
+class SpikeDatasetWriter:
+    """Write a spike dataset sample by sample, atomically, in the SHD/SSC layout.
+
+    Samples are appended to a temporary file in the destination folder; :meth:`close`
+    writes labels and attributes and renames it onto ``path`` (``os.replace``). If the
+    writer is used as a context manager and the block raises, nothing is renamed: a
+    previous file at ``path`` stays intact. Memory use is one block of samples.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination ``.h5`` file.
+    n_units : int
+        Number of units; every unit index must satisfy ``0 <= unit < n_units``.
+    encoding : str, optional
+        Name of what produced the spikes (stored in the ``encoding`` attribute).
+    encoding_params : dict, optional
+        JSON-serialisable parameters of that encoding.
+    sensor_size : tuple of int, optional
+        ``(W, H, P)`` for event-camera data; adds ``sensor_size`` and ``unit_mapping``
+        attributes (units are :math:`u = p W H + y W + x`).
+    time_resolution : float, optional
+        Clock tick of the source in seconds (1e-6 for event cameras).
+    keys : sequence of str, optional
+        Class names (``extra/keys``; ``keys[label]`` names a class).
+    attrs : dict, optional
+        More root attributes (numbers, strings or arrays).
+    time_dtype : {"float16", "float32", "float64"}
+        Storage dtype of spike times (SHD itself uses float16).
+    compression : {"gzip", "lzf", None}
+        HDF5 filter for the chunked datasets.
+    block : int
+        Samples buffered in memory between writes (also the chunk length).
+
+    References
+    ----------
+    Cramer, B., Stradmann, Y., Schemmel, J. & Zenke, F. (2020). The Heidelberg spiking
+    data sets for the systematic evaluation of spiking neural networks. IEEE TNNLS.
+    """
+
+    def __init__(self, path, n_units, *, encoding=None, encoding_params=None, sensor_size=None,
+                 time_resolution=None, keys=None, attrs=None, time_dtype="float32",
+                 compression="gzip", block=256):
+        self.path = os.path.abspath(os.fspath(path))
+        self.n_units = v.integer("n_units", n_units, low=1)
+        v.choice("time_dtype", str(np.dtype(time_dtype)) if time_dtype is not None else None,
+                 ("float16", "float32", "float64"))
+        v.choice("compression", compression, ("gzip", "lzf", None))
+        self._block = v.integer("block", block, low=1)
+        self._time_dtype = np.dtype(time_dtype)
+        self._unit_dtype = _unit_dtype(self.n_units)
+        self._attrs = {
+            "spikecore_format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "n_units": self.n_units,
+            "time_unit": "s",
+            "encoding": "" if encoding is None else str(encoding),
+            "encoding_params": json.dumps(encoding_params or {}, sort_keys=True),
+        }
+        try:
+            from spikecore import __version__
+            self._attrs["spikecore_version"] = __version__
+        except ImportError:  # pragma: no cover - spikecore is always importable here
+            pass
+        if time_resolution is not None:
+            self._attrs["time_resolution"] = v.positive("time_resolution", time_resolution, "s")
+        if sensor_size is not None:
+            size = tuple(int(s) for s in sensor_size)
+            if len(size) != 3 or min(size) < 1 or size[0] * size[1] * size[2] != self.n_units:
+                v.fail("sensor_size", sensor_size, "(W, H, P) of positive ints with W*H*P == n_units = %d"
+                       % self.n_units)
+            self._attrs["sensor_size"] = np.array(size, dtype=np.int64)
+            self._attrs["unit_mapping"] = UNIT_MAPPING
+        for k, val in (attrs or {}).items():
+            if k in self._attrs:
+                v.fail("attrs", k, "a name other than the reserved %s" % sorted(self._attrs))
+            self._attrs[k] = val
+        self._keys = None if keys is None else [str(k) for k in keys]
+        self._labels = []
+        self._extra = None
+        self._buf_t, self._buf_u = [], []
+        self._n = 0
+        self._ctx = atomic_path(self.path)
+        self._tmp = self._ctx.__enter__()
+        self._closed = False
+        try:
+            self._h5 = h5py.File(self._tmp, "w")
+            kw = dict(chunks=(self._block,), maxshape=(None,), compression=compression)
+            self._times = self._h5.create_dataset("spikes/times", (0,), dtype=h5py.vlen_dtype(self._time_dtype), **kw)
+            self._units = self._h5.create_dataset("spikes/units", (0,), dtype=h5py.vlen_dtype(self._unit_dtype), **kw)
+        except BaseException:
+            self._ctx.__exit__(*sys.exc_info())
+            raise
+        self._compression = compression
+
+    def __len__(self):
+        return self._n + len(self._buf_t)
+
+    def append(self, times, units, label, **extra):
+        """Add one sample.
+
+        Parameters
+        ----------
+        times : array-like of float (k,)
+            Spike times in seconds, finite and >= 0.
+        units : array-like of int (k,)
+            Unit of each spike, ``0 <= units < n_units``.
+        label : int
+            Class of the sample.
+        **extra
+            Per-sample values (numbers or strings) stored as ``extra/<name>``; every
+            sample must give the same names.
+        """
+        self._check_open()
+        i = len(self)
+        t = v.array("times", times, ndim=1, finite=True).astype(np.float64)
+        u = v.array("units", units, ndim=1, kinds="iu")
+        if t.shape != u.shape:
+            v.fail("units", "<array of shape %s>" % (u.shape,), "the shape of times %s (sample %d)" % (t.shape, i))
+        if t.size and t.min() < 0:
+            v.fail("times", "<array with minimum %r>" % t.min(), "times >= 0 seconds (sample %d)" % i)
+        if u.size and (u.min() < 0 or u.max() >= self.n_units):
+            v.fail("units", "<array with range %d..%d>" % (u.min(), u.max()),
+                   "units in 0..%d (n_units - 1; sample %d)" % (self.n_units - 1, i))
+        label = v.integer("label", label)
+        names = tuple(sorted(extra))
+        if self._extra is None:
+            self._extra = {k: [] for k in names}
+        elif names != tuple(sorted(self._extra)):
+            v.fail("extra", names, "the same extra names as earlier samples %s (sample %d)"
+                   % (tuple(sorted(self._extra)), i))
+        for k in names:
+            self._extra[k].append(extra[k])
+        self._buf_t.append(t.astype(self._time_dtype))
+        self._buf_u.append(u.astype(self._unit_dtype))
+        self._labels.append(label)
+        if len(self._buf_t) >= self._block:
+            self._flush()
+
+    def _flush(self):
+        if not self._buf_t:
+            return
+        a, b = self._n, self._n + len(self._buf_t)
+        for ds, buf in ((self._times, self._buf_t), (self._units, self._buf_u)):
+            ds.resize((b,))
+            # one write per sample: h5py turns a block of equal-length arrays into a 2-D
+            # array and then refuses it for a variable-length dataset
+            for k, arr in enumerate(buf):
+                ds[a + k] = arr
+        self._n = b
+        self._buf_t, self._buf_u = [], []
+
+    def _check_open(self):
+        if self._closed:
+            raise ValueError("SpikeDatasetWriter for %s is already closed" % self.path)
+
+    def close(self):
+        """Write labels, extras and attributes, then rename the file onto ``path``."""
+        self._check_open()
+        try:
+            self._flush()
+            labels = np.asarray(self._labels, dtype=np.int64)
+            fits16 = labels.size == 0 or (labels.min() >= 0 and labels.max() <= np.iinfo(np.uint16).max)
+            kw = dict(compression=self._compression) if labels.size else {}
+            self._h5.create_dataset("labels", data=labels.astype(np.uint16 if fits16 else np.int64), **kw)
+            if self._keys is not None:
+                self._h5.create_dataset("extra/keys", data=np.array(self._keys, dtype=object),
+                                        dtype=h5py.string_dtype())
+            for name, values in (self._extra or {}).items():
+                arr = np.asarray(values)
+                if arr.dtype.kind in "US":
+                    self._h5.create_dataset("extra/" + name, data=arr.astype(object), dtype=h5py.string_dtype(), **kw)
+                else:
+                    self._h5.create_dataset("extra/" + name, data=arr, **kw)
+            self._attrs["n_samples"] = self._n
+            for k, val in self._attrs.items():
+                self._h5.attrs[k] = val
+            self._h5.close()
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        self._ctx.__exit__(None, None, None)
+        return self.path
+
+    def abort(self):
+        """Discard everything written; a previous file at ``path`` is left as it was."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._h5.close()
+        except Exception:
+            pass
+        aborted = RuntimeError("write aborted")
+        self._ctx.__exit__(RuntimeError, aborted, None)  # removes the temporary file
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+        return False
+
+
+def write_spike_dataset(path, times, units, labels, n_units, **kwargs):
+    """Write whole lists of samples as a spike dataset (see :class:`SpikeDatasetWriter`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file (replaced atomically).
+    times, units : sequence of 1-D arrays
+        ``times[i]`` (seconds) and ``units[i]`` of sample ``i``.
+    labels : sequence of int
+        Class of each sample.
+    n_units : int
+        Number of units.
+    **kwargs
+        Passed to :class:`SpikeDatasetWriter` (``encoding``, ``encoding_params``,
+        ``sensor_size``, ``time_resolution``, ``keys``, ``attrs``, ``time_dtype``, ...).
+
+    Returns
+    -------
+    str
+        The absolute path written.
+    """
+    if not (len(times) == len(units) == len(labels)):
+        v.fail("labels", "<%d labels, %d times, %d units>" % (len(labels), len(times), len(units)),
+               "as many times, units and labels")
+    with SpikeDatasetWriter(path, n_units, **kwargs) as w:
+        for t, u, lab in zip(times, units, labels):
+            w.append(t, u, lab)
+    return w.path
+
+
+class SpikeDataset:
+    """Lazy reader of an SHD-layout spike dataset (ours, or the published SHD/SSC files).
+
+    Nothing but the labels is read at construction; samples are read from disk when
+    indexed, so datasets larger than memory stream. The file handle is opened on first
+    use in each process (safe to pickle into worker processes).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.h5`` file.
+    n_units : int, optional
+        Number of units, needed for dense rasters when the file does not say (the
+        published SHD/SSC files do not: pass 700).
+
+    Attributes
+    ----------
+    path : str
+    n_units : int or None
+    labels : int64 ndarray (N,)
+    keys : list of str or None
+        Class names from ``extra/keys``.
+    attrs : dict
+        Root attributes (encoding, parameters, sensor size, ...).
+    encoding : str
+    encoding_params : dict
+    sensor_size : tuple or None
+        ``(W, H, P)`` for event-camera data.
+    time_resolution : float or None
+        Source clock tick in seconds, used to bin times exactly.
+
+    Examples
+    --------
+    >>> ds = SpikeDataset("shd_train.h5", n_units=700)          # doctest: +SKIP
+    >>> for raster, labels in ds.raster_batches(64, dt=1e-3, T=1000, seed=0):  # doctest: +SKIP
+    ...     pass  # raster: uint8 (1000, 64, 700)
+    """
+
+    def __init__(self, path, n_units=None):
+        self.path = os.path.abspath(os.fspath(path))
+        self._h5 = None
+        self._pid = None
+        h5 = self._file()
+        for name in ("spikes/times", "spikes/units", "labels"):
+            if name not in h5 or not isinstance(h5[name], h5py.Dataset):
+                raise SpikeDatasetError("%s: missing dataset '%s'; %s" % (self.path, name, _LAYOUT_HINT))
+        times, units = h5["spikes/times"], h5["spikes/units"]
+        for name, ds, kinds in (("spikes/times", times, "f"), ("spikes/units", units, "iu")):
+            base = h5py.check_vlen_dtype(ds.dtype)
+            ok = (base is not None and ds.ndim == 1 and base.kind in kinds) or \
+                 (base is None and ds.ndim == 2 and ds.dtype.kind in kinds)
+            if not ok:
+                raise SpikeDatasetError("%s: dataset '%s' has dtype %s and shape %s; %s (%s)" % (
+                    self.path, name, ds.dtype if base is None else "vlen " + str(base), ds.shape, _LAYOUT_HINT,
+                    "float times" if kinds == "f" else "integer units"))
+        try:
+            labels = h5["labels"][()]
+        except (OSError, RuntimeError) as exc:
+            raise SpikeDatasetError("%s: cannot read dataset 'labels' (%s)" % (self.path, exc)) from exc
+        if labels.ndim != 1 or labels.dtype.kind not in "iu":
+            raise SpikeDatasetError("%s: dataset 'labels' has dtype %s and shape %s; expected one integer per "
+                                    "sample" % (self.path, labels.dtype, labels.shape))
+        if not (len(times) == len(units) == len(labels)):
+            raise SpikeDatasetError("%s: spikes/times has %d samples, spikes/units %d, labels %d; they must match"
+                                    % (self.path, len(times), len(units), len(labels)))
+        self.labels = labels.astype(np.int64)
+        self.attrs = {k: (val.decode() if isinstance(val, bytes) else val) for k, val in h5.attrs.items()}
+        file_n = self.attrs.get("n_units")
+        if n_units is not None:
+            n_units = v.integer("n_units", n_units, low=1)
+            if file_n is not None and int(file_n) != n_units:
+                v.fail("n_units", n_units, "%d, the value stored in %s" % (int(file_n), self.path))
+        self.n_units = n_units if n_units is not None else (None if file_n is None else int(file_n))
+        self.keys = None
+        if "extra/keys" in h5:
+            self.keys = [k.decode() if isinstance(k, bytes) else str(k) for k in h5["extra/keys"][()]]
+        self.encoding = str(self.attrs.get("encoding", ""))
+        try:
+            self.encoding_params = json.loads(self.attrs.get("encoding_params", "{}"))
+        except (TypeError, ValueError) as exc:
+            raise SpikeDatasetError("%s: attribute 'encoding_params' is not JSON (%s)" % (self.path, exc)) from exc
+        size = self.attrs.get("sensor_size")
+        self.sensor_size = None if size is None else tuple(int(s) for s in size)
+        res = self.attrs.get("time_resolution")
+        self.time_resolution = None if res is None else float(res)
+
+    # -- file handle -------------------------------------------------------------------
+    def _file(self):
+        if self._h5 is None or self._pid != os.getpid():
+            if not os.path.exists(self.path):
+                raise FileNotFoundError("%s: no such spike dataset file" % self.path)
+            try:
+                self._h5 = h5py.File(self.path, "r")
+            except OSError as exc:
+                raise SpikeDatasetError("%s: not a readable HDF5 file (%s); %s" % (self.path, exc, _LAYOUT_HINT)) from exc
+            self._pid = os.getpid()
+        return self._h5
+
+    def close(self):
+        """Close the file handle (it reopens on the next access)."""
+        if self._h5 is not None and self._pid == os.getpid():
+            self._h5.close()
+        self._h5 = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_h5"] = None
+        state["_pid"] = None
+        return state
+
+    def __repr__(self):
+        return "SpikeDataset(%r, samples=%d, n_units=%s, encoding=%r)" % (
+            self.path, len(self), self.n_units, self.encoding)
+
+    # -- samples -----------------------------------------------------------------------
+    def __len__(self):
+        return len(self.labels)
+
+    def _index(self, i):
+        i = v.integer("index", i)
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("index = %d: expected -%d <= index < %d (samples in %s)" % (i, n, n, self.path))
+        return i % n
+
+    def _read(self, indices):
+        """Read the spikes of sorted unique ``indices`` in one HDF5 selection each."""
+        h5 = self._file()
+        out = []
+        for name in ("spikes/times", "spikes/units"):
+            ds = h5[name]
+            try:
+                rows = ds[indices] if len(indices) > 1 else [ds[int(indices[0])]]
+            except (OSError, RuntimeError) as exc:
+                raise SpikeDatasetError("%s: cannot read '%s' for samples %s (%s)" % (
+                    self.path, name, list(indices[:5]), exc)) from exc
+            out.append(list(rows))
+        return out
+
+    def _sample(self, i, t, u):
+        t = np.asarray(t, dtype=np.float64).ravel()
+        u = np.asarray(u).ravel().astype(np.int64)
+        if t.shape != u.shape:
+            raise SpikeDatasetError("%s: sample %d has %d times but %d units" % (self.path, i, t.size, u.size))
+        return t, u
+
+    def __getitem__(self, i):
+        """Sample ``i`` as ``Sample(times float64 seconds, units int64, label int)``."""
+        i = self._index(i)
+        (t,), (u,) = self._read(np.array([i]))
+        t, u = self._sample(i, t, u)
+        return Sample(t, u, int(self.labels[i]))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def batch(self, indices):
+        """Read the samples ``indices`` (any order, repeats allowed) as a :class:`Batch`."""
+        idx = np.array([self._index(int(i)) for i in np.asarray(indices).ravel()], dtype=np.int64)
+        if idx.size == 0:
+            return Batch(idx, [], [], np.zeros(0, np.int64))
+        uniq, inverse = np.unique(idx, return_inverse=True)
+        times, units = self._read(uniq)
+        pairs = [self._sample(int(uniq[k]), times[k], units[k]) for k in range(len(uniq))]
+        return Batch(idx, [pairs[k][0] for k in inverse], [pairs[k][1] for k in inverse], self.labels[idx])
+
+    def events(self, i):
+        """Sample ``i`` of an event-camera dataset as camera events (fields t in
+        microseconds from the sample's origin, x, y, p), inverting the stored
+        ``unit_mapping`` (:func:`spikecore.datasets.transforms.from_spike_list`)."""
+        from spikecore.datasets.transforms import from_spike_list
+        if self.sensor_size is None:
+            v.fail("sensor_size", None, "a camera dataset with a 'sensor_size' attribute (%s has none)" % self.path)
+        s = self[i]
+        return from_spike_list(s.times, s.units, self.sensor_size)
+
+    @property
+    def extra_names(self):
+        """Names of the per-sample datasets under ``extra/`` (``keys`` excluded)."""
+        h5 = self._file()
+        if "extra" not in h5:
+            return []
+        return sorted(k for k, item in h5["extra"].items() if isinstance(item, h5py.Dataset) and k != "keys")
+
+    def extra(self, name):
+        """The per-sample values of ``extra/<name>`` (e.g. SHD's ``speaker``)."""
+        h5 = self._file()
+        key = "extra/" + str(name)
+        if key not in h5:
+            available = sorted(h5["extra"].keys()) if "extra" in h5 else []
+            v.fail("name", name, "one of %s (extra datasets in %s)" % (available, self.path), KeyError)
+        data = h5[key][()]
+        if data.dtype.kind == "O":
+            data = np.array([d.decode() if isinstance(d, bytes) else d for d in data], dtype=object)
+        return data
+
+    def batches(self, batch_size, *, shuffle=True, seed=None, drop_last=False):
+        """Iterate over the dataset in batches.
+
+        Parameters
+        ----------
+        batch_size : int
+        shuffle : bool
+            Visit the samples in a random order drawn from ``seed``.
+        seed : None, int or numpy.random.Generator
+            The same int gives the same order; a Generator advances, so passing one
+            Generator to successive epochs gives a new order each epoch.
+        drop_last : bool
+            Skip the final batch when it is smaller than ``batch_size``.
+
+        Yields
+        ------
+        Batch
+        """
+        batch_size = v.integer("batch_size", batch_size, low=1)
+        order = np.arange(len(self), dtype=np.int64)
+        if shuffle:
+            order = v.rng(seed).permutation(len(self))
+        stop = len(order) - (len(order) % batch_size if drop_last else 0)
+        for a in range(0, stop, batch_size):
+            yield self.batch(order[a:a + batch_size])
+
+    def to_raster(self, batch, dt, T, *, binary=True, dtype=np.uint8):
+        """Dense input raster ``(T, B, n_units)`` of a :class:`Batch` or :class:`Sample`.
+
+        Spike :math:`k` lands in step :math:`s_k = \\lfloor t_k / \\Delta t \\rfloor`
+        (computed on the integer source clock when ``time_resolution`` divides ``dt``);
+        spikes at or after :math:`T \\Delta t` are dropped. See
+        :func:`spikecore.datasets.transforms.spike_lists_to_raster`.
+        """
+        from spikecore.datasets.transforms import spike_lists_to_raster
+        if self.n_units is None:
+            v.fail("n_units", None, "a number of units: pass SpikeDataset(path, n_units=...) (SHD/SSC: 700)")
+        if isinstance(batch, Sample):
+            times, units = [batch.times], [batch.units]
+        else:
+            times, units = batch.times, batch.units
+        return spike_lists_to_raster(times, units, self.n_units, dt, T, binary=binary, dtype=dtype,
+                                     time_resolution=self.time_resolution)
+
+    def raster_batches(self, batch_size, dt, T, *, shuffle=True, seed=None, drop_last=False, binary=True,
+                       dtype=np.uint8):
+        """Like :meth:`batches`, converted on the fly: yields ``(raster (T, B, n), labels (B,))``."""
+        v.positive("dt", dt, "s")
+        v.integer("T", T, low=1)
+        for b in self.batches(batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last):
+            yield self.to_raster(b, dt, T, binary=binary, dtype=dtype), b.labels

@@ -1,0 +1,525 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Byte-level decoders and encoders of Prophesee's event formats: EVT 2.0, EVT 3.0 and DAT.
+
+Specification: Prophesee, "EVT 2.0 Format", "EVT 3.0 Format" and "DAT File Format"
+(Metavision SDK / OpenEB documentation, docs.prophesee.ai, 2023). All words are
+little-endian; the 4 most significant bits of a word give its type.
+
+EVT 2.0 (32-bit words)::
+
+    CD_OFF (0x0) / CD_ON (0x1):  [31:28] type | [27:22] t_low | [21:11] x | [10:0] y,  p = type
+    EVT_TIME_HIGH (0x8):         [27:0] t_high
+    EXT_TRIGGER (0xA), OTHERS (0xE), CONTINUED (0xF): skipped;  other types are reserved.
+
+    t = L 2^34 + t_high 2^6 + t_low   (L counts wrap-arounds of the 28-bit t_high)
+
+EVT 3.0 (16-bit words, stateful: only what changes is sent)::
+
+    EVT_ADDR_Y (0x0):   [10:0] y   ([11] system type, ignored)
+    EVT_ADDR_X (0x2):   [11] p | [10:0] x         -> one event (x, y, p, t)
+    VECT_BASE_X (0x3):  [11] p | [10:0] x_base
+    VECT_12 (0x4):      [11:0] valid mask         -> events at x_base + k for set bits k; x_base += 12
+    VECT_8 (0x5):       [7:0] valid mask          -> likewise; x_base += 8
+    EVT_TIME_LOW (0x6): [11:0] t_low
+    EVT_TIME_HIGH (0x8):[11:0] t_high
+    CONTINUED_4 (0x7), EXT_TRIGGER (0xA), OTHERS (0xE), CONTINUED_12 (0xF): skipped;
+    0x1, 0x9, 0xB, 0xC, 0xD are reserved.
+
+    t = L 2^24 + t_high 2^12 + t_low  (L counts wrap-arounds of the 24-bit time base)
+
+A wrap-around is recognised when a time-high value is smaller than the previous one.
+Events before the first time-high word use t_high = 0.
+
+DAT (8-byte records after the '%' header and two bytes [type, size])::
+
+    [31:0] t (uint32, µs) | [13:0] x | [27:14] y | [31:28] p
+
+State arrays (int64), shared with the pure-NumPy twins in ``spikecore.reference.aer``:
+``state[0]`` byte position to resume from, ``state[1]`` byte position of the first corrupt
+unit (-1 if none), ``state[2]`` error code (1 truncated unit, 2 reserved word type);
+EVT 2.0: ``state[3]`` t_high, ``state[4]`` L, ``state[5]`` 1 once a t_high was seen;
+EVT 3.0: ``state[3]`` t_high, ``state[4]`` L, ``state[5]`` t_high seen, ``state[6]`` t_low,
+``state[7]`` y, ``state[8]`` x_base, ``state[9]`` vector polarity.
+Decoders stop at the end of ``raw``, when ``out`` is full, or at the first error, and return
+the number of events written.
+
+Encoder state (int64): ``state[0]`` index of the next input event, ``state[1]`` index of the
+first event that cannot be encoded (-1 if none), ``state[2]`` its code (3 time going
+backwards, 4 x/y/p/t out of range), ``state[3]`` the last time-high counter sent
+(t >> 6 or t >> 12, -1 before the first), ``state[4]`` last t_low sent (-1 none),
+``state[5]`` last y sent (EVT 3.0, -1 none).
+"""
+from libc.stdint cimport int64_t, int16_t, int8_t, uint8_t, uint16_t, uint32_t
+
+cdef struct Event:
+    int64_t t
+    int16_t x
+    int16_t y
+    int8_t p
+
+
+cdef inline uint32_t _u32(const uint8_t[::1] raw, Py_ssize_t i) noexcept nogil:
+    return (<uint32_t>raw[i]) | (<uint32_t>raw[i + 1] << 8) | (<uint32_t>raw[i + 2] << 16) \
+        | (<uint32_t>raw[i + 3] << 24)
+
+
+cdef extern from *:
+    int __builtin_popcount(unsigned int) nogil
+    int __builtin_ctz(unsigned int) nogil
+
+
+cdef inline int _popcount(uint32_t v) noexcept nogil:
+    cdef int c = 0
+    while v:
+        v &= v - 1
+        c += 1
+    return c
+
+
+# Events per EVT 3.0 word, 255 for reserved types: one table lookup per word in count_evt3.
+cdef uint8_t _EVT3_COUNT[65536]
+
+
+cdef void _fill_evt3_count() noexcept:
+    cdef uint32_t w, typ
+    for w in range(65536):
+        typ = w >> 12
+        if typ == 0x2:
+            _EVT3_COUNT[w] = 1
+        elif typ == 0x4:
+            _EVT3_COUNT[w] = _popcount(w & 0xFFF)
+        elif typ == 0x5:
+            _EVT3_COUNT[w] = _popcount(w & 0xFF)
+        elif typ == 0x1 or typ == 0x9 or typ == 0xB or typ == 0xC or typ == 0xD:
+            _EVT3_COUNT[w] = 255
+        else:
+            _EVT3_COUNT[w] = 0
+
+
+_fill_evt3_count()
+
+
+def decode_evt2(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
+    """Decode Prophesee EVT 2.0 words into ``out``; return the number of events written.
+
+    Implements :math:`t = L\\,2^{34} + t_{high}\\,2^6 + t_{low}` with x, y and
+    :math:`p \\in \\{0, 1\\}` (the word type) from each CD word (Prophesee EVT 2.0 spec).
+
+    Parameters
+    ----------
+    raw : uint8[::1]
+        Data region (after the '%' header), a whole number of 4-byte words.
+    state : int64[::1]
+        ``[pos, err_pos, err_code, t_high, L, t_high_seen]``, updated in place.
+    out : EVENT_DTYPE[::1]
+        Output records.
+
+    Returns
+    -------
+    int
+        Events written.
+    """
+    cdef Py_ssize_t pos = state[0]
+    cdef Py_ssize_t size = raw.shape[0]
+    cdef Py_ssize_t cap = out.shape[0]
+    cdef Py_ssize_t n = 0
+    cdef int64_t th = state[3], loops = state[4], seen = state[5]
+    cdef uint32_t w, typ, v
+    cdef int err = 0
+    with nogil:
+        while pos + 4 <= size and n < cap:
+            w = _u32(raw, pos)
+            typ = w >> 28
+            if typ <= 1:
+                out[n].t = (loops << 34) + (th << 6) + ((w >> 22) & 0x3F)
+                out[n].x = (w >> 11) & 0x7FF
+                out[n].y = w & 0x7FF
+                out[n].p = typ
+                n += 1
+            elif typ == 8:
+                v = w & 0x0FFFFFFF
+                if seen and v < th:
+                    loops += 1
+                th = v
+                seen = 1
+            elif typ == 0xA or typ == 0xE or typ == 0xF:
+                pass
+            else:
+                err = 2
+                break
+            pos += 4
+    if err == 0 and pos < size and pos + 4 > size:
+        err = 1
+    if err:
+        state[1] = pos
+        state[2] = err
+    state[0] = pos
+    state[3] = th
+    state[4] = loops
+    state[5] = seen
+    return n
+
+
+def count_evt3(const uint8_t[::1] raw, int64_t[::1] state):
+    """Count the events in EVT 3.0 words from ``state[0]`` to the end (validating types).
+
+    One event per EVT_ADDR_X word plus one per set bit of each VECT_12 / VECT_8 mask
+    (Prophesee EVT 3.0 spec). Sets ``state[1]``/``state[2]`` at the first reserved word or a
+    trailing odd byte, and ``state[0]`` to the position reached.
+
+    Parameters
+    ----------
+    raw : uint8[::1]
+        Data region.
+    state : int64[::1]
+        EVT 3.0 state (see module docstring); only positions and errors are touched.
+
+    Returns
+    -------
+    int
+        Number of events.
+    """
+    cdef Py_ssize_t pos = state[0]
+    cdef Py_ssize_t size = raw.shape[0]
+    cdef int64_t n = 0
+    cdef uint16_t w
+    cdef int typ, err = 0
+    cdef uint32_t bad = 0, c
+    cdef Py_ssize_t start = pos
+    with nogil:
+        while pos + 2 <= size:
+            c = _EVT3_COUNT[(<uint16_t>raw[pos]) | (<uint16_t>raw[pos + 1] << 8)]
+            n += c
+            bad |= c & 0x80
+            pos += 2
+        if bad:  # a reserved word: recount up to it
+            pos = start
+            n = 0
+            while pos + 2 <= size:
+                c = _EVT3_COUNT[(<uint16_t>raw[pos]) | (<uint16_t>raw[pos + 1] << 8)]
+                if c == 255:
+                    err = 2
+                    break
+                n += c
+                pos += 2
+    if err == 0 and pos < size:
+        err = 1
+    if err:
+        state[1] = pos
+        state[2] = err
+    state[0] = pos
+    return n
+
+
+def decode_evt3(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
+    """Decode Prophesee EVT 3.0 words into ``out``; return the number of events written.
+
+    Stateful decoder of the Prophesee EVT 3.0 spec: :math:`t = L\\,2^{24} + t_{high}\\,2^{12}
+    + t_{low}`; EVT_ADDR_X emits :math:`(x, y, p, t)`; VECT_12/VECT_8 emit
+    :math:`(x_{base} + k, y, p_{vect}, t)` for every set bit :math:`k` and advance
+    :math:`x_{base}` by 12 / 8. A vector word is only consumed when ``out`` has room for all
+    its events, so chunked decoding with the carried ``state`` equals one-shot decoding.
+
+    Parameters
+    ----------
+    raw : uint8[::1]
+        Data region (after the '%' header).
+    state : int64[::1]
+        ``[pos, err_pos, err_code, t_high, L, t_high_seen, t_low, y, x_base, p_vect]``.
+    out : EVENT_DTYPE[::1]
+        Output records.
+
+    Returns
+    -------
+    int
+        Events written.
+    """
+    cdef Py_ssize_t pos = state[0]
+    cdef Py_ssize_t size = raw.shape[0]
+    cdef Py_ssize_t cap = out.shape[0]
+    cdef Py_ssize_t n = 0
+    cdef int64_t th = state[3], loops = state[4], seen = state[5], tl = state[6]
+    cdef int64_t y = state[7], xb = state[8], vp = state[9]
+    cdef int64_t t = (loops << 24) + (th << 12) + tl
+    cdef uint16_t w
+    cdef uint32_t mask, v
+    cdef int typ, k, nbits, err = 0
+    with nogil:
+        while pos + 2 <= size and n < cap:
+            w = (<uint16_t>raw[pos]) | (<uint16_t>raw[pos + 1] << 8)
+            typ = w >> 12
+            if typ == 0x2:
+                out[n].t = t
+                out[n].x = w & 0x7FF
+                out[n].y = y
+                out[n].p = (w >> 11) & 1
+                n += 1
+            elif typ == 0x6:
+                tl = w & 0xFFF
+                t = (loops << 24) + (th << 12) + tl
+            elif typ == 0x0:
+                y = w & 0x7FF
+            elif typ == 0x4 or typ == 0x5:
+                if typ == 0x4:
+                    mask = w & 0xFFF
+                    nbits = 12
+                else:
+                    mask = w & 0xFF
+                    nbits = 8
+                if _EVT3_COUNT[w] > cap - n:
+                    break
+                while mask:
+                    k = __builtin_ctz(mask)
+                    out[n].t = t
+                    out[n].x = xb + k
+                    out[n].y = y
+                    out[n].p = vp
+                    n += 1
+                    mask &= mask - 1
+                xb += nbits
+            elif typ == 0x3:
+                xb = w & 0x7FF
+                vp = (w >> 11) & 1
+            elif typ == 0x8:
+                v = w & 0xFFF
+                if seen and v < th:
+                    loops += 1
+                th = v
+                seen = 1
+                t = (loops << 24) + (th << 12) + tl
+            elif typ == 0x7 or typ == 0xA or typ == 0xE or typ == 0xF:
+                pass
+            else:
+                err = 2
+                break
+            pos += 2
+    if err == 0 and pos < size and pos + 2 > size:
+        err = 1
+    if err:
+        state[1] = pos
+        state[2] = err
+    state[0] = pos
+    state[3] = th
+    state[4] = loops
+    state[5] = seen
+    state[6] = tl
+    state[7] = y
+    state[8] = xb
+    state[9] = vp
+    return n
+
+
+def decode_dat(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
+    """Decode Prophesee DAT 8-byte CD records into ``out``; return the number written.
+
+    Implements :math:`t = w_0`, :math:`x = w_1 \\& (2^{14}-1)`,
+    :math:`y = (w_1 \\gg 14) \\& (2^{14}-1)`, :math:`p = w_1 \\gg 28` for the two little-endian
+    32-bit words :math:`w_0, w_1` of each record (Prophesee DAT file format spec).
+
+    Parameters
+    ----------
+    raw : uint8[::1]
+        Records after the header and the [type, size] bytes.
+    state : int64[::1]
+        ``[pos, err_pos, err_code]``.
+    out : EVENT_DTYPE[::1]
+        Output records.
+
+    Returns
+    -------
+    int
+        Events written.
+    """
+    cdef Py_ssize_t pos = state[0]
+    cdef Py_ssize_t size = raw.shape[0]
+    cdef Py_ssize_t cap = out.shape[0]
+    cdef Py_ssize_t n = 0
+    cdef uint32_t d
+    with nogil:
+        while pos + 8 <= size and n < cap:
+            d = _u32(raw, pos + 4)
+            out[n].t = _u32(raw, pos)
+            out[n].x = d & 0x3FFF
+            out[n].y = (d >> 14) & 0x3FFF
+            out[n].p = d >> 28
+            n += 1
+            pos += 8
+    if pos < size and pos + 8 > size:
+        state[1] = pos
+        state[2] = 1
+    state[0] = pos
+    return n
+
+
+cdef inline int _check_event(Event e, int64_t xmax, int64_t ymax) noexcept nogil:
+    return e.t >= 0 and e.x >= 0 and e.x <= xmax and e.y >= 0 and e.y <= ymax and (e.p == 0 or e.p == 1)
+
+
+def encode_evt2(Event[::1] events, int64_t[::1] state, uint32_t[::1] words):
+    """Encode time-ordered events as EVT 2.0 words; return the number of words written.
+
+    Inverse of :func:`decode_evt2`: an EVT_TIME_HIGH word carries :math:`(t \\gg 6) \\bmod 2^{28}`
+    whenever :math:`t \\gg 6` changes (with intermediate time-high words every :math:`2^{27}`
+    steps, so the decoder's wrap-around rule recovers every :math:`t` exactly, starting from 0),
+    then one CD word :math:`p\\,2^{28} + (t \\bmod 64)\\,2^{22} + x\\,2^{11} + y`.
+    Stops when ``words`` lacks room for the next event; sets ``state[1:3]`` for an event with
+    :math:`t` smaller than its predecessor or fields out of range (x, y < 2048, p in {0, 1}).
+
+    Parameters
+    ----------
+    events : EVENT_DTYPE[::1]
+        Events to encode, non-decreasing t.
+    state : int64[::1]
+        Encoder state ``[next_event, err_index, err_code, last_time_high, -, -]``.
+    words : uint32[::1]
+        Output words.
+
+    Returns
+    -------
+    int
+        Words written.
+    """
+    cdef Py_ssize_t i = state[0]
+    cdef Py_ssize_t n_ev = events.shape[0]
+    cdef Py_ssize_t cap = words.shape[0]
+    cdef Py_ssize_t nw = 0
+    cdef int64_t cur = state[3], th, need, vcur
+    cdef int64_t STEP = 1 << 27
+    cdef Event e
+    cdef int err = 0
+    with nogil:
+        while i < n_ev:
+            e = events[i]
+            if not _check_event(e, 2047, 2047):
+                err = 4
+                break
+            th = e.t >> 6
+            if cur >= 0 and th < cur:
+                err = 3
+                break
+            # words needed: intermediate steps + one time high + the CD word
+            vcur = cur if cur >= 0 else 0
+            need = 1
+            if th != cur:
+                need += (th - vcur) // STEP + 1
+            if need > cap - nw:
+                break
+            if th != cur:
+                while th - vcur > STEP:
+                    vcur += STEP
+                    words[nw] = (<uint32_t>0x8 << 28) | <uint32_t>(vcur & 0x0FFFFFFF)
+                    nw += 1
+                words[nw] = (<uint32_t>0x8 << 28) | <uint32_t>(th & 0x0FFFFFFF)
+                nw += 1
+                cur = th
+            words[nw] = (<uint32_t>e.p << 28) | (<uint32_t>(e.t & 0x3F) << 22) \
+                | (<uint32_t>e.x << 11) | <uint32_t>e.y
+            nw += 1
+            i += 1
+    if err:
+        state[1] = i
+        state[2] = err
+    state[0] = i
+    state[3] = cur
+    return nw
+
+
+def encode_evt3(Event[::1] events, int64_t[::1] state, uint16_t[::1] words):
+    """Encode time-ordered events as EVT 3.0 words; return the number of words written.
+
+    Inverse of :func:`decode_evt3`. Per event, only what changed is sent (Prophesee EVT 3.0
+    spec): EVT_TIME_HIGH :math:`(t \\gg 12) \\bmod 2^{12}` (with intermediate words every
+    2048 steps from 0, so wrap-arounds decode exactly), EVT_TIME_LOW :math:`t \\bmod 2^{12}`,
+    EVT_ADDR_Y; then either EVT_ADDR_X, or, for a run of events with the same t, y, p and
+    increasing x inside :math:`[x_0, x_0 + 12)`, VECT_BASE_X :math:`x_0` + one VECT_12 mask.
+
+    Parameters
+    ----------
+    events : EVENT_DTYPE[::1]
+        Events to encode, non-decreasing t.
+    state : int64[::1]
+        Encoder state ``[next_event, err_index, err_code, last_time_high, last_t_low, last_y]``.
+    words : uint16[::1]
+        Output words.
+
+    Returns
+    -------
+    int
+        Words written.
+    """
+    cdef Py_ssize_t i = state[0], j
+    cdef Py_ssize_t n_ev = events.shape[0]
+    cdef Py_ssize_t cap = words.shape[0]
+    cdef Py_ssize_t nw = 0
+    cdef int64_t cur = state[3], tl_last = state[4], y_last = state[5]
+    cdef int64_t th, tl, need, vcur, x0, xprev
+    cdef int64_t STEP = 2048
+    cdef uint32_t mask
+    cdef Event e, f
+    cdef int err = 0
+    with nogil:
+        while i < n_ev:
+            e = events[i]
+            if not _check_event(e, 2047, 2047):
+                err = 4
+                break
+            th = e.t >> 12
+            tl = e.t & 0xFFF
+            if cur >= 0 and th < cur:
+                err = 3
+                break
+            # group a vector run: same t, y, p; strictly increasing x within [x0, x0 + 12)
+            j = i + 1
+            x0 = e.x
+            xprev = e.x
+            while j < n_ev:
+                f = events[j]
+                if f.t != e.t or f.y != e.y or f.p != e.p or f.x <= xprev or f.x >= x0 + 12:
+                    break
+                if not _check_event(f, 2047, 2047):
+                    break
+                xprev = f.x
+                j += 1
+            vcur = cur if cur >= 0 else 0
+            need = 4 if j - i > 1 else 3
+            if th != cur:
+                need += (th - vcur) // STEP + 1
+            if need > cap - nw:
+                break
+            if th != cur:
+                while th - vcur > STEP:
+                    vcur += STEP
+                    words[nw] = (<uint16_t>0x8 << 12) | <uint16_t>(vcur & 0xFFF)
+                    nw += 1
+                words[nw] = (<uint16_t>0x8 << 12) | <uint16_t>(th & 0xFFF)
+                nw += 1
+                cur = th
+            if tl != tl_last:
+                words[nw] = (<uint16_t>0x6 << 12) | <uint16_t>tl
+                nw += 1
+                tl_last = tl
+            if e.y != y_last:
+                words[nw] = <uint16_t>e.y
+                nw += 1
+                y_last = e.y
+            if j - i > 1:
+                words[nw] = (<uint16_t>0x3 << 12) | (<uint16_t>e.p << 11) | <uint16_t>x0
+                nw += 1
+                mask = 0
+                while i < j:
+                    mask |= (<uint32_t>1) << (events[i].x - x0)
+                    i += 1
+                words[nw] = (<uint16_t>0x4 << 12) | <uint16_t>mask
+                nw += 1
+            else:
+                words[nw] = (<uint16_t>0x2 << 12) | (<uint16_t>e.p << 11) | <uint16_t>e.x
+                nw += 1
+                i += 1
+    if err:
+        state[1] = i
+        state[2] = err
+    state[0] = i
+    state[3] = cur
+    state[4] = tl_last
+    state[5] = y_last
+    return nw

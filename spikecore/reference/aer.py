@@ -1,0 +1,371 @@
+"""Plain twins of the Cython AER decoders/encoders (``spikecore.kernels.aer_nmnist``,
+``aer_aedat``, ``aer_prophesee``): same names, signatures, state layouts and results, written
+straight from the format specifications, one unit at a time, for a reader. Slow on purpose.
+
+Specifications: Orchard et al. (2015) for N-MNIST; iniVation AEDAT 2.0 / libcaer AEDAT 3.1
+packet and polarity layouts; Prophesee (2023) EVT 2.0, EVT 3.0 and DAT format pages. The bit
+layouts are spelled out in the docstrings of the kernel modules.
+
+Shared conventions: ``raw`` uint8 data region; ``state`` int64 (``state[0]`` resume
+position, ``state[1]`` first corrupt byte position or -1, ``state[2]`` error code: 1 truncated
+unit, 2 reserved word type, 3 impossible packet header, 4 truncated packet, 5 unsupported
+packet); ``out`` EVENT_DTYPE records; decoders return the number of events written and stop at
+the end of ``raw``, when ``out`` is full, or at the first error.
+"""
+import numpy as np
+
+
+def _u16(raw, i):
+    return int(raw[i]) | (int(raw[i + 1]) << 8)
+
+
+def _le32(raw, i):
+    return int(raw[i]) | (int(raw[i + 1]) << 8) | (int(raw[i + 2]) << 16) | (int(raw[i + 3]) << 24)
+
+
+def _be32(raw, i):
+    return (int(raw[i]) << 24) | (int(raw[i + 1]) << 16) | (int(raw[i + 2]) << 8) | int(raw[i + 3])
+
+
+def _put(out, n, t, x, y, p):
+    out[n] = (t, x, y, p)
+
+
+def _flag(state, pos, code):
+    state[1] = pos
+    state[2] = code
+
+
+# --------------------------------------------------------------------------- N-MNIST
+
+def decode_nmnist(raw, state, out):
+    """N-MNIST: t = ((b2 & 127) << 16 | b3 << 8 | b4) + 2^13 k; x = b0; y = b1; p = b2 >> 7;
+    records with y == 240 increment k instead of giving an event. ``state[3]`` is k."""
+    pos, size, cap, n, k = int(state[0]), len(raw), len(out), 0, int(state[3])
+    while pos + 5 <= size and n < cap:
+        b0, b1, b2, b3, b4 = (int(v) for v in raw[pos:pos + 5])
+        if b1 == 240:
+            k += 1
+        else:
+            t = (((b2 & 127) << 16) | (b3 << 8) | b4) + (k << 13)
+            _put(out, n, t, b0, b1, b2 >> 7)
+            n += 1
+        pos += 5
+    if pos < size and pos + 5 > size:
+        _flag(state, pos, 1)
+    state[0], state[3] = pos, k
+    return n
+
+
+# --------------------------------------------------------------------------- AEDAT 2.0
+
+def _aedat2_event(a, layout):
+    """(x, y, p) of a DVS address, or None for special / APS / IMU records."""
+    if layout == 0:
+        if a & 0x8000:
+            return None
+        return (a >> 1) & 0x7F, (a >> 8) & 0x7F, a & 1
+    if (a >> 31) & 1 or (a >> 10) & 1:
+        return None
+    return (a >> 12) & 0x3FF, (a >> 22) & 0x1FF, (a >> 11) & 1
+
+
+def count_aedat2(raw, state, layout):
+    """Number of DVS events among the big-endian [address, timestamp] records."""
+    pos, size, n = int(state[0]), len(raw), 0
+    while pos + 8 <= size:
+        if _aedat2_event(_be32(raw, pos), layout) is not None:
+            n += 1
+        pos += 8
+    if pos < size:
+        _flag(state, pos, 1)
+    state[0] = pos
+    return n
+
+
+def decode_aedat2(raw, state, out, layout):
+    """DVS events of AEDAT 2.0 records (layout 0 DVS128, 1 DAVIS); t = unsigned timestamp."""
+    pos, size, cap, n = int(state[0]), len(raw), len(out), 0
+    while pos + 8 <= size and n < cap:
+        xyp = _aedat2_event(_be32(raw, pos), layout)
+        if xyp is not None:
+            _put(out, n, _be32(raw, pos + 4), *xyp)
+            n += 1
+        pos += 8
+    if pos < size and pos + 8 > size:
+        _flag(state, pos, 1)
+    state[0] = pos
+    return n
+
+
+# --------------------------------------------------------------------------- AEDAT 3.1
+
+def _aedat3_header(raw, pos):
+    """(error code, header dict) of the 28-byte packet header at ``pos``."""
+    size = len(raw)
+    if pos + 28 > size:
+        return 1, None
+    etype = _u16(raw, pos)
+    if etype >= 0x8000:
+        etype -= 0x10000
+    fields = [_le32(raw, pos + 4 * k) for k in range(1, 7)]
+    fields = [v - (1 << 32) if v >= (1 << 31) else v for v in fields]
+    h = dict(zip(("size", "tsoffset", "overflow", "capacity", "number", "valid"), fields), type=etype)
+    if (h["size"] <= 0 or h["capacity"] < 0 or h["number"] < 0 or h["number"] > h["capacity"] or h["valid"] < 0
+            or h["valid"] > h["number"] or h["overflow"] < 0 or h["tsoffset"] < 0 or h["tsoffset"] + 4 > h["size"]):
+        return 3, h
+    if h["capacity"] * h["size"] > size - pos - 28:
+        return 4, h
+    if etype < 0 or (etype == 1 and h["size"] != 8):
+        return 5, h
+    return 0, h
+
+
+def count_aedat3(raw, state):
+    """Valid polarity events (type-1 packets, first eventNumber events, valid bit set)."""
+    pos, n = int(state[0]), 0
+    while pos < len(raw):
+        err, h = _aedat3_header(raw, pos)
+        if err:
+            _flag(state, pos, err)
+            break
+        if h["type"] == 1:
+            for i in range(h["number"]):
+                n += raw[pos + 28 + 8 * i] & 1
+        pos += 28 + h["capacity"] * h["size"]
+    state[0] = pos
+    return int(n)
+
+
+def decode_aedat3(raw, state, out):
+    """t = eventTSOverflow 2^31 + ts; x = d >> 17; y = (d >> 2) & 0x7FFF; p = (d >> 1) & 1."""
+    pos, cap, n, i = int(state[0]), len(out), 0, int(state[3])
+    while pos < len(raw) and n < cap:
+        err, h = _aedat3_header(raw, pos)
+        if err:
+            _flag(state, pos, err)
+            break
+        if h["type"] == 1:
+            while i < h["number"] and n < cap:
+                ev = pos + 28 + 8 * i
+                d = _le32(raw, ev)
+                if d & 1:
+                    ts = _le32(raw, ev + h["tsoffset"])
+                    ts = ts - (1 << 32) if ts >= (1 << 31) else ts
+                    _put(out, n, (h["overflow"] << 31) + ts, (d >> 17) & 0x7FFF, (d >> 2) & 0x7FFF, (d >> 1) & 1)
+                    n += 1
+                i += 1
+            if i < h["number"]:
+                break
+        i = 0
+        pos += 28 + h["capacity"] * h["size"]
+    state[0], state[3] = pos, i
+    return n
+
+
+# --------------------------------------------------------------------------- Prophesee
+
+def decode_evt2(raw, state, out):
+    """EVT 2.0: CD words give t = L 2^34 + t_high 2^6 + t_low; TIME_HIGH words set t_high
+    (L += 1 when it decreases). State: [pos, err, code, t_high, L, t_high_seen]."""
+    pos, size, cap, n = int(state[0]), len(raw), len(out), 0
+    th, loops, seen = int(state[3]), int(state[4]), int(state[5])
+    while pos + 4 <= size and n < cap:
+        w = _le32(raw, pos)
+        kind = w >> 28
+        if kind in (0, 1):
+            _put(out, n, (loops << 34) + (th << 6) + ((w >> 22) & 0x3F), (w >> 11) & 0x7FF, w & 0x7FF, kind)
+            n += 1
+        elif kind == 8:
+            value = w & 0x0FFFFFFF
+            if seen and value < th:
+                loops += 1
+            th, seen = value, 1
+        elif kind not in (0xA, 0xE, 0xF):
+            _flag(state, pos, 2)
+            break
+        pos += 4
+    else:
+        if pos < size and pos + 4 > size:
+            _flag(state, pos, 1)
+    state[0], state[3], state[4], state[5] = pos, th, loops, seen
+    return n
+
+
+_EVT3_RESERVED = (0x1, 0x9, 0xB, 0xC, 0xD)
+
+
+def count_evt3(raw, state):
+    """EVT 3.0 event count: one per ADDR_X word plus the set bits of VECT_12/VECT_8 masks."""
+    pos, size, n = int(state[0]), len(raw), 0
+    while pos + 2 <= size:
+        w = _u16(raw, pos)
+        kind = w >> 12
+        if kind == 0x2:
+            n += 1
+        elif kind == 0x4:
+            n += bin(w & 0xFFF).count("1")
+        elif kind == 0x5:
+            n += bin(w & 0xFF).count("1")
+        elif kind in _EVT3_RESERVED:
+            _flag(state, pos, 2)
+            state[0] = pos
+            return n
+        pos += 2
+    if pos < size:
+        _flag(state, pos, 1)
+    state[0] = pos
+    return n
+
+
+def decode_evt3(raw, state, out):
+    """EVT 3.0: t = L 2^24 + t_high 2^12 + t_low; ADDR_X emits (x, y, p, t); vectors emit
+    (x_base + k, y, p_vect, t) for set bits k and advance x_base by 12 or 8. State:
+    [pos, err, code, t_high, L, t_high_seen, t_low, y, x_base, p_vect]."""
+    pos, size, cap, n = int(state[0]), len(raw), len(out), 0
+    th, loops, seen, tl, y, xb, vp = (int(v) for v in state[3:10])
+    error = False
+    while pos + 2 <= size and n < cap:
+        w = _u16(raw, pos)
+        kind = w >> 12
+        t = (loops << 24) + (th << 12) + tl
+        if kind == 0x0:
+            y = w & 0x7FF
+        elif kind == 0x2:
+            _put(out, n, t, w & 0x7FF, y, (w >> 11) & 1)
+            n += 1
+        elif kind == 0x3:
+            xb, vp = w & 0x7FF, (w >> 11) & 1
+        elif kind in (0x4, 0x5):
+            bits = 12 if kind == 0x4 else 8
+            mask = w & ((1 << bits) - 1)
+            if bin(mask).count("1") > cap - n:
+                break
+            for k in range(bits):
+                if mask >> k & 1:
+                    _put(out, n, t, xb + k, y, vp)
+                    n += 1
+            xb += bits
+        elif kind == 0x6:
+            tl = w & 0xFFF
+        elif kind == 0x8:
+            value = w & 0xFFF
+            if seen and value < th:
+                loops += 1
+            th, seen = value, 1
+        elif kind in _EVT3_RESERVED:
+            _flag(state, pos, 2)
+            error = True
+            break
+        pos += 2
+    if not error and pos < size and pos + 2 > size:
+        _flag(state, pos, 1)
+    state[0] = pos
+    state[3:10] = (th, loops, seen, tl, y, xb, vp)
+    return n
+
+
+def decode_dat(raw, state, out):
+    """DAT: t = first uint32; x = d & 0x3FFF, y = (d >> 14) & 0x3FFF, p = d >> 28 of the second."""
+    pos, size, cap, n = int(state[0]), len(raw), len(out), 0
+    while pos + 8 <= size and n < cap:
+        d = _le32(raw, pos + 4)
+        _put(out, n, _le32(raw, pos), d & 0x3FFF, (d >> 14) & 0x3FFF, d >> 28)
+        n += 1
+        pos += 8
+    if pos < size and pos + 8 > size:
+        _flag(state, pos, 1)
+    state[0] = pos
+    return n
+
+
+def _valid(e):
+    return e["t"] >= 0 and 0 <= e["x"] <= 2047 and 0 <= e["y"] <= 2047 and e["p"] in (0, 1)
+
+
+def _time_highs(cur, th, step):
+    """Time-high counters to send to go from ``cur`` (-1: none yet, start at 0) to ``th``."""
+    sent = []
+    v = max(cur, 0)
+    while th - v > step:
+        v += step
+        sent.append(v)
+    sent.append(th)
+    return sent
+
+
+def encode_evt2(events, state, words):
+    """EVT 2.0 encoding: TIME_HIGH (t >> 6) mod 2^28 when it changes (intermediate ones every
+    2^27 from 0), then CD word p << 28 | (t & 63) << 22 | x << 11 | y. Returns words written."""
+    i, cap, nw, cur = int(state[0]), len(words), 0, int(state[3])
+    while i < len(events):
+        e = events[i]
+        if not _valid(e):
+            _flag(state, i, 4)
+            break
+        th = int(e["t"]) >> 6
+        if cur >= 0 and th < cur:
+            _flag(state, i, 3)
+            break
+        highs = _time_highs(cur, th, 1 << 27) if th != cur else []
+        if len(highs) + 1 > cap - nw:
+            break
+        for v in highs:
+            words[nw] = (0x8 << 28) | (v & 0x0FFFFFFF)
+            nw += 1
+        cur = th
+        words[nw] = (int(e["p"]) << 28) | ((int(e["t"]) & 0x3F) << 22) | (int(e["x"]) << 11) | int(e["y"])
+        nw += 1
+        i += 1
+    state[0], state[3] = i, cur
+    return nw
+
+
+def encode_evt3(events, state, words):
+    """EVT 3.0 encoding: TIME_HIGH / TIME_LOW / ADDR_Y when they change, then ADDR_X, or
+    VECT_BASE_X + VECT_12 for a run (same t, y, p; increasing x within [x0, x0 + 12))."""
+    i, cap, nw = int(state[0]), len(words), 0
+    cur, tl_last, y_last = int(state[3]), int(state[4]), int(state[5])
+    n_ev = len(events)
+    while i < n_ev:
+        e = events[i]
+        if not _valid(e):
+            _flag(state, i, 4)
+            break
+        t = int(e["t"])
+        th, tl = t >> 12, t & 0xFFF
+        if cur >= 0 and th < cur:
+            _flag(state, i, 3)
+            break
+        j, x0, xprev = i + 1, int(e["x"]), int(e["x"])
+        while j < n_ev:
+            f = events[j]
+            if (f["t"] != e["t"] or f["y"] != e["y"] or f["p"] != e["p"] or f["x"] <= xprev
+                    or f["x"] >= x0 + 12 or not _valid(f)):
+                break
+            xprev = int(f["x"])
+            j += 1
+        highs = _time_highs(cur, th, 2048) if th != cur else []
+        out = [(0x8 << 12) | (v & 0xFFF) for v in highs]
+        if tl != tl_last:
+            out.append((0x6 << 12) | tl)
+        if int(e["y"]) != y_last:
+            out.append(int(e["y"]))
+        if j - i > 1:
+            mask = 0
+            for k in range(i, j):
+                mask |= 1 << (int(events[k]["x"]) - x0)
+            out += [(0x3 << 12) | (int(e["p"]) << 11) | x0, (0x4 << 12) | mask]
+        else:
+            out.append((0x2 << 12) | (int(e["p"]) << 11) | x0)
+        # the kernel reserves room for the worst case of this event before writing
+        need = (4 if j - i > 1 else 3) + ((th - max(cur, 0)) // 2048 + 1 if th != cur else 0)
+        if need > cap - nw:
+            break
+        for v in out:
+            words[nw] = v
+            nw += 1
+        cur, tl_last, y_last = th, tl, int(e["y"])
+        i = j
+    state[0], state[3], state[4], state[5] = i, cur, tl_last, y_last
+    return nw
