@@ -1,0 +1,138 @@
+"""CUBA network benchmark: spikecore against Brian2 (Cython runtime, C++ standalone, NumPy runtime).
+
+The CUBA network of Vogels & Abbott (2005) as in Brette et al. (2007) and Brian2's
+``examples/CUBA.py`` (see :func:`spikecore.network.examples.cuba`), 1 s of biological time at
+dt = 0.1 ms, N = 4 000, 20 000 and 100 000 neurons with p = 80/N. Both simulators get the SAME
+network: the connectivity and initial potentials drawn by spikecore are exported to Brian2.
+Both run in float64 on one thread.
+
+Timings exclude network construction and compilation, which are reported separately
+(``build_s``, ``compile_s``; Brian2's in ``peer_build_s``, ``peer_compile_s``). Each Brian2
+target runs in a fresh worker process (``_brian2_cuba.py``), since Brian2 keeps global device
+state. ``ratio = peer_s / spikecore_s`` (above 1: spikecore is faster).
+
+    python benchmarks/cuba.py                 # N = 4000, 20000, 100000; all Brian2 targets
+    python benchmarks/cuba.py --quick --json  # N = 4000 only, C++ standalone target
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+PEERS = ("brian2_cpp_standalone", "brian2_cython", "brian2_numpy")
+
+
+def _spikecore_case(n, repeats, seed):
+    from spikecore.network.examples import cuba, cuba_export
+
+    t0 = time.perf_counter()
+    small, _ = cuba(200, seed=seed)
+    small.run(20)  # compiles the fused loop for float64 (or loads it from Numba's cache)
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    net, pop = cuba(n, seed=seed)
+    build_s = time.perf_counter() - t0
+    walls, spikes = [], None
+    for _ in range(repeats):
+        net.reset()
+        res = net.run(10000)
+        walls.append(res.wall_s)
+        spikes = int(res.counts.sum())
+    return dict(spikecore_s=float(np.median(walls)), compile_s=compile_s, build_s=build_s,
+                spikecore_spikes=spikes, export=cuba_export(net, pop))
+
+
+def _brian2_case(peer, export, python, workdir):
+    target = peer[len("brian2_"):]
+    inp = os.path.join(workdir, "net_%d.npz" % export["n"])
+    if not os.path.exists(inp):
+        np.savez(inp, pre_e=export["pre_e"], post_e=export["post_e"], pre_i=export["pre_i"],
+                 post_i=export["post_i"], v0=export["v0"], n=export["n"], duration_s=1.0,
+                 dt_s=1e-4)
+    out = os.path.join(workdir, "out_%s_%d.npz" % (target, export["n"]))
+    proc = subprocess.run([python, str(HERE / "_brian2_cuba.py"), target, inp, out],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return dict(peer_s=None, error=" | ".join(tail))
+    data = np.load(out)
+    meta = json.loads(str(data["meta"]))
+    return dict(peer_s=meta["run_s"], peer_compile_s=meta["compile_s"],
+                peer_build_s=meta["build_s"], peer_spikes=int(data["i"].size),
+                brian2_version=meta["brian2"], peer_numpy_version=meta["numpy"])
+
+
+def _brian2_python(requested):
+    """The interpreter that runs the Brian2 workers, or None when Brian2 is unavailable."""
+    python = requested or sys.executable
+    probe = subprocess.run([python, "-c", "import brian2"], capture_output=True, text=True)
+    return python if probe.returncode == 0 else None
+
+
+def _cold_start(seed):
+    """Wall time of a fresh process that builds and runs CUBA 4000 for 1 s (Numba cache warm)."""
+    code = ("import time; t0 = time.perf_counter(); "
+            "from spikecore.network.examples import cuba; "
+            "net, pop = cuba(4000, seed=%d); net.run(10000); "
+            "print(time.perf_counter() - t0)" % seed)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return float(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else None
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="N = 4000 only, Brian2 C++ standalone target (< 1 min)")
+    ap.add_argument("--json", action="store_true", help="one JSON object per (size, peer)")
+    ap.add_argument("--sizes", type=int, nargs="*", help="network sizes (default 4000 20000 100000)")
+    ap.add_argument("--peers", nargs="*", choices=PEERS, help="Brian2 targets to run")
+    ap.add_argument("--repeats", type=int, default=3, help="spikecore repeats (median)")
+    ap.add_argument("--brian2-python", help="interpreter with brian2 installed (default: this one)")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    sizes = args.sizes or ([4000] if args.quick else [4000, 20000, 100000])
+    peers = args.peers or (["brian2_cpp_standalone"] if args.quick else list(PEERS))
+    repeats = 1 if args.quick else args.repeats
+    python = _brian2_python(args.brian2_python)
+    cold = _cold_start(args.seed)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="spikecore-cuba-") as workdir:
+        for n in sizes:
+            sc = _spikecore_case(n, repeats, args.seed)
+            export = sc.pop("export")
+            for peer in peers:
+                row = dict(benchmark="cuba", case="N=%d" % n, peer=peer, **sc)
+                if n == 4000:
+                    row["cold_start_s"] = cold
+                if python is None:
+                    row.update(peer_s=None, error="brian2 not importable")
+                elif peer == "brian2_numpy" and n > 20000 and not args.quick:
+                    row.update(peer_s=None, error="skipped: NumPy target too slow at this size")
+                else:
+                    row.update(_brian2_case(peer, export, python, workdir))
+                row["ratio"] = (row["peer_s"] / row["spikecore_s"]) if row.get("peer_s") else None
+                row["numpy_version"] = np.__version__
+                rows.append(row)
+                if args.json:
+                    print(json.dumps(row), flush=True)
+                else:
+                    print("%-8s %-22s spikecore %.4f s (%d spikes)  peer %s  ratio %s" % (
+                        row["case"], peer, row["spikecore_s"], row["spikecore_spikes"],
+                        "%.4f s (%s spikes)" % (row["peer_s"], row.get("peer_spikes"))
+                        if row.get("peer_s") else "n/a (%s)" % row.get("error"),
+                        "%.2f" % row["ratio"] if row["ratio"] else "n/a"), flush=True)
+    if not args.json:
+        print("compile (spikecore, cache load or JIT): %.2f s; cold start (fresh process, CUBA 4000 "
+              "1 s): %s s" % (rows[0]["compile_s"], "%.2f" % cold if cold else "n/a"))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

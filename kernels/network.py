@@ -1,0 +1,360 @@
+"""The clock-driven network simulator: one compiled loop over time steps, populations and connections.
+
+:func:`network_run` advances a whole network (several populations of LIF, IF, current-based
+LIF, adaptive LIF or Izhikevich neurons and spike sources, joined by CSR / dense / convolution /
+pooling connections with integer delays) for a range of steps without returning to Python. At
+step :math:`t` (schedule of Brian2's default clock-driven update, Stimberg, Brette & Goodman,
+2019; Brette et al., 2007):
+
+1. every neuron population reads its input of step :math:`t` from the delay ring buffer,
+   slot :math:`t \\bmod D` (for current-based LIF the input is added to the synaptic currents
+   :math:`i_k \\mathrel{+}= R_k[t]`, for the other models it is the step's input current), adds
+   the external current, advances one step with the model's kernel from
+   :mod:`spikecore.kernels.neurons`, and clears the slot; spike sources emit the spikes
+   given for step :math:`t`;
+2. the spiking neurons of every population are compacted into index lists
+   (:func:`spikecore.kernels.propagation.spike_list`) and monitored;
+3. every connection scatters the outgoing synapses of those neurons into the ring slots
+   :math:`(t + 1 + d) \\bmod D` of its target (:mod:`spikecore.kernels.propagation`), so a spike
+   emitted at step :math:`t` acts on the update of step :math:`t + 1 + d`.
+
+The network is described by flat buffers and integer tables (built by
+:mod:`spikecore.network.network`), because a compiled loop cannot hold a list of Python
+objects; the tables' layout is documented in :func:`network_run`.
+"""
+import numba
+import numpy as np
+
+from .neurons import adaptive_lif_step, izhikevich_step, lif_step
+from .propagation import (conv2d_propagate, csr_propagate, dense_propagate, pool2d_propagate,
+                          spike_list)
+
+# model codes (pop_model)
+MODEL_EXTERNAL = -1  # advanced by the caller before the step (general path for other models)
+MODEL_SOURCE = 0
+MODEL_LIF = 1
+MODEL_CUBA_LIF = 2
+MODEL_ADAPTIVE_LIF = 3
+MODEL_IZHIKEVICH = 4
+
+# connection kinds (con_int[:, 0])
+CONN_CSR = 0
+CONN_DENSE = 1
+CONN_CONV2D = 2
+CONN_POOL2D = 3
+
+# columns of con_int
+C_KIND, C_PRE, C_POST, C_CHANNEL, C_DELAY, C_PTR, C_SYN, C_NNZ, C_HAS_DELAYS, C_W = range(10)
+# C_GEOM: 12 geometry integers follow:
+# c_out, c_in, k_h, k_w, in_h, in_w, out_h, out_w, s_y, s_x, p_y, p_x
+C_GEOM = 10
+N_CON_COLS = 22
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine's own CUBA step: kernels.neurons.cuba_lif_step with one addition, ``has_current``.
+# A network population usually gets no external current, and skipping the read of that (zeroed)
+# buffer lets LLVM vectorise the loop over the engine's strided state views: measured 0.08 s
+# against 0.41 s for 1 s of CUBA 4000 (benchmarks/cuba.py). Same arithmetic in the same order as
+# cuba_lif_step (beta * 0 is added when there is no current), so the results are bit-identical:
+# tests/test_network_engine.py::test_engine_cuba_step_is_bitwise_identical checks it.
+# ---------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _cuba_lif_step_engine(v, i_syn, refrac, current, has_current, alpha, beta, v_rest, v_th,
+                          v_reset, soft_reset, n_ref, syn_decay, syn_gain, spikes_out):
+    batch, n = v.shape
+    n_syn = i_syn.shape[0]
+    drop = v_th - v_reset
+    zero_input = beta * 0.0
+    for b in range(batch):
+        vb = v[b]
+        rb = refrac[b]
+        cb = current[b]
+        sb = spikes_out[b]
+        if n_syn == 2:
+            i0 = i_syn[0, b]
+            i1 = i_syn[1, b]
+            g0, g1, d0, d1 = syn_gain[0], syn_gain[1], syn_decay[0], syn_decay[1]
+            for j in range(n):
+                r = rb[j]
+                r = r - 1 if r > 0 else r
+                active = r == 0
+                v_old = vb[j]
+                vn = v_rest + alpha * (v_old - v_rest)
+                vn = vn + (beta * cb[j] if has_current else zero_input)
+                vn = vn + g0 * i0[j]
+                vn = vn + g1 * i1[j]
+                i0[j] = d0 * i0[j]
+                i1[j] = d1 * i1[j]
+                vb[j] = vn if active else v_old
+                spike = active and vb[j] > v_th
+                vb[j] = (vb[j] - drop if soft_reset else v_reset) if spike else vb[j]
+                rb[j] = n_ref if spike else r
+                sb[j] = spike
+        else:
+            for j in range(n):
+                r = rb[j]
+                r = r - 1 if r > 0 else r
+                active = r == 0
+                v_old = vb[j]
+                vn = v_rest + alpha * (v_old - v_rest)
+                vn = vn + (beta * cb[j] if has_current else zero_input)
+                for k in range(n_syn):
+                    vn = vn + syn_gain[k] * i_syn[k, b, j]
+                    i_syn[k, b, j] = syn_decay[k] * i_syn[k, b, j]
+                vb[j] = vn if active else v_old
+                spike = active and vb[j] > v_th
+                vb[j] = (vb[j] - drop if soft_reset else v_reset) if spike else vb[j]
+                rb[j] = n_ref if spike else r
+                sb[j] = spike
+
+
+@numba.njit(cache=True)
+def _advance_population(p, t, r, batch, n_slots, pop_model, pop_n, pop_state, pop_params,
+                        pop_nch, pop_ring, pop_cur, pop_ext, pop_bias, pop_spk,
+                        fstate, istate, ring, ext, bias, spk, src_ptr, src_unit, sidx, scount):
+    # One population, one step: input from the ring slot, model step, spike list.
+    n = pop_n[p]
+    blk = batch * n
+    model = pop_model[p]
+    if model == MODEL_EXTERNAL:
+        return
+    idx = sidx[pop_spk[p]: pop_spk[p] + blk].reshape(batch, n)
+    cnt = scount[p]
+    if model == MODEL_SOURCE:
+        base = pop_ext[p]
+        if base < 0:
+            cnt[:] = 0
+            return
+        for b in range(batch):
+            e0 = src_ptr[base + r * batch + b]
+            e1 = src_ptr[base + r * batch + b + 1]
+            for e in range(e0, e1):
+                idx[b, e - e0] = src_unit[e]
+            cnt[b] = e1 - e0
+        return
+    nch = pop_nch[p]
+    slot = t % n_slots
+    rp = ring[pop_ring[p]: pop_ring[p] + nch * n_slots * blk].reshape(nch, n_slots, batch, n)
+    spikes = spk[pop_spk[p]: pop_spk[p] + blk].reshape(batch, n)
+    st = pop_state[p]
+    pr = pop_params[p]
+    # the step's input current: ring slot (non-CUBA models) or a scratch array (CUBA)
+    if model == MODEL_CUBA_LIF:
+        cur = fstate[pop_cur[p]: pop_cur[p] + blk].reshape(batch, n)  # zero between steps
+        i_syn = fstate[st[1]: st[1] + nch * blk].reshape(nch, batch, n)
+        if n_slots > 1:  # (with one slot, propagation adds into i_syn directly)
+            for k in range(nch):
+                i_syn[k] += rp[k, slot]
+                rp[k, slot] = 0.0
+    else:
+        cur = rp[0, slot]
+    if pop_ext[p] >= 0:
+        cur += ext[pop_ext[p] + r * blk: pop_ext[p] + (r + 1) * blk].reshape(batch, n)
+    if pop_bias[p] >= 0:
+        bp = bias[pop_bias[p]: pop_bias[p] + n]
+        for b in range(batch):
+            cur[b] += bp
+    v = fstate[st[0]: st[0] + blk].reshape(batch, n)
+    if model == MODEL_LIF:
+        refrac = istate[st[1]: st[1] + blk].reshape(batch, n)
+        lif_step(v, refrac, cur, pr[0], pr[1], pr[2], pr[3], pr[4], pr[5] != 0.0, np.int64(pr[6]),
+                 spikes)
+    elif model == MODEL_CUBA_LIF:
+        refrac = istate[st[2]: st[2] + blk].reshape(batch, n)
+        _cuba_lif_step_engine(v, i_syn, refrac, cur, pop_ext[p] >= 0 or pop_bias[p] >= 0,
+                              pr[0], pr[1], pr[2], pr[3], pr[4], pr[5] != 0.0,
+                              np.int64(pr[6]), pr[7: 7 + nch], pr[7 + nch: 7 + 2 * nch], spikes)
+    elif model == MODEL_ADAPTIVE_LIF:
+        theta = fstate[st[1]: st[1] + blk].reshape(batch, n)
+        refrac = istate[st[2]: st[2] + blk].reshape(batch, n)
+        adaptive_lif_step(v, theta, refrac, cur, pr[0], pr[1], pr[2], pr[3], pr[4], pr[5] != 0.0,
+                          np.int64(pr[6]), pr[7], pr[8], spikes)
+    else:  # MODEL_IZHIKEVICH
+        u = fstate[st[1]: st[1] + blk].reshape(batch, n)
+        izhikevich_step(v, u, cur, pr[0], pr[1], pr[2], pr[3], pr[4], pr[5], np.int64(pr[6]),
+                        spikes)
+    if model != MODEL_CUBA_LIF or pop_ext[p] >= 0 or pop_bias[p] >= 0:
+        cur[:] = 0.0  # the ring slot is consumed / the scratch current is zero again
+    spike_list(spikes, idx, cnt)
+
+
+@numba.njit(cache=True)
+def _propagate_connection(c, t, batch, n_slots, pop_model, pop_n, pop_state, pop_nch, pop_ring,
+                          pop_spk, fstate, sidx, scount, ring, con_int, con_float, csr_indptr,
+                          csr_indices, csr_weights, csr_delays, dense_w, conv_k):
+    # Scatter the spikes of the connection's presynaptic population of step t.
+    ci = con_int[c]
+    pre = ci[C_PRE]
+    post = ci[C_POST]
+    n_pre = pop_n[pre]
+    n_post = pop_n[post]
+    cnt = scount[pre]
+    total = 0
+    for b in range(batch):
+        total += cnt[b]
+    if total == 0:
+        return
+    idx = sidx[pop_spk[pre]: pop_spk[pre] + batch * n_pre].reshape(batch, n_pre)
+    nch = pop_nch[post]
+    blk = batch * n_post
+    if pop_model[post] == MODEL_CUBA_LIF and n_slots == 1:
+        # no delays anywhere: add straight into the synaptic currents i_k (what the ring slot
+        # would add before the next update; Brian2's "ge += w" right after the step)
+        st = pop_state[post, 1]
+        dest = fstate[st: st + nch * blk].reshape(nch, 1, batch, n_post)[ci[C_CHANNEL]]
+    else:
+        rp = ring[pop_ring[post]: pop_ring[post] + nch * n_slots * blk].reshape(
+            nch, n_slots, batch, n_post)
+        dest = rp[ci[C_CHANNEL]]
+    slot = (t + 1 + ci[C_DELAY]) % n_slots
+    kind = ci[C_KIND]
+    g = ci[C_GEOM: C_GEOM + 12]
+    if kind == CONN_CSR:
+        nnz = ci[C_NNZ]
+        s0 = ci[C_SYN]
+        delays = csr_delays[s0: s0 + nnz] if ci[C_HAS_DELAYS] else csr_delays[0:0]
+        csr_propagate(idx, cnt, csr_indptr[ci[C_PTR]: ci[C_PTR] + n_pre + 1],
+                      csr_indices[s0: s0 + nnz], csr_weights[s0: s0 + nnz], delays, dest, slot)
+    elif kind == CONN_DENSE:
+        w = dense_w[ci[C_W]: ci[C_W] + n_pre * n_post].reshape(n_pre, n_post)
+        dense_propagate(idx, cnt, w, dest, slot)
+    elif kind == CONN_CONV2D:
+        size = g[0] * g[1] * g[2] * g[3]
+        k = conv_k[ci[C_W]: ci[C_W] + size].reshape(g[0], g[1], g[2], g[3])
+        conv2d_propagate(idx, cnt, k, g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], dest, slot)
+    else:  # CONN_POOL2D: k_h, k_w hold the window size
+        pool2d_propagate(idx, cnt, g[4], g[5], g[6], g[7], g[2], g[3], g[8], g[9], con_float[c],
+                         dest, slot)
+
+
+@numba.njit(cache=True)
+def network_run(t_abs0, r_start, r_stop, batch, n_slots,
+                pop_model, pop_n, pop_state, pop_params, pop_nch, pop_ring, pop_cur, pop_ext,
+                pop_bias, pop_spk, fstate, istate, ring, ext, bias, spk, sidx, scount,
+                src_ptr, src_unit,
+                con_int, con_float, csr_indptr, csr_indices, csr_weights, csr_delays, dense_w, conv_k,
+                counts, mon_list, list_t, list_b, list_i, list_p, n_list,
+                vrec_off, vrec_stride, vrec):
+    """Advance a network from run step ``r_start`` to ``r_stop`` in one compiled loop.
+
+    Each step :math:`t = t_0 + r` follows the schedule of the module docstring: neuron update
+    with the ring slot :math:`t \\bmod D` as input, spike lists, monitors, then propagation of
+    every connection into slots :math:`(t + 1 + d) \\bmod D` (event-driven propagation with a
+    delay ring buffer: Brette et al., 2007; Morrison et al., 2005).
+
+    Parameters
+    ----------
+    t_abs0 : int
+        Absolute step of run step 0 (the network's clock when the run started).
+    r_start, r_stop : int
+        Run steps to simulate, ``[r_start, r_stop)``.
+    batch : int
+        Number of independent copies of the network.
+    n_slots : int
+        Ring length :math:`D` (largest delay in steps + 1).
+    pop_model : int64 (P,)
+        Model code of each population (``MODEL_*``; 0 = spike source; -1 = advanced by the
+        caller before this step, whose spike list ``sidx``/``scount`` is already filled).
+    pop_n : int64 (P,)
+        Number of neurons.
+    pop_state : int64 (P, 4)
+        Offsets of the model's state arrays, in the order of its ``state_names``, in ``fstate``
+        (float variables) or ``istate`` (the int32 refractory counter).
+    pop_params : float64 (P, K)
+        The model's ``step_params(dt)``, flattened (bools as 0/1, CUBA's per-channel arrays
+        inline).
+    pop_nch : int64 (P,)
+        Number of input channels.
+    pop_ring : int64 (P,)
+        Offset in ``ring`` of the population's block ``(n_ch, D, batch, n)``.
+    pop_cur : int64 (P,)
+        Offset in ``fstate`` of a ``(batch, n)`` scratch current (current-based LIF only).
+    pop_ext : int64 (P,)
+        Neuron populations: offset in ``ext`` of a ``(R, batch, n)`` external current, or -1;
+        sources: offset in ``src_ptr`` of the ``(R*batch + 1)`` event pointer, or -1.
+    pop_bias : int64 (P,)
+        Offset in ``bias`` of an ``(n,)`` constant current, or -1.
+    pop_spk : int64 (P,)
+        Offset of the population's ``(batch, n)`` block in ``spk`` and ``sidx``.
+    fstate, istate : float (.,), int32 (.,)
+        All state arrays, flat.
+    ring : float (.,)
+        All ring buffers, flat.
+    ext, bias : float (.,)
+        External currents and constant currents, flat.
+    spk : uint8 (.,)
+        Spike scratch (one step).
+    sidx : int32 (.,), scount : int64 (P, batch)
+        Spike lists of the current step.
+    src_ptr : int64 (.,), src_unit : int32 (.,)
+        Input spikes of the sources, CSR by (run step, batch element).
+    con_int : int64 (C, 22)
+        One row per connection: kind, pre, post, channel, uniform delay, CSR pointer offset,
+        synapse offset, number of synapses, has per-synapse delays, weight offset, and 12
+        geometry integers (c_out, c_in, k_h, k_w, in_h, in_w, out_h, out_w, s_y, s_x, p_y, p_x).
+    con_float : float64 (C,)
+        Pooling scale :math:`a`.
+    csr_indptr, csr_indices, csr_weights, csr_delays : arrays
+        All CSR connections, concatenated (each ``indptr`` starts at 0).
+    dense_w, conv_k : float (.,)
+        Transposed dense matrices and convolution kernels, flat.
+    counts : int32 (R, P, batch)
+        Receives the number of spikes per step, population and batch element.
+    mon_list : int64 (P,)
+        1 to record the population's spikes as a list.
+    list_t, list_b, list_i, list_p : int32 (capacity,)
+        Receive recorded spikes: step (absolute), batch element, neuron, population.
+    n_list : int64 (1,)
+        Number of recorded spikes so far (updated).
+    vrec_off, vrec_stride : int64 (M,)
+        Voltage monitor: ``fstate[vrec_off[m] + b * vrec_stride[m]]`` is recorded.
+    vrec : float (R, batch, M)
+        Receives the recorded voltages.
+
+    Returns
+    -------
+    int
+        The run step reached: ``r_stop``, or earlier when the spike-list buffers could
+        overflow in the next step (the caller enlarges them and continues from there).
+    """
+    n_pop = pop_n.shape[0]
+    n_con = con_int.shape[0]
+    capacity = list_t.shape[0]
+    worst = 0
+    for p in range(n_pop):
+        if mon_list[p]:
+            worst += batch * pop_n[p]
+    n_vrec = vrec_off.shape[0]
+    for r in range(r_start, r_stop):
+        if n_list[0] + worst > capacity:
+            return r
+        t = t_abs0 + r
+        for p in range(n_pop):
+            _advance_population(p, t, r, batch, n_slots, pop_model, pop_n, pop_state, pop_params,
+                                pop_nch, pop_ring, pop_cur, pop_ext, pop_bias, pop_spk,
+                                fstate, istate, ring, ext, bias, spk, src_ptr, src_unit, sidx,
+                                scount)
+        for p in range(n_pop):
+            n = pop_n[p]
+            for b in range(batch):
+                c = scount[p, b]
+                counts[r, p, b] = c
+                if mon_list[p] and c > 0:
+                    o = pop_spk[p] + b * n
+                    k = n_list[0]
+                    for s in range(c):
+                        list_t[k + s] = t
+                        list_b[k + s] = b
+                        list_i[k + s] = sidx[o + s]
+                        list_p[k + s] = p
+                    n_list[0] = k + c
+        for m in range(n_vrec):
+            for b in range(batch):
+                vrec[r, b, m] = fstate[vrec_off[m] + b * vrec_stride[m]]
+        for c in range(n_con):
+            _propagate_connection(c, t, batch, n_slots, pop_model, pop_n, pop_state, pop_nch,
+                                  pop_ring, pop_spk, fstate, sidx, scount, ring, con_int,
+                                  con_float, csr_indptr, csr_indices, csr_weights, csr_delays,
+                                  dense_w, conv_k)
+    return r_stop

@@ -1,0 +1,677 @@
+"""The :class:`Network`: populations, connections, monitors, and the simulator that runs them.
+
+>>> import numpy as np
+>>> from spikecore.network import Network
+>>> from spikecore.neurons import LIF
+>>> net = Network(dt=1e-3, seed=0)
+>>> inp = net.add_source(100, name="input")
+>>> out = net.add(LIF(tau_mem=20e-3, v_th=1.0), n=10, name="out")
+>>> con = net.connect(inp, out, weight=20.0, p=0.2)
+>>> net.record_spikes(out)
+>>> raster = np.random.default_rng(0).random((200, 1, 100)) < 0.05
+>>> result = net.run(200, inputs={inp: raster})
+>>> result.spikes(out).neuron.size > 0
+True
+
+Every step runs in one compiled loop (:func:`spikecore.kernels.network.network_run`) for
+populations of ``LIF``, ``IF``, ``CurrentLIF``, ``AdaptiveLIF`` and ``Izhikevich`` neurons and
+spike sources; populations of other models (``SRM0``, ``HodgkinHuxley``, user models with a
+``kernel_step``) are advanced by a slower path that calls their compiled step from Python once
+per step. ``mode="event"`` runs LIF/IF networks event-driven
+(:mod:`spikecore.kernels.event_driven`).
+"""
+import time
+
+import numpy as np
+
+from .. import _validate as V
+from ..kernels import network as K
+from ..kernels import neurons as KN
+from ..kernels.propagation import spike_list
+from . import connections as C
+from .monitors import RunResult, SpikeList
+from .population import Population, PopulationView, check_size
+
+_MODEL_CODES = {
+    id(KN.lif_step): K.MODEL_LIF,
+    id(KN.cuba_lif_step): K.MODEL_CUBA_LIF,
+    id(KN.adaptive_lif_step): K.MODEL_ADAPTIVE_LIF,
+    id(KN.izhikevich_step): K.MODEL_IZHIKEVICH,
+}
+_KIND_CODES = {"csr": K.CONN_CSR, "dense": K.CONN_DENSE, "conv2d": K.CONN_CONV2D,
+               "pool2d": K.CONN_POOL2D}
+
+
+def model_code(model):
+    """Code of the compiled update of ``model`` in the fused loop, or ``MODEL_EXTERNAL``."""
+    return _MODEL_CODES.get(id(getattr(model, "kernel_step", None)), K.MODEL_EXTERNAL)
+
+
+class Network:
+    """A spiking network: populations of neurons and spike sources joined by connections.
+
+    The network is simulated on a fixed time grid :math:`t_k = k\\,dt` (clock-driven; Brette et
+    al., 2007), ``batch`` independent copies at once, with the schedule of
+    :mod:`spikecore.kernels.network`: a spike emitted at step :math:`t` on a synapse with delay
+    :math:`d` steps enters the neuron update of step :math:`t + 1 + d`.
+
+    Parameters
+    ----------
+    dt : float
+        Time step (s).
+    seed : None, int or numpy.random.Generator
+        Source of the randomness of random connectivity (and of callable weights/delays);
+        the same seed gives the same network and the same spikes.
+
+    Examples
+    --------
+    The CUBA network (Vogels & Abbott, 2005; Brette et al., 2007)::
+
+        from spikecore.neurons import CurrentLIF
+        net = Network(dt=1e-4, seed=1)
+        cuba = CurrentLIF(tau_mem=20e-3, tau_syn=(5e-3, 10e-3), v_rest=-49e-3, v_th=-50e-3,
+                          v_reset=-60e-3, t_ref=5e-3, dtype=np.float64)
+        v0 = lambda rng, n: rng.uniform(-60e-3, -50e-3, n)
+        P = net.add(cuba, n=4000, name="P", initial={"v": v0})
+        net.connect(P[:3200], P, weight=1.62e-3, p=0.02, target="exc")   # slices, as in Brian2
+        net.connect(P[3200:], P, weight=-9e-3, p=0.02, target="inh")
+        net.record_spikes(P)
+        result = net.run(10000)          # 1 s
+    """
+
+    def __init__(self, dt, seed=None):
+        self.dt = V.positive("dt", dt, unit="s")
+        self.rng = V.rng(seed)
+        self.populations = []
+        self.connections = []
+        self._record = set()
+        self._vrec = {}
+        self._state = None  # _State, made on the first run
+        self.t = 0  # steps simulated so far
+
+    # -- building ------------------------------------------------------------------------------
+    def _name(self, name, prefix):
+        if name is None:
+            name = "%s%d" % (prefix, len(self.populations))
+        if not isinstance(name, str):
+            V.fail("name", name, "a string", TypeError)
+        if any(p.name == name for p in self.populations):
+            V.fail("name", name, "a name not used by another population")
+        return name
+
+    def _check_member(self, arg, pop):
+        if isinstance(pop, str):
+            for p in self.populations:
+                if p.name == pop:
+                    return p
+            V.fail(arg, pop, "a population of this network: %s"
+                   % ", ".join(p.name for p in self.populations), KeyError)
+        if not isinstance(pop, Population) or pop.index >= len(self.populations) \
+                or self.populations[pop.index] is not pop:
+            V.fail(arg, pop, "a population of this network (from net.add / net.add_source)", TypeError)
+        return pop
+
+    def _dtype(self):
+        for p in self.populations:
+            if p.model is not None:
+                return np.dtype(p.model.dtype)
+        return np.dtype(np.float32)
+
+    def add(self, model, n=None, *, shape=None, name=None, initial=None):
+        """Add a population of ``n`` neurons of ``model``.
+
+        Parameters
+        ----------
+        model : spikecore.neurons.NeuronModel
+            Neuron model (its parameters are shared by the population).
+        n : int, optional
+            Number of neurons (or give ``shape``).
+        shape : tuple, optional
+            Layout, e.g. ``(C, H, W)`` for convolution/pooling connections.
+        name : str, optional
+            Unique name; ``"pop<k>"`` by default.
+        initial : dict, optional
+            Initial state values by variable name: scalar, ``(n,)``, ``(batch, n)`` array, or a
+            callable ``f(rng, n)`` returning ``(n,)`` values (drawn from the network's seed).
+
+        Returns
+        -------
+        Population
+        """
+        for attr in ("kernel_step", "state_names", "step_params", "init_state"):
+            if not hasattr(model, attr):
+                V.fail("model", model, "a spikecore.neurons model (with %s)" % attr, TypeError)
+        n, shape = check_size(n, shape)
+        name = self._name(name, "pop")
+        dtype = np.dtype(model.dtype)
+        if self._has_models() and dtype != self._dtype():
+            V.fail("model", "<%s with dtype %s>" % (type(model).__name__, dtype),
+                   "dtype %s like the network's other populations (population %r)"
+                   % (self._dtype(), name), TypeError)
+        initial = dict(initial or {})
+        for key in initial:
+            if key not in model.state_names:
+                V.fail("initial", key, "a state variable of %s: %s (population %r)"
+                       % (type(model).__name__, ", ".join(model.state_names), name), KeyError)
+            if callable(initial[key]):
+                initial[key] = np.asarray(initial[key](self.rng, n))
+        pop = Population(len(self.populations), name, model, n, shape, initial)
+        self.populations.append(pop)
+        self.reset()  # a changed network starts again from its initial state
+        return pop
+
+    def _has_models(self):
+        return any(p.model is not None for p in self.populations)
+
+    def add_source(self, n=None, *, shape=None, name=None):
+        """Add a spike source of ``n`` units whose spikes are given to :meth:`run` as inputs.
+
+        Returns
+        -------
+        Population
+        """
+        n, shape = check_size(n, shape)
+        pop = Population(len(self.populations), self._name(name, "input"), None, n, shape, {})
+        self.populations.append(pop)
+        self.reset()
+        return pop
+
+    def connect(self, pre, post, weight=None, *, p=None, in_degree=None, pairs=None,
+                one_to_one=False, conv=None, pool=None, delay=0.0, max_delay=None, target=0,
+                autapses=True, name=None):
+        """Connect population ``pre`` to input channel ``target`` of population ``post``.
+
+        Exactly one connectivity rule applies:
+
+        * ``weight`` a ``(n_post, n_pre)`` matrix and no rule: dense :math:`W`;
+        * ``p``: each pair connected with probability ``p`` (Erdős–Rényi, as in the CUBA
+          network of Brette et al., 2007);
+        * ``in_degree``: each postsynaptic neuron gets exactly that many random inputs
+          (Brunel, 2000);
+        * ``pairs=(pre_indices, post_indices)``: explicit synapse list;
+        * ``one_to_one=True``: neuron ``i`` to neuron ``i``;
+        * ``conv=Conv2D(...)`` / ``pool=Pool2D(...)``: 2-D convolution / pooling.
+
+        For the sparse rules ``weight`` is a scalar, one value per synapse or a callable
+        ``f(rng, n_synapses)``; its sign makes a synapse excitatory or inhibitory.
+
+        Parameters
+        ----------
+        pre, post : Population, PopulationView or str
+            Source and target populations (the same population for recurrent connections), or
+            slices of them (``P[:3200]``) for sparse and dense rules.
+        delay : float, array or callable
+            Extra transmission delay in seconds, rounded to steps: scalar, one per synapse
+            (``(n_post, n_pre)`` for a dense matrix), or ``f(rng, n_synapses)``. A spike emitted
+            at step :math:`t` acts on the update of step :math:`t + 1 + \\mathrm{round}(d/dt)`.
+        max_delay : float, optional
+            Declared largest delay (s): sets the ring-buffer length; delays above it are errors.
+        target : int or str
+            Input channel of ``post`` (``"exc"``/``"inh"`` = 0/1 for a two-channel CurrentLIF).
+        autapses : bool
+            Allow ``i -> i`` synapses when ``pre is post`` (random rules only).
+        name : str, optional
+            Connection name for messages; ``"pre->post"`` by default.
+
+        Returns
+        -------
+        Connection
+        """
+        pre_view = pre if isinstance(pre, PopulationView) else None
+        post_view = post if isinstance(post, PopulationView) else None
+        pre = self._check_member("pre", pre_view.population if pre_view else pre)
+        post = self._check_member("post", post_view.population if post_view else post)
+        name = name or "%s->%s" % ((pre_view or pre).name, (post_view or post).name)
+        where = " (connection %s)" % name
+        if post.is_source:
+            V.fail("post", post.name, "a neuron population (a spike source receives no synapses)"
+                   + where, TypeError)
+        channel = post.channel(target)
+        conn = C.build(name, pre_view or pre, post_view or post, channel, self.dt, self._dtype(),
+                       self.rng, weight=weight, p=p, in_degree=in_degree, pairs=pairs,
+                       one_to_one=one_to_one or None, conv=conv, pool=pool, delay=delay,
+                       max_delay=max_delay, autapses=autapses)
+        self.connections.append(conn)
+        self.reset()
+        return conn
+
+    # -- monitors ------------------------------------------------------------------------------
+    def record_spikes(self, *pops):
+        """Record the spikes of these populations (as compact spike lists) in every later run."""
+        for pop in pops:
+            self._record.add(self._check_member("pop", pop).index)
+
+    def record_voltage(self, pop, neurons):
+        """Record the membrane potential of ``neurons`` (indices) of ``pop`` at every step.
+
+        An empty ``neurons`` stops recording ``pop``. Not available in event mode.
+        """
+        pop = self._check_member("pop", pop)
+        if pop.is_source:
+            V.fail("pop", pop.name, "a neuron population (a source has no voltage)", TypeError)
+        if len(neurons) == 0:
+            neurons = np.zeros(0, np.int64)
+        idx = V.array("neurons", neurons, ndim=1, kinds="iu").astype(np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= pop.n):
+            V.fail("neurons", neurons, "indices in [0, %d) of population %r" % (pop.n, pop.name))
+        if idx.size:
+            self._vrec[pop.index] = idx
+        else:  # an empty list stops recording
+            self._vrec.pop(pop.index, None)
+
+    # -- state ---------------------------------------------------------------------------------
+    def reset(self):
+        """Forget the state: the next run starts from the initial state at step 0.
+
+        Adding a population or a connection does this too.
+        """
+        self._state = None
+        self.t = 0
+
+    def state(self, pop):
+        """The current state of ``pop``: ``{name: array}`` views (writeable) into the simulator."""
+        pop = self._check_member("pop", pop)
+        if self._state is None:
+            V.fail("state", None, "a network that has been run (or call net.run(0, batch=...))",
+                   RuntimeError)
+        return self._state.views[pop.index]
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, n_steps, inputs=None, batch=None, mode="clock"):
+        """Simulate ``n_steps`` steps and return what was recorded.
+
+        Parameters
+        ----------
+        n_steps : int
+            Number of time steps of ``dt``.
+        inputs : dict, optional
+            ``{population: value}``. For a spike source: a dense raster ``(n_steps, batch, n)``
+            (bool/uint8), a spike list ``(times, units)`` (integer steps, or float seconds
+            floored to steps) applied to every batch element, or a list of ``batch`` such
+            pairs. For a neuron population: an external current ``(n_steps, batch, n)`` or a
+            constant current ``(n,)`` (the model's current units).
+        batch : int, optional
+            Number of independent copies; inferred from the inputs or the existing state.
+        mode : {"clock", "event"}
+            Clock-driven (every neuron every step) or event-driven (LIF/IF networks only:
+            neurons advanced only when input reaches them; same spikes).
+
+        Returns
+        -------
+        RunResult
+        """
+        n_steps = V.integer("n_steps", n_steps, low=0)
+        mode = V.choice("mode", mode, ("clock", "event"))
+        inputs = self._check_inputs(inputs or {}, n_steps)
+        batch = self._resolve_batch(batch, inputs)
+        if not self._has_models():
+            V.fail("network", self.populations, "at least one neuron population", RuntimeError)
+        if self._state is None or self._state.batch != batch:
+            if self._state is not None and self.t:
+                V.fail("batch", batch, "the batch of the running state (%d); call net.reset() first"
+                       % self._state.batch)
+            self._state = _State(self, batch)
+        if mode == "event":
+            from .event_driven import run_event_driven
+            return run_event_driven(self, n_steps, inputs, batch)
+        return self._state.run(self, n_steps, inputs)
+
+    def _check_inputs(self, inputs, n_steps):
+        if not isinstance(inputs, dict):
+            V.fail("inputs", inputs, "a dict {population: array}", TypeError)
+        checked = {}
+        for key, value in inputs.items():
+            pop = self._check_member("inputs key", key)
+            label = "inputs[%r]" % pop.name
+            if pop.is_source:
+                checked[pop.index] = _source_events(label, value, pop.n, n_steps, self.dt)
+            else:
+                arr = V.array(label, value, ndim=(1, 3), finite=True, kinds="biuf")
+                if arr.ndim == 1 and arr.shape != (pop.n,):
+                    V.fail(label, "<array of shape %s>" % (arr.shape,),
+                           "a constant current of shape (%d,) for population %r" % (pop.n, pop.name))
+                if arr.ndim == 3 and (arr.shape[0] != n_steps or arr.shape[2] != pop.n):
+                    V.fail(label, "<array of shape %s>" % (arr.shape,),
+                           "a current of shape (n_steps=%d, batch, n=%d) for population %r"
+                           % (n_steps, pop.n, pop.name))
+                checked[pop.index] = arr
+        return checked
+
+    def _resolve_batch(self, batch, inputs):
+        implied = {}
+        for index, value in inputs.items():
+            b = value[2] if isinstance(value, tuple) else (value.shape[1] if value.ndim == 3 else 1)
+            if b > 1:
+                implied[self.populations[index].name] = b
+        if batch is not None:
+            batch = V.integer("batch", batch, low=1)
+        elif implied:
+            batch = next(iter(implied.values()))
+        elif self._state is not None:
+            batch = self._state.batch
+        else:
+            batch = 1
+        for name, b in implied.items():
+            if b != batch:  # batch-1 inputs are broadcast
+                V.fail("inputs[%r]" % name, "<batch %d>" % b, "batch %d like the other inputs" % batch)
+        return batch
+
+
+def _source_events(label, value, n, n_steps, dt):
+    """Check the input spikes of a source; return per-batch ``(steps, units)`` lists and the
+    batch they imply (0: one list for every batch element)."""
+    if isinstance(value, np.ndarray) or (isinstance(value, list) and value
+                                         and not isinstance(value[0], tuple)):
+        arr = V.array(label, value, ndim=3, kinds="biu")
+        if arr.shape[0] != n_steps or arr.shape[2] != n:
+            V.fail(label, "<array of shape %s>" % (arr.shape,),
+                   "a spike raster (n_steps=%d, batch, n=%d)" % (n_steps, n))
+        steps, units = [], []
+        for b in range(arr.shape[1]):
+            t, i = np.nonzero(arr[:, b, :])
+            steps.append(t.astype(np.int64))
+            units.append(i.astype(np.int64))
+        return steps, units, (arr.shape[1] if arr.shape[1] > 1 else 0)
+    if isinstance(value, tuple) and len(value) == 2:
+        pairs, per_batch = [value], False
+    elif isinstance(value, list) and value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+        pairs, per_batch = value, True
+    else:
+        V.fail(label, value, "a spike raster (n_steps, batch, n), a (times, units) pair or a list "
+               "of them (one per batch element)", TypeError)
+    steps, units = [], []
+    for k, (times, unit) in enumerate(pairs):
+        tl = "%s[%d]" % (label, k) if per_batch else label
+        times = V.array(tl + " times", times, ndim=1, finite=True, kinds="iuf")
+        unit = V.array(tl + " units", unit, ndim=1, kinds="iu", shape=(times.size,)).astype(np.int64)
+        st = (np.floor(times / dt + 1e-9) if times.dtype.kind == "f" else times).astype(np.int64)
+        if st.size and (st.min() < 0 or st.max() >= n_steps):
+            V.fail(tl + " times", "<steps in [%d, %d]>" % (st.min(), st.max()),
+                   "times within the run: steps in [0, %d)" % n_steps)
+        if unit.size and (unit.min() < 0 or unit.max() >= n):
+            V.fail(tl + " units", "<units in [%d, %d]>" % (unit.min(), unit.max()),
+                   "unit indices in [0, %d)" % n)
+        steps.append(st)
+        units.append(unit)
+    return steps, units, (len(pairs) if per_batch and len(pairs) > 1 else 0)
+
+
+def _events_csr(t, b, i, n_steps, batch):
+    """Sort events by (step, batch, unit), drop duplicates; pointer over step*batch + b."""
+    key = (t.astype(np.int64) * batch + b) * (int(i.max()) + 1 if i.size else 1) + i
+    key = np.unique(key)
+    n_units = int(i.max()) + 1 if i.size else 1
+    unit = (key % n_units).astype(np.int32)
+    row = key // n_units
+    ptr = np.zeros(n_steps * batch + 1, np.int64)
+    np.cumsum(np.bincount(row, minlength=n_steps * batch), out=ptr[1:])
+    return ptr, unit
+
+
+class _State:
+    """Flat buffers and tables of a network for one batch size (see kernels.network.network_run)."""
+
+    def __init__(self, net, batch):
+        self.batch = batch
+        pops, conns = net.populations, net.connections
+        self.dtype = net._dtype()
+        P = len(pops)
+        self.n_slots = 1 + max([c.max_delay for c in conns] + [0])
+        D = self.n_slots
+        self.pop_model = np.array([K.MODEL_SOURCE if p.is_source else model_code(p.model)
+                                   for p in pops], np.int64)
+        self.pop_n = np.array([p.n for p in pops], np.int64)
+        self.pop_nch = np.array([p.n_channels for p in pops], np.int64)
+        self.pop_state = np.full((P, 4), -1, np.int64)
+        params = [np.zeros(0)] * P
+        f_size = i_size = ring_size = spk_size = 0
+        self.pop_ring = np.full(P, -1, np.int64)
+        self.pop_cur = np.full(P, -1, np.int64)
+        self.pop_spk = np.zeros(P, np.int64)
+        layout = []  # per population: [(name, 'f'|'i', offset, shape)]
+        for p in pops:
+            self.pop_spk[p.index] = spk_size
+            spk_size += batch * p.n
+            entries = []
+            if p.model is not None:
+                for k, sname in enumerate(p.model.state_names):
+                    shape = tuple(p.model.state_shape(sname, batch, p.n))
+                    size = int(np.prod(shape))
+                    kind = "i" if np.dtype(p.model.state_dtype(sname)).kind == "i" else "f"
+                    if kind == "f":
+                        off, f_size = f_size, f_size + size
+                    else:
+                        off, i_size = i_size, i_size + size
+                    if k < 4:
+                        self.pop_state[p.index, k] = off
+                    entries.append((sname, kind, off, shape))
+                self.pop_cur[p.index] = f_size
+                f_size += batch * p.n
+                self.pop_ring[p.index] = ring_size
+                ring_size += p.n_channels * D * batch * p.n
+                params[p.index] = np.concatenate(
+                    [np.atleast_1d(np.asarray(x, np.float64)).ravel()
+                     for x in p.model.step_params(net.dt)])
+            layout.append(entries)
+        width = max([x.size for x in params] + [1])
+        self.pop_params = np.zeros((P, width), np.float64)
+        for k, x in enumerate(params):
+            self.pop_params[k, : x.size] = x
+        self.fstate = np.zeros(f_size, self.dtype)
+        self.istate = np.zeros(i_size, np.int32)
+        self.ring = np.zeros(ring_size, self.dtype)
+        self.spk = np.zeros(spk_size, np.uint8)
+        self.sidx = np.zeros(spk_size, np.int32)
+        self.scount = np.zeros((P, batch), np.int64)
+        self.layout = layout
+        # state views and initial values
+        self.views = []
+        for p, entries in zip(pops, layout):
+            views = {}
+            if p.model is not None:
+                init = p.model.init_state(batch, p.n, **p.initial)
+            for sname, kind, off, shape in entries:
+                buf = self.fstate if kind == "f" else self.istate
+                views[sname] = buf[off: off + int(np.prod(shape))].reshape(shape)
+                views[sname][...] = init[sname]
+            self.views.append(views)
+        self._tables(conns)
+
+    def _tables(self, conns):
+        dtype = self.dtype
+        n = len(conns)
+        self.con_int = np.zeros((n, K.N_CON_COLS), np.int64)
+        self.con_float = np.zeros(n, np.float64)
+        ptrs, idxs, ws, ds, dense, kern = [], [], [], [], [], []
+        o_ptr = o_syn = o_dense = o_kern = 0
+        for c, conn in enumerate(conns):
+            row = self.con_int[c]
+            row[K.C_KIND] = _KIND_CODES[conn.kind]
+            row[K.C_PRE], row[K.C_POST] = conn.pre.index, conn.post.index
+            row[K.C_CHANNEL], row[K.C_DELAY] = conn.target, conn.delay
+            if conn.kind == "csr":
+                row[K.C_PTR], row[K.C_SYN], row[K.C_NNZ] = o_ptr, o_syn, conn.indices.size
+                row[K.C_HAS_DELAYS] = 1 if conn.delays.size else 0
+                ptrs.append(conn.indptr)
+                idxs.append(conn.indices)
+                ws.append(conn.weights.astype(dtype))
+                ds.append(conn.delays if conn.delays.size else np.zeros(conn.indices.size, np.int32))
+                o_ptr += conn.indptr.size
+                o_syn += conn.indices.size
+            elif conn.kind == "dense":
+                row[K.C_W] = o_dense
+                dense.append(conn.weights_t.astype(dtype).ravel())
+                o_dense += conn.weights_t.size
+            else:
+                c_in, h, w = conn.in_shape
+                _, oh, ow = conn.out_shape
+                if conn.kind == "conv2d":
+                    k = conn.kernel
+                    geom = (k.shape[0], k.shape[1], k.shape[2], k.shape[3], h, w, oh, ow,
+                            conn.conv.stride[0], conn.conv.stride[1], conn.conv.padding[0],
+                            conn.conv.padding[1])
+                    row[K.C_W] = o_kern
+                    kern.append(k.astype(dtype).ravel())
+                    o_kern += k.size
+                else:
+                    pl = conn.pool
+                    geom = (c_in, c_in, pl.size[0], pl.size[1], h, w, oh, ow, pl.stride[0],
+                            pl.stride[1], 0, 0)
+                    self.con_float[c] = pl.scale
+                row[K.C_GEOM: K.C_GEOM + 12] = geom
+
+        def cat(parts, dt):
+            return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0, dt), dtype=dt)
+
+        self.csr_indptr = cat(ptrs, np.int64)
+        self.csr_indices = cat(idxs, np.int32)
+        self.csr_weights = cat(ws, dtype)
+        self.csr_delays = cat(ds, np.int32)
+        self.dense_w = cat(dense, dtype)
+        self.conv_k = cat(kern, dtype)
+
+    def voltage_offset(self, pop):
+        """Offset in ``fstate`` of the membrane-potential array of ``pop``."""
+        for sname, kind, off, shape in self.layout[pop.index]:
+            if sname == getattr(pop.model, "voltage_name", "v"):
+                return off
+        V.fail("pop", pop.name, "a model with a voltage state", TypeError)
+
+    # -- one run -------------------------------------------------------------------------------
+    def _inputs(self, net, n_steps, inputs):
+        batch = self.batch
+        P = len(net.populations)
+        pop_ext = np.full(P, -1, np.int64)
+        pop_bias = np.full(P, -1, np.int64)
+        ext_parts, bias_parts, ptr_parts, unit_parts = [], [], [], []
+        o_ext = o_bias = o_ptr = o_unit = 0
+        for index, value in inputs.items():
+            pop = net.populations[index]
+            if pop.is_source:
+                steps, units, _ = value
+                if len(steps) == 1 and batch > 1:  # one spike train for every batch element
+                    steps, units = steps * batch, units * batch
+                bs = [np.full(x.size, k, np.int64) for k, x in enumerate(steps)]
+                ptr, unit = _events_csr(np.concatenate(steps), np.concatenate(bs),
+                                        np.concatenate(units), n_steps, batch)
+                pop_ext[index] = o_ptr
+                ptr_parts.append(ptr + o_unit)
+                unit_parts.append(unit)
+                o_ptr += ptr.size
+                o_unit += unit.size
+            elif value.ndim == 1:
+                pop_bias[index] = o_bias
+                bias_parts.append(value.astype(self.dtype))
+                o_bias += value.size
+            else:
+                arr = np.broadcast_to(value, (n_steps, batch, pop.n))
+                pop_ext[index] = o_ext
+                ext_parts.append(np.ascontiguousarray(arr, dtype=self.dtype).ravel())
+                o_ext += arr.size
+
+        def cat(parts, dt):
+            return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0, dt), dtype=dt)
+
+        return (pop_ext, pop_bias, cat(ext_parts, self.dtype), cat(bias_parts, self.dtype),
+                cat(ptr_parts, np.int64), cat(unit_parts, np.int32))
+
+    def prepare(self, net, n_steps, inputs):
+        """Allocate the per-run buffers (inputs, monitors) of an ``n_steps`` run; returns a dict."""
+        batch = self.batch
+        P = len(net.populations)
+        run = {}
+        (run["pop_ext"], run["pop_bias"], run["ext"], run["bias"], run["src_ptr"],
+         run["src_unit"]) = self._inputs(net, n_steps, inputs)
+        run["counts"] = np.zeros((n_steps, P, batch), np.int32)
+        run["mon_list"] = np.zeros(P, np.int64)
+        for index in net._record:
+            run["mon_list"][index] = 1
+        run["worst"] = int(sum(batch * net.populations[i].n for i in net._record))
+        capacity = max(run["worst"], 1024)
+        run["lists"] = [np.zeros(capacity, np.int32) for _ in range(4)]
+        run["n_list"] = np.zeros(1, np.int64)
+        vpops = sorted(net._vrec)
+        run["vrec_off"] = np.concatenate(
+            [self.voltage_offset(net.populations[i]) + net._vrec[i] for i in vpops]) \
+            if vpops else np.zeros(0, np.int64)
+        run["vrec_stride"] = np.concatenate(
+            [np.full(net._vrec[i].size, net.populations[i].n, np.int64) for i in vpops]) \
+            if vpops else np.zeros(0, np.int64)
+        run["vrec"] = np.zeros((n_steps, batch, run["vrec_off"].size), self.dtype)
+        return run
+
+    def kernel_args(self, t_abs0, r_start, r_stop, run):
+        """The argument tuple of :func:`spikecore.kernels.network.network_run`."""
+        return (t_abs0, r_start, r_stop, self.batch, self.n_slots, self.pop_model, self.pop_n,
+                self.pop_state, self.pop_params, self.pop_nch, self.pop_ring, self.pop_cur,
+                run["pop_ext"], run["pop_bias"], self.pop_spk, self.fstate, self.istate, self.ring,
+                run["ext"], run["bias"], self.spk, self.sidx, self.scount, run["src_ptr"],
+                run["src_unit"], self.con_int, self.con_float, self.csr_indptr, self.csr_indices,
+                self.csr_weights, self.csr_delays, self.dense_w, self.conv_k, run["counts"],
+                run["mon_list"], *run["lists"], run["n_list"], run["vrec_off"],
+                run["vrec_stride"], run["vrec"])
+
+    def run(self, net, n_steps, inputs):
+        batch = self.batch
+        run = self.prepare(net, n_steps, inputs)
+        external = [p for p in net.populations if p.model is not None
+                    and self.pop_model[p.index] == K.MODEL_EXTERNAL]
+        ext_params = [p.model.step_params(net.dt) for p in external]
+        t0 = time.perf_counter()
+        r = 0
+        while r < n_steps:
+            if external:
+                stop = r + 1
+                self._advance_external(net, external, ext_params, r, run)
+            else:
+                stop = n_steps
+            r = K.network_run(*self.kernel_args(net.t, r, stop, run))
+            if r < stop:  # spike-list buffers could overflow: grow them and continue
+                n_list = int(run["n_list"][0])
+                grown = [np.zeros(2 * run["lists"][0].size + run["worst"], np.int32) for _ in range(4)]
+                for old, new in zip(run["lists"], grown):
+                    new[:n_list] = old[:n_list]
+                run["lists"] = grown
+                if external:  # the external step was taken: the buffers must hold one step
+                    V.fail("spike buffer", r, "room for one step", RuntimeError)
+        wall = time.perf_counter() - t0
+        m = int(run["n_list"][0])
+        lt, lb, li, lp = (x[:m] for x in run["lists"])
+        spikes = {}
+        for index in sorted(net._record):
+            sel = lp == index
+            spikes[net.populations[index].name] = SpikeList(
+                (lt[sel] - net.t).astype(np.int64), lb[sel].astype(np.int64),
+                li[sel].astype(np.int64), net.dt)
+        volts = {}
+        col = 0
+        for i in sorted(net._vrec):
+            k = net._vrec[i].size
+            volts[net.populations[i].name] = (run["vrec"][:, :, col: col + k], net._vrec[i].copy())
+            col += k
+        net.t += n_steps
+        return RunResult(net.populations, n_steps, batch, net.dt, run["counts"], spikes, volts, wall)
+
+    def _advance_external(self, net, external, ext_params, r, run):
+        # General path: one step of a population whose model has no branch in the fused loop,
+        # with the same schedule (ring slot -> current, model step, spike list).
+        batch, D, t = self.batch, self.n_slots, net.t + r
+        pop_ext, pop_bias, ext, bias = run["pop_ext"], run["pop_bias"], run["ext"], run["bias"]
+        for p, params in zip(external, ext_params):
+            i, n = p.index, p.n
+            blk = batch * n
+            rp = self.ring[self.pop_ring[i]: self.pop_ring[i] + p.n_channels * D * blk]
+            rp = rp.reshape(p.n_channels, D, batch, n)
+            views = self.views[i]
+            cur = rp[0, t % D].copy()
+            if pop_ext[i] >= 0:
+                cur += ext[pop_ext[i] + r * blk: pop_ext[i] + (r + 1) * blk].reshape(batch, n)
+            if pop_bias[i] >= 0:
+                cur += bias[pop_bias[i]: pop_bias[i] + n]
+            rp[0, t % D] = 0.0
+            spikes = self.spk[self.pop_spk[i]: self.pop_spk[i] + blk].reshape(batch, n)
+            states = tuple(views[s] for s in p.model.state_names)
+            p.model.kernel_step(*states, cur, *params, spikes)
+            idx = self.sidx[self.pop_spk[i]: self.pop_spk[i] + blk].reshape(batch, n)
+            spike_list(spikes, idx, self.scount[i])
+
