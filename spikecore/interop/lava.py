@@ -1,0 +1,797 @@
+"""Lava-dl netx HDF5 networks (Loihi): read, run bit-exactly, write, and report chip resources.
+
+A netx file (Shrestha & Orchard, 2018 for SLAYER; lava-dl's ``netx`` exchange format) holds
+``layer/<i>/`` groups with ``type`` (``input``, ``dense``, ``conv``, ``flatten``,
+``dense_rec``, ...), ``shape`` stored as (C, H, W), integer-valued ``weight``, ``bias``,
+optional ``delay``, and a ``neuron`` group (``type`` CUBA/LOIHI, ``iDecay``, ``vDecay``,
+``vThMant``, ``refDelay``, ``gradedSpike``).
+
+Conventions, taken from lava-dl's reader (``lava.lib.dl.netx.hdf5``, ``utils``, ``blocks``) and
+Lava's process models (``proc/lif``, ``proc/dense``, ``proc/conv``):
+
+* **Shapes.** netx reverses the stored (C, H, W) into Lava's (W, H, C). We keep (C, H, W) with
+  C-order flattening, which is what netx's ``flatten`` produces (it transposes Lava's
+  (W, H, C) back to (C, H, W) before flattening).
+* **Convolution.** netx flips the stored kernel ``(C_out, C_in, K_h, K_w, 1)`` for Lava's
+  convolution, and Lava flips it again when it calls a correlation, so the stored kernel acts as
+  a PyTorch ``conv2d`` cross-correlation on (C, H, W) input; stride, padding and dilation are
+  stored (H, W). The dendritic sum wraps to 24 bits; conv weights are used as stored.
+* **Neuron.** Lava's LIF gets ``du = iDecay - 1`` and ``dv = vDecay`` because its bit-accurate
+  model adds a one-bit offset to ``du``; we store Loihi's effective decays
+  :math:`\\delta_u` = ``iDecay`` and :math:`\\delta_v` = ``vDecay`` directly. The bias exponent is
+  always 6. A ``dense`` layer without a neuron group gets the default non-leaky integrator
+  (``iDecay`` 0, ``vDecay`` 4096, ``vThMant`` ``1 << 17``) like netx. ``refDelay`` is kept but
+  not applied: Lava's LIF (the model netx instantiates) has no refractory period.
+* **Dense weights.** netx's ``optimize_weight_bits`` left-shifts the weights by a scale
+  :math:`s` and sets the weight exponent :math:`-s`; Lava's Dense clips them to 8 bits in the
+  sign mode and truncates the low bits to ``num_weight_bits``; the dendritic sum is then shifted
+  by the exponent (arithmetic right shift for a negative exponent).
+* **Timing.** Every synapse block (Dense, Conv) sends the sum of step :math:`t-1` at step
+  :math:`t`, so each layer adds one step of latency; an input layer has no synapse and is driven
+  by its bias (the encoded image).
+"""
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import h5py
+import numpy as np
+
+from .. import _validate as V
+from .._atomic import atomic_path
+from ..kernels import loihi as _k
+from ..neurons.loihi import LoihiCUBA, effective_bias
+
+__all__ = ["NetxNeuron", "NetxLayer", "LoihiNetwork", "read_netx", "write_netx",
+           "netx_weight_quantization", "resource_report"]
+
+_DEFAULT_NEURON = dict(type="CUBA", i_decay=0, v_decay=4096, vth_mant=1 << 17, ref_delay=1,
+                       graded_spike=False)
+_KNOWN_TYPES = ("input", "dense", "conv", "flatten", "dense_rec", "pool", "average")
+
+
+@dataclass
+class NetxNeuron:
+    """Loihi CUBA neuron parameters of one netx layer (Davies et al., 2018).
+
+    Attributes
+    ----------
+    type : str
+        ``CUBA`` or ``LOIHI`` (both are the CUBA LIF neuron).
+    i_decay, v_decay : int
+        Loihi's current and voltage decays :math:`\\delta_u, \\delta_v` (0..4096).
+    vth_mant : int
+        Threshold mantissa :math:`\\theta`.
+    ref_delay : int
+        Refractory delay (kept for the file; Lava's LIF does not apply it).
+    graded_spike : bool
+        Graded spikes flag (not supported by the emulator; kept for the file).
+    extra : dict
+        Any other dataset of the neuron group (``theta``, ``tauRho``, ...), written back as read.
+    """
+
+    type: str = "CUBA"
+    i_decay: int = 4096
+    v_decay: int = 4096
+    vth_mant: int = 1
+    ref_delay: int = 1
+    graded_spike: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def model(self, bias_mant=0, fixed_point=True):
+        """The :class:`~spikecore.neurons.loihi.LoihiCUBA` of this layer (bias exponent 6)."""
+        return LoihiCUBA(min(self.i_decay, 4096), min(self.v_decay, 4096), min(self.vth_mant, 2**17 - 1),
+                         bias_mant=bias_mant, bias_exp=6, fixed_point=fixed_point)
+
+
+@dataclass
+class NetxLayer:
+    """One netx layer, exactly as stored (integer-valued weights, (C, H, W) shapes).
+
+    Attributes
+    ----------
+    kind : str
+        ``input``, ``dense``, ``conv``, ``flatten`` or ``dense_rec``.
+    shape : tuple of int
+        Output shape, (C, H, W) for input/conv layers, (n,) for dense layers.
+    neuron : NetxNeuron or None
+        Neuron parameters (None for ``flatten``).
+    weight : ndarray or None
+        Dense ``(n_out, n_in)``; conv ``(C_out, C_in / groups, K_h, K_w)``; input: scalar
+        transform weight.
+    bias : ndarray or None
+        Per-neuron or per-channel bias mantissa; input: scalar transform bias.
+    delay : ndarray or None
+        Per-synapse delays in steps (dense).
+    weight_rec : ndarray or None
+        Recurrent weights of a ``dense_rec`` layer.
+    stride, padding, dilation : tuple of int
+        Conv geometry (H, W).
+    groups : int
+        Conv groups.
+    """
+
+    kind: str
+    shape: tuple
+    neuron: NetxNeuron = None
+    weight: np.ndarray = None
+    bias: np.ndarray = None
+    delay: np.ndarray = None
+    weight_rec: np.ndarray = None
+    stride: tuple = (1, 1)
+    padding: tuple = (0, 0)
+    dilation: tuple = (1, 1)
+    groups: int = 1
+
+    @property
+    def size(self):
+        """Number of neurons."""
+        return int(np.prod(self.shape))
+
+
+def netx_weight_quantization(weight):
+    """Integer weights as Loihi's synapse stores them, by lava-dl's and Lava's rules.
+
+    First lava-dl's ``optimize_weight_bits``: with sign mode from the extremes, the scale
+    :math:`c = \\min(127/w_{\\max}, -128/w_{\\min})` (mixed; is_signed = 1),
+    :math:`255/w_{\\max}` (excitatory) or :math:`-256/w_{\\min}` (inhibitory),
+    :math:`s = \\lfloor \\log_2 c \\rfloor + \\mathrm{is\\_signed}`, :math:`n` the largest power of two
+    (<= 8) dividing every weight minus is_signed, ``num_weight_bits`` :math:`= 8 - s - n`,
+    weight exponent :math:`-s` and weights :math:`w \\ll s`. Then Lava's Dense: clip to 8 bits in
+    Lava's sign mode and clear the lowest :math:`8 - \\mathrm{num\\_weight\\_bits} +
+    \\mathrm{mixed}` bits. The synaptic input is :math:`\\mathrm{shift}(\\sum_j W_{ij} z_j, -s)`.
+    (Davies et al., 2018, for the 8-bit weight with exponent.)
+
+    Parameters
+    ----------
+    weight : array
+        Integer-valued weights as stored in the netx file.
+
+    Returns
+    -------
+    w_q : int32 array
+        The weights the synapse holds (before the exponent).
+    weight_exp : int
+        Exponent :math:`-s`.
+    num_weight_bits : int
+        Weight precision netx asks for.
+    sign_mode : str
+        ``mixed``, ``excitatory`` or ``inhibitory`` (Lava's).
+    """
+    w = np.asarray(weight)
+    if not np.all(np.isfinite(w)) or not np.all(w == np.round(w)):
+        V.fail("weight", "<array with non-integer values>", "integer-valued netx weights")
+    w = w.astype(np.int64)
+    if w.size == 0 or not np.any(w):
+        return np.zeros(w.shape, np.int32), 0, 8, "excitatory"
+    wmax, wmin = int(w.max()), int(w.min())
+    if wmax > 254 and wmin < 0:
+        warnings.warn("netx weights above 254 are clipped to 254 (lava-dl optimize_weight_bits)")
+        w = np.clip(w, -256, 254)
+        wmax = int(w.max())
+    if wmin < -256 and wmax > 0:
+        warnings.warn("netx weights below -256 are clipped to -256 (lava-dl optimize_weight_bits)")
+        w = np.clip(w, -256, 254)
+        wmin = int(w.min())
+    if wmax < 0:
+        signed, scale = 0, -256.0 / wmin
+    elif wmin >= 0:
+        signed, scale = 0, 255.0 / wmax
+    else:
+        signed, scale = 1, min(127.0 / wmax, -128.0 / wmin)
+    s = int(np.floor(np.log2(scale))) + signed
+    n = 8
+    while n > 0 and np.sum(np.abs(w / 2.0**n - np.round(w / 2.0**n))) != 0:
+        n -= 1
+    n -= signed
+    nwb = 8 - s - n
+    if s < 0:
+        V.fail("weight", "<weights in %d..%d>" % (wmin, wmax),
+               "weights that fit Loihi's 8-bit synapse (lava-dl cannot shift by a negative scale)")
+    w = w << s
+    # Lava's Dense process model: sign mode from the weights, clip to 8 bits, truncate
+    mode = "excitatory" if w.min() >= 0 else "inhibitory" if w.max() <= 0 else "mixed"
+    mixed = int(mode == "mixed")
+    sgn = -1 if mode == "inhibitory" else 1
+    clipped = sgn * np.clip(sgn * w, -(2**8) * mixed, 2**8 - 1)
+    if np.any(clipped != w):
+        warnings.warn("Lava's Dense clips %d netx weight(s) after lava-dl's scaling (e.g. inhibitory "
+                      "weights scaled to -256 become -255, then lose their low bits): the chip computes "
+                      "with different weights than the file holds" % int(np.sum(clipped != w)))
+    w = clipped
+    trunc = 8 - nwb + mixed
+    if trunc < 0:
+        V.fail("weight", "<weights in %d..%d>" % (wmin, wmax), "a weight precision of at most 8 bits")
+    w = sgn * (((sgn * w) >> trunc) << trunc)
+    return w.astype(np.int32), -s, int(nwb), mode
+
+
+def _shift(x, exp):
+    return x << exp if exp > 0 else x >> (-exp)
+
+
+class LoihiNetwork:
+    """A feed-forward stack of Loihi CUBA layers, emulated bit for bit as Lava runs it.
+
+    Each layer is a synapse block (dense, conv or recurrent dense) feeding Loihi CUBA neurons
+    (Davies et al., 2018); an input layer is neurons only, driven by its bias. With
+    :math:`z^{(0)}` the external input raster and :math:`z^{(l)}` the spikes of layer :math:`l`,
+
+    .. math::
+        a^{(l)}[t] = \\mathrm{syn}_l\\big(z^{(l-1)}[t-1]\\big), \\qquad a^{(l)}[1] = 0,
+
+    the one-step latency of every Lava synapse block, then the neuron update of
+    :mod:`spikecore.kernels.loihi`.
+
+    Parameters
+    ----------
+    layers : list of NetxLayer
+        The layers in order (``flatten`` entries are allowed and only mark the reshape).
+    simulation : dict, optional
+        The file's ``simulation`` group (``Ts``, ``tSample``), kept for writing back.
+    """
+
+    def __init__(self, layers, simulation=None):
+        self.layers = list(layers)
+        self.simulation = dict(simulation or {})
+        self._check()
+
+    def _check(self):
+        prev = None
+        for i, layer in enumerate(self.layers):
+            V.choice("layers[%d].kind" % i, layer.kind, ("input", "dense", "conv", "flatten", "dense_rec"))
+            if layer.kind == "flatten":
+                continue
+            if layer.kind == "input" and (prev is not None or i > 0):
+                V.fail("layers[%d].kind" % i, "input", "an input layer only at the start")
+            if layer.kind in ("dense", "dense_rec") and prev is not None:
+                if layer.weight.shape[1] != prev.size:
+                    V.fail("layers[%d].weight" % i, "<shape %s>" % (layer.weight.shape,),
+                           "%d input columns (the previous layer has %d neurons)" % (prev.size, prev.size))
+            if layer.kind == "conv" and prev is not None:
+                if len(prev.shape) != 3 or layer.weight.shape[1] * layer.groups != prev.shape[0]:
+                    V.fail("layers[%d].weight" % i, "<shape %s>" % (layer.weight.shape,),
+                           "C_in * groups = channels of the previous layer %s" % (prev.shape,))
+                expect = _conv_out_shape(prev.shape, layer)
+                if tuple(expect) != tuple(layer.shape):
+                    V.fail("layers[%d].shape" % i, layer.shape, "%s from the conv geometry" % (tuple(expect),))
+            prev = layer
+
+    @property
+    def neuron_layers(self):
+        """The layers that hold neurons (all but ``flatten``)."""
+        return [l for l in self.layers if l.kind != "flatten" and not _shape_only(l)]
+
+    @property
+    def input_shape(self):
+        """Shape of the external input: that of the input layer, or the first synapse's input."""
+        if self.layers and _shape_only(self.layers[0]):
+            return tuple(self.layers[0].shape)
+        first = self.neuron_layers[0]
+        if first.kind == "input":
+            return tuple(first.shape)
+        if first.kind == "conv":
+            return None
+        return (first.weight.shape[1],)
+
+    def __len__(self):
+        return len(self.neuron_layers)
+
+    def __repr__(self):
+        rows = ["%s%s" % (l.kind, tuple(l.shape)) for l in self.layers]
+        return "LoihiNetwork(%s)" % ", ".join(rows)
+
+    def input_bias(self, image):
+        """Bias mantissas of the input layer for an image, by netx's input transform.
+
+        .. math:: m = 2 w x - w + b
+
+        with :math:`w, b` the input layer's stored transform ``weight`` and ``bias``.
+        """
+        first = self.neuron_layers[0]
+        if first.kind != "input":
+            V.fail("network", self, "a network with an input layer")
+        w = int(np.ravel(first.weight)[0]) if first.weight is not None else 64
+        b = int(np.ravel(first.bias)[0]) if first.bias is not None else 0
+        return (2 * w * np.asarray(image) - w + b).astype(np.int64)
+
+    def run(self, inputs=None, T=None, *, bias=None, reset_interval=None, reset_offset=0,
+            record=False, fixed_point=True):
+        """Run the network as Lava's fixed-point CPU backend would, bit for bit.
+
+        Parameters
+        ----------
+        inputs : array (T, batch, *input_shape) or (T, *input_shape), optional
+            Spikes (or graded values) fed to the first synapse; not used with an input layer.
+        T : int, optional
+            Number of steps when there is no ``inputs`` raster.
+        bias : int array (batch, *input_shape) or input_shape, optional
+            Bias mantissas of the input layer (the encoded sample, see :meth:`input_bias`).
+        reset_interval : int, optional
+            netx's ``reset_interval``: layer :math:`i` zeroes its state before Lava step
+            :math:`t` with :math:`t \\bmod R = (o + 1 + i) \\bmod R` (lava-dl's layer-staggered
+            reset; time starts at 1). None: no reset.
+        reset_offset : int
+            netx's ``reset_offset`` :math:`o`.
+        record : bool
+            Also return every layer's current and voltage.
+        fixed_point : bool
+            False runs the float variant of the neuron on the same integer weights.
+
+        Returns
+        -------
+        dict
+            ``spikes``: list of uint8 arrays (T, batch, *shape), one per neuron layer; with
+            ``record``: ``u`` and ``v`` lists of the same shapes.
+        """
+        layers = self.neuron_layers
+        batch = 1
+        squeeze = False
+        if inputs is not None:
+            x = np.asarray(inputs)
+            T = x.shape[0]
+        else:
+            x = None
+            T = V.integer("T", T, low=1)
+        if layers[0].kind == "input":
+            if bias is None:
+                V.fail("bias", None, "the input layer's bias mantissas (the encoded sample)")
+            b = np.asarray(bias)
+            if b.shape == tuple(layers[0].shape):
+                b = b[None]
+                squeeze = True
+            b = V.array("bias", b, shape=(None,) + tuple(layers[0].shape))
+            batch = b.shape[0]
+        else:
+            if x is None:
+                V.fail("inputs", None, "an input raster (T, batch, ...) for a network without input layer")
+            n_in = layers[0].weight.shape[1] * (layers[0].groups if layers[0].kind == "conv" else 1)
+            if x.ndim >= 2 and x[0].size == n_in and layers[0].kind != "conv":
+                x = x.reshape(T, 1, n_in)
+                squeeze = True
+            elif layers[0].kind == "conv" and x.ndim == 4:
+                x = x[:, None]
+                squeeze = True
+            batch = x.shape[1]
+            x_shape = tuple(x.shape[2:]) if x.ndim == 5 else None
+            if _shape_only(self.layers[0]):
+                x_shape = tuple(self.layers[0].shape)
+            x = x.reshape(T, batch, -1)
+        out_spikes, out_u, out_v = [], [], []
+        prev = x  # (T, batch, n_prev) spikes of the previous layer (or external input)
+        prev_shape = None if x is None else x_shape
+        for i, layer in enumerate(layers):
+            n = layer.size
+            a = np.zeros((T, batch, n), np.int64)
+            w_rec, rec_exp = None, 0
+            if layer.kind in ("dense", "dense_rec"):
+                a[1:] = self._dense_input(layer, prev[:-1])
+                if layer.kind == "dense_rec":
+                    w_rec, rec_exp, _, _ = netx_weight_quantization(layer.weight_rec)
+            elif layer.kind == "conv":
+                in_shape = prev_shape if prev_shape is not None else None
+                a[1:] = self._conv_input(layer, prev[:-1], in_shape)
+            if layer.kind == "input":
+                bm = b.reshape(batch, n)
+                bias_eff = None
+            else:
+                bm = None
+                bias_eff = self._layer_bias(layer)
+            model = layer.neuron.model(fixed_point=fixed_point)
+            r_int, r_off = 0, 0
+            if reset_interval is not None:
+                r_int = V.integer("reset_interval", reset_interval, low=1)
+                r_off = (reset_offset + 1 + i) % r_int
+            res = self._run_neurons(model, a, batch, n, bm, bias_eff, w_rec, rec_exp, r_int, r_off, record)
+            spikes = res[0] if record else res
+            out_spikes.append(spikes.reshape((T, batch) + tuple(layer.shape)))
+            if record:
+                out_u.append(res[1][0].reshape((T, batch) + tuple(layer.shape)))
+                out_v.append(res[1][1].reshape((T, batch) + tuple(layer.shape)))
+            prev = spikes
+            prev_shape = tuple(layer.shape)
+        if squeeze:
+            out_spikes = [s[:, 0] for s in out_spikes]
+            out_u = [s[:, 0] for s in out_u]
+            out_v = [s[:, 0] for s in out_v]
+        result = {"spikes": out_spikes}
+        if record:
+            result["u"], result["v"] = out_u, out_v
+        return result
+
+    def to_network(self, dt=1e-3):
+        """Build the equivalent :class:`spikecore.network.Network` (dense layers only).
+
+        Each layer becomes a population of :class:`~spikecore.neurons.loihi.LoihiCUBA` fed by a
+        dense connection from the previous one (a spike source ``"input"`` for the first); the
+        engine's one-step synaptic latency is Lava's. Weights are the synapse's integer weights
+        with the exponent applied, which is exact when they stay integers (always for weights
+        that fit netx's 8-bit range; otherwise a clear error).
+
+        Parameters
+        ----------
+        dt : float
+            Step length recorded in the Network (Loihi's decays are per step, whatever ``dt``).
+
+        Returns
+        -------
+        spikecore.network.Network
+            Populations ``"input"``, ``"layer0"``, ``"layer1"``, ...
+        """
+        from ..network import Network
+        net = Network(dt=dt)
+        layers = self.neuron_layers
+        if any(l.kind not in ("dense", "dense_rec") for l in layers):
+            V.fail("network", self, "dense layers only (conv and input layers run with LoihiNetwork.run)")
+        prev = net.add_source(layers[0].weight.shape[1], name="input")
+        for i, layer in enumerate(layers):
+            mant = (self._layer_bias(layer).astype(np.int64) >> 6)
+            pop = net.add(layer.neuron.model(bias_mant=mant), n=layer.size, name="layer%d" % i)
+            net.connect(prev, pop, weight=_integer_weights(layer.weight, "layers[%d].weight" % i))
+            if layer.kind == "dense_rec":
+                net.connect(pop, pop, weight=_integer_weights(layer.weight_rec, "layers[%d].weight_rec" % i))
+            prev = pop
+        return net
+
+    @staticmethod
+    def _run_neurons(model, a, batch, n, bias_mant, bias_eff, w_rec, rec_exp, r_int, r_off, record):
+        if bias_mant is not None:
+            # the input layer: a bias per batch element; run each sample with its own bias
+            outs = []
+            for bb in range(batch):
+                be = effective_bias(bias_mant[bb], 6)
+                if not model.fixed_point:
+                    be = be.astype(np.float64)
+                outs.append(model.run_lava(a[:, bb:bb + 1], bias=be, record=record,
+                                      reset_interval=r_int, reset_offset=r_off))
+            if record:
+                spikes = np.concatenate([o[0] for o in outs], axis=1)
+                u = np.concatenate([o[1][0] for o in outs], axis=1)
+                v = np.concatenate([o[1][1] for o in outs], axis=1)
+                return spikes, (u, v)
+            return np.concatenate(outs, axis=1)
+        if not model.fixed_point:
+            return model.run_lava(a, bias=bias_eff.astype(np.float64), record=record)
+        return model.run_lava(a, bias=bias_eff, record=record, w_rec=w_rec, rec_exp=rec_exp,
+                         reset_interval=r_int, reset_offset=r_off)
+
+    @staticmethod
+    def _layer_bias(layer):
+        n = layer.size
+        if layer.bias is None:
+            return np.zeros(n, np.int32)
+        bias = np.asarray(layer.bias).astype(np.int64)
+        if bias.size == n:
+            mant = bias.reshape(n)
+        elif len(layer.shape) == 3 and bias.size == layer.shape[0]:
+            mant = np.repeat(bias.reshape(-1), layer.shape[1] * layer.shape[2])
+        elif bias.size == 1:
+            mant = np.full(n, int(bias.ravel()[0]))
+        else:
+            V.fail("bias", "<array of shape %s>" % (bias.shape,),
+                   "one bias per neuron or per channel of a layer of shape %s" % (layer.shape,))
+        return (mant << 6).astype(np.int32)
+
+    @staticmethod
+    def _dense_input(layer, spikes):
+        # spikes: (T-1, batch, n_in) -> dendritic sums (T-1, batch, n_out), Lava's Dense bit-acc
+        w_q, exp, _, _ = netx_weight_quantization(layer.weight)
+        Tm, batch, n_in = spikes.shape
+        s = spikes.reshape(Tm * batch, n_in).astype(np.float64)
+        if layer.delay is None or not np.any(layer.delay):
+            acc = np.rint(s @ w_q.T.astype(np.float64)).astype(np.int64)  # exact below 2**53
+            return _shift(acc, exp).reshape(Tm, batch, -1)
+        # per-synapse delays: a[t] += W_ij z_j[t - 1 - d_ij]
+        d = np.asarray(layer.delay).astype(np.int64)
+        out = np.zeros((Tm, batch, w_q.shape[0]), np.int64)
+        spikes = spikes.astype(np.int64)
+        for dd in np.unique(d):
+            w_d = np.where(d == dd, w_q, 0).astype(np.int64)
+            if dd >= Tm:
+                continue
+            out[dd:] += np.einsum("tbj,ij->tbi", spikes[:Tm - dd], w_d)
+        return _shift(out, exp)
+
+    @staticmethod
+    def _conv_input(layer, spikes, in_shape):
+        Tm, batch, n_in = spikes.shape
+        if in_shape is None or len(in_shape) != 3:
+            V.fail("layers", "<conv first>", "a conv layer after an input or conv layer (known input shape)")
+        x = spikes.reshape((Tm * batch,) + tuple(in_shape)).astype(np.int32)
+        w = np.ascontiguousarray(np.asarray(layer.weight).astype(np.int32))
+        Co, Ho, Wo = layer.shape
+        out = np.zeros((Tm * batch, Co, Ho, Wo), np.int32)
+        _k.loihi_conv2d(np.ascontiguousarray(x), w, layer.stride[0], layer.stride[1],
+                        layer.padding[0], layer.padding[1], layer.dilation[0], layer.dilation[1],
+                        int(layer.groups), out)
+        return out.reshape(Tm, batch, -1).astype(np.int64)
+
+
+def _integer_weights(weight, name):
+    w_q, exp, _, _ = netx_weight_quantization(weight)
+    w = w_q.astype(np.int64)
+    if exp < 0 and np.any(w % (1 << -exp)):
+        V.fail(name, "<weights>", "weights whose exponent shift is exact (the engine adds weights, "
+               "Loihi shifts the sum)")
+    return (_shift(w, exp)).astype(np.float32)
+
+
+def _shape_only(layer):
+    return layer.kind == "input" and layer.neuron is None
+
+
+def _conv_out_shape(in_shape, layer):
+    C, H, W = in_shape
+    kh, kw = layer.weight.shape[2], layer.weight.shape[3]
+    ho = (H + 2 * layer.padding[0] - layer.dilation[0] * (kh - 1) - 1) // layer.stride[0] + 1
+    wo = (W + 2 * layer.padding[1] - layer.dilation[1] * (kw - 1) - 1) // layer.stride[1] + 1
+    return (layer.weight.shape[0], ho, wo)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _read_str(ds, where):
+    value = ds[()]
+    if isinstance(value, np.ndarray):
+        if value.size == 0:
+            raise ValueError("%s: empty string dataset" % where)
+        value = value.ravel()[0]
+    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+
+
+def _pair(value):
+    v = np.asarray(value).astype(np.int64).ravel()
+    return (int(v[0]), int(v[0])) if v.size == 1 else (int(v[0]), int(v[1]))
+
+
+def _read_neuron(group, where):
+    if group is None:
+        return NetxNeuron(**{k: v for k, v in _DEFAULT_NEURON.items()})
+    get = lambda k, d: group[k][()] if k in group else d  # noqa: E731
+    ntype = _read_str(group["type"], where + "/neuron/type") if "type" in group else "CUBA"
+    if ntype not in ("CUBA", "LOIHI"):
+        raise ValueError("%s: neuron type %r is not supported (expected CUBA or LOIHI; "
+                         "sigma-delta and resonate-and-fire neurons are not emulated)" % (where, ntype))
+    known = {"type", "iDecay", "vDecay", "vThMant", "refDelay", "gradedSpike"}
+    extra = {k: group[k][()] for k in group.keys() if k not in known and isinstance(group[k], h5py.Dataset)}
+    return NetxNeuron(type=ntype, i_decay=int(get("iDecay", 4096)), v_decay=int(get("vDecay", 4096)),
+                      vth_mant=int(get("vThMant", 1)), ref_delay=int(get("refDelay", 1)),
+                      graded_spike=bool(get("gradedSpike", False)), extra=extra)
+
+
+def read_netx_layers(path):
+    """Read a netx HDF5 file into a list of :class:`NetxLayer` and the ``simulation`` dict.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.net`` file.
+
+    Returns
+    -------
+    layers : list of NetxLayer
+    simulation : dict
+    """
+    path = os.fspath(path)
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise OSError("%s: not a readable HDF5 netx file (%s)" % (path, exc)) from exc
+    with f:
+        if "layer" not in f:
+            raise ValueError("%s: no 'layer' group at byte offset 0 of the HDF5 tree: not a netx file" % path)
+        group = f["layer"]
+        keys = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else 10**9)
+        layers = []
+        for key in keys:
+            g = group[key]
+            where = "%s: layer/%s" % (path, key)
+            if "type" not in g:
+                raise ValueError("%s has no 'type'" % where)
+            kind = _read_str(g["type"], where + "/type")
+            if kind not in _KNOWN_TYPES:
+                raise ValueError("%s: layer type %r is not supported (expected one of %s)"
+                                 % (where, kind, ", ".join(_KNOWN_TYPES)))
+            if kind in ("pool", "average"):
+                raise ValueError("%s: %r layers cannot be loaded by netx either (lava-dl raises "
+                                 "NotImplementedError); lower them to a strided conv" % (where, kind))
+            arr = lambda k: np.asarray(g[k][()]) if k in g else None  # noqa: E731
+            shape = tuple(int(s) for s in np.ravel(arr("shape"))) if "shape" in g else ()
+            if kind == "flatten":
+                layers.append(NetxLayer("flatten", shape))
+                continue
+            if kind == "input" and "neuron" not in g:
+                layers.append(NetxLayer("input", shape))  # shape only: external spikes feed layer 1
+                continue
+            neuron = _read_neuron(g["neuron"] if "neuron" in g else None, where)
+            layer = NetxLayer(kind, shape, neuron=neuron, weight=arr("weight"), bias=arr("bias"),
+                              delay=arr("delay"))
+            if kind in ("dense", "dense_rec"):
+                n = int(np.prod(shape))
+                if layer.weight is None:
+                    raise ValueError("%s: dense layer without 'weight'" % where)
+                if layer.weight.ndim == 1:
+                    layer.weight = layer.weight.reshape(n, -1)
+                layer.shape = (n,)
+                if kind == "dense_rec":
+                    key_rec = "weight_rec" if "weight_rec" in g else "weightRec"
+                    if key_rec not in g:
+                        raise ValueError("%s: dense_rec layer without 'weight_rec'" % where)
+                    layer.weight_rec = np.asarray(g[key_rec][()]).reshape(n, n)
+            elif kind == "conv":
+                w = layer.weight
+                if w is None or w.ndim not in (4, 5):
+                    raise ValueError("%s: conv weight must be (C_out, C_in, K_h, K_w[, 1])" % where)
+                layer.weight = w.reshape(w.shape[:4])
+                layer.stride = _pair(arr("stride")) if "stride" in g else (1, 1)
+                layer.padding = _pair(arr("padding")) if "padding" in g else (0, 0)
+                layer.dilation = _pair(arr("dilation")) if "dilation" in g else (1, 1)
+                layer.groups = int(np.ravel(arr("groups"))[0]) if "groups" in g else 1
+            layers.append(layer)
+        sim = {}
+        if "simulation" in f:
+            sim = {k: f["simulation"][k][()] for k in f["simulation"].keys()}
+    return layers, sim
+
+
+def read_netx(path):
+    """Load a lava-dl netx HDF5 network as a bit-exact Loihi emulation.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.net`` file.
+
+    Returns
+    -------
+    LoihiNetwork
+        Fixed-point CUBA layers with netx's conventions (module docstring); ``run`` reproduces
+        Lava's fixed-point CPU backend bit for bit.
+    """
+    layers, sim = read_netx_layers(path)
+    return LoihiNetwork(layers, sim)
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _ascii(value):
+    return np.array([value.encode("ascii")], dtype="S10")
+
+
+def write_netx(network, path, **convert):
+    """Write a network as a lava-dl netx HDF5 file that ``netx.hdf5.Network`` loads.
+
+    A :class:`LoihiNetwork` is written as is (``read_netx(write_netx(net))`` gives back the same
+    integers). A float :class:`spikecore.interop.graph.GraphNetwork` is first converted to Loihi
+    fixed point with :func:`spikecore.interop.loihi_convert.to_loihi` (``**convert`` is passed on).
+
+    Parameters
+    ----------
+    network : LoihiNetwork or GraphNetwork
+    path : str or path-like
+        Output file; written atomically (temp file in the same folder, then ``os.replace``).
+    """
+    if not isinstance(network, LoihiNetwork):
+        from .loihi_convert import to_loihi
+        network = to_loihi(network, **convert)
+    elif convert:
+        V.fail("convert", convert, "no conversion options for a LoihiNetwork")
+    path = os.fspath(path)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        group = f.create_group("layer")
+        for i, layer in enumerate(network.layers):
+            g = group.create_group(str(i))
+            g.create_dataset("type", data=_ascii(layer.kind))
+            if layer.kind == "flatten":
+                if layer.shape:
+                    g.create_dataset("shape", data=np.asarray(layer.shape, np.int64))
+                continue
+            g.create_dataset("shape", data=np.asarray(layer.shape, np.int64))
+            if _shape_only(layer):
+                continue
+            nrn = layer.neuron
+            ng = g.create_group("neuron")
+            ng.create_dataset("type", data=np.bytes_(nrn.type), dtype=h5py.string_dtype("ascii"))
+            ng.create_dataset("iDecay", data=np.int64(nrn.i_decay))
+            ng.create_dataset("vDecay", data=np.int64(nrn.v_decay))
+            ng.create_dataset("vThMant", data=np.int64(nrn.vth_mant))
+            ng.create_dataset("refDelay", data=np.int64(nrn.ref_delay))
+            ng.create_dataset("gradedSpike", data=np.bool_(nrn.graded_spike))
+            for k, val in nrn.extra.items():
+                ng.create_dataset(k, data=val)
+            if layer.weight is not None:
+                w = np.asarray(layer.weight, np.float32)
+                if layer.kind == "conv":
+                    w = w.reshape(w.shape + (1,))
+                g.create_dataset("weight", data=np.atleast_1d(w))
+            if layer.bias is not None:
+                g.create_dataset("bias", data=np.atleast_1d(np.asarray(layer.bias, np.float32)))
+            if layer.delay is not None:
+                g.create_dataset("delay", data=np.asarray(layer.delay, np.float32))
+            if layer.kind in ("dense", "dense_rec"):
+                g.create_dataset("inFeatures", data=np.int64(layer.weight.shape[1]))
+                g.create_dataset("outFeatures", data=np.int64(layer.weight.shape[0]))
+                if layer.kind == "dense_rec":
+                    g.create_dataset("weight_rec", data=np.asarray(layer.weight_rec, np.float32))
+            if layer.kind == "conv":
+                g.create_dataset("inChannels", data=np.int64(layer.weight.shape[1] * layer.groups))
+                g.create_dataset("outChannels", data=np.int64(layer.weight.shape[0]))
+                g.create_dataset("kernelSize", data=np.asarray(layer.weight.shape[2:4], np.int64))
+                g.create_dataset("stride", data=np.asarray(layer.stride, np.int64))
+                g.create_dataset("padding", data=np.asarray(layer.padding, np.int64))
+                g.create_dataset("dilation", data=np.asarray(layer.dilation, np.int64))
+                g.create_dataset("groups", data=np.int64(layer.groups))
+        if network.simulation:
+            sg = f.create_group("simulation")
+            for k, val in network.simulation.items():
+                sg.create_dataset(k, data=val)
+    return path
+
+
+# ----------------------------------------------------------------------------- resources
+
+
+def _conv_synapses(layer, in_shape):
+    w = np.asarray(layer.weight)
+    _, H, W = in_shape
+    _, Ho, Wo = layer.shape
+    kh, kw = w.shape[2], w.shape[3]
+    rows = np.array([sum(0 <= p * layer.stride[0] - layer.padding[0] + r * layer.dilation[0] < H
+                         for p in range(Ho)) for r in range(kh)])
+    cols = np.array([sum(0 <= q * layer.stride[1] - layer.padding[1] + s * layer.dilation[1] < W
+                         for q in range(Wo)) for s in range(kw)])
+    nz = (w != 0)
+    synapses = int(np.sum(nz * rows[None, None, :, None] * cols[None, None, None, :]))
+    fan_in = int(nz.reshape(w.shape[0], -1).sum(axis=1).max()) if w.size else 0
+    return synapses, fan_in
+
+
+def resource_report(network):
+    """Per-layer Loihi resources of a network: neurons, synapses, fan-in, weight and delay bits.
+
+    Synapses count nonzero weights (a conv kernel entry counts once per output position where it
+    reads a valid input); fan-in is the largest number of nonzero incoming weights of a neuron;
+    weight bits are netx's ``num_weight_bits`` (sign included; conv: bits of the largest magnitude
+    plus sign); delay bits are
+    :math:`\\lceil \\log_2(d_{\\max} + 1) \\rceil` (Davies et al., 2018, for the chip's limits:
+    up to 8-bit weights, 6-bit synaptic delays).
+
+    Parameters
+    ----------
+    network : LoihiNetwork
+
+    Returns
+    -------
+    list of dict
+        One dict per neuron layer with keys ``layer``, ``kind``, ``shape``, ``neurons``,
+        ``synapses``, ``fan_in``, ``weight_bits``, ``weight_exp``, ``sign_mode``, ``delay_bits``.
+    """
+    rows = []
+    prev = network.layers[0] if network.layers and _shape_only(network.layers[0]) else None
+    for i, layer in enumerate(network.neuron_layers):
+        row = dict(layer=i, kind=layer.kind, shape=tuple(layer.shape), neurons=layer.size,
+                   synapses=0, fan_in=0, weight_bits=0, weight_exp=0, sign_mode="", delay_bits=0)
+        if layer.kind in ("dense", "dense_rec"):
+            w_q, exp, nwb, mode = netx_weight_quantization(layer.weight)
+            nz = np.asarray(layer.weight) != 0
+            row.update(synapses=int(nz.sum()), fan_in=int(nz.sum(axis=1).max()),
+                       weight_bits=nwb, weight_exp=exp, sign_mode=mode)
+            if layer.kind == "dense_rec":
+                nzr = np.asarray(layer.weight_rec) != 0
+                row["synapses"] += int(nzr.sum())
+                row["fan_in"] = int((nz.sum(axis=1) + nzr.sum(axis=1)).max())
+            if layer.delay is not None and np.any(layer.delay):
+                row["delay_bits"] = int(math.ceil(math.log2(int(np.max(layer.delay)) + 1)))
+        elif layer.kind == "conv":
+            syn, fan = _conv_synapses(layer, prev.shape)
+            w = np.asarray(layer.weight)
+            wmax = int(np.abs(w).max()) if w.size else 0
+            mode = "excitatory" if w.min() >= 0 else "inhibitory" if w.max() <= 0 else "mixed"
+            row.update(synapses=syn, fan_in=fan, weight_bits=max(1, wmax.bit_length()) + (mode == "mixed"),
+                       sign_mode=mode)
+        rows.append(row)
+        prev = layer
+    return rows

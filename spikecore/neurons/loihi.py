@@ -1,0 +1,157 @@
+"""Loihi's CUBA neuron as a neuron model: fixed point (bit-exact with Lava) or its float variant.
+
+The equations are those of :mod:`spikecore.kernels.loihi` (Davies et al., 2018; Lava's
+``PyLifModelBitAcc``): a 24-bit wrapping current :math:`u`, a 24-bit saturating voltage
+:math:`v`, 12-bit decays, a bias :math:`m \\cdot 2^{e}`, and a strict threshold
+:math:`v > \\theta \\cdot 2^6` with reset to 0.
+"""
+import numpy as np
+
+from .. import _validate as V
+from ..kernels import loihi as _k
+from .base import NeuronModel
+
+
+def effective_bias(bias_mant, bias_exp):
+    """Loihi's bias from mantissa and exponent, as Lava's ``scale_bias`` computes it.
+
+    .. math::
+        b = m \\cdot 2^{e} \\;(e \\ge 0), \\qquad b = \\lfloor m / 2^{-e} \\rfloor \\;(e < 0)
+
+    (Davies et al., 2018). ``m`` is the signed 13-bit mantissa, ``e`` the exponent.
+
+    Parameters
+    ----------
+    bias_mant : int or int array
+        Mantissa :math:`m`.
+    bias_exp : int or int array
+        Exponent :math:`e`.
+
+    Returns
+    -------
+    int32 array
+        :math:`b`.
+    """
+    m = np.asarray(bias_mant).astype(np.int64)
+    e = np.asarray(bias_exp).astype(np.int64)
+    return np.where(e >= 0, m << np.maximum(e, 0), m >> np.maximum(-e, 0)).astype(np.int32)
+
+
+class LoihiCUBA(NeuronModel):
+    """Loihi CUBA leaky integrate-and-fire neurons (Davies et al., 2018), fixed point or float.
+
+    .. math::
+        u[t] = \\mathrm{wrap}_{24}(\\mathrm{rtz}(u[t-1](4096-\\delta_u)/2^{12}) + 2^6 a[t]),\\quad
+        v[t] = \\mathrm{clip}_{24}(\\mathrm{rtz}(v[t-1](4096-\\delta_v)/2^{12}) + u[t] + b),\\quad
+        z[t] = [v[t] > 2^6 \\theta]
+
+    Parameters
+    ----------
+    i_decay : int
+        :math:`\\delta_u` in 0..4096 (netx ``iDecay``; Lava's ``du`` is ``i_decay - 1``).
+    v_decay : int
+        :math:`\\delta_v` in 0..4096 (netx ``vDecay``; Lava's ``dv``).
+    vth_mant : int
+        Threshold mantissa :math:`\\theta` in 0..2**17-1 (netx ``vThMant``).
+    bias_mant : int or int array, optional
+        Bias mantissa :math:`m` per neuron (signed 13 bit).
+    bias_exp : int, optional
+        Bias exponent :math:`e`; :math:`b = m 2^{e}`. netx uses 6.
+    fixed_point : bool
+        True: Lava's bit-accurate model. False: its float variant with
+        :math:`d_u = \\delta_u/4096`, :math:`d_v = \\delta_v/4096`, threshold :math:`2^6\\theta` and
+        bias :math:`b` in the same units (Lava's ``PyLifModelFloat`` equations).
+
+    Notes
+    -----
+    As an engine neuron model (:mod:`spikecore.neurons.base`) the state is ``("u", "v")``, int32,
+    the synaptic input of a step is the integer weight sum (passed as float, rounded), ``dt`` is
+    ignored (Loihi's decays are per step) and :meth:`run_lava` offers Lava's extras (recurrent
+    weights, periodic reset, recording ``u``).
+    """
+
+    state_names = ("u", "v")
+    voltage_name = "v"
+    kernel_step = staticmethod(_k.loihi_cuba_step)
+    kernel_run = staticmethod(_k.loihi_cuba_neuron_run)
+
+    def __init__(self, i_decay, v_decay, vth_mant, bias_mant=0, bias_exp=0, fixed_point=True):
+        super().__init__(np.float32)
+        self.i_decay = V.integer("i_decay", i_decay, low=0, high=4096)
+        self.v_decay = V.integer("v_decay", v_decay, low=0, high=4096)
+        self.vth_mant = V.integer("vth_mant", vth_mant, low=0, high=2**17 - 1)
+        self.bias_mant = V.array("bias_mant", bias_mant, dtype=np.int64, kinds="biuf")
+        if self.bias_mant.size and (self.bias_mant.min() < -4096 or self.bias_mant.max() > 4095):
+            V.fail("bias_mant", bias_mant, "signed 13-bit mantissas in -4096..4095")
+        self.bias_exp = V.integer("bias_exp", bias_exp, low=-8, high=7)
+        self.fixed_point = bool(fixed_point)
+
+    def bias(self, n):
+        """Effective bias :math:`b = m 2^{e}` broadcast to ``n`` neurons (int32 array)."""
+        return np.ascontiguousarray(np.broadcast_to(effective_bias(self.bias_mant, self.bias_exp), (n,)))
+
+    def state_dtype(self, name):
+        """int32: Loihi's 24-bit states."""
+        return np.dtype(np.int32)
+
+    def _initial_values(self):
+        return {"u": 0, "v": 0}
+
+    def step_params(self, dt):
+        """Kernel parameters ``(i_decay, v_decay, bias, vth)``; ``dt`` is not used (per-step decays)."""
+        if not self.fixed_point:
+            V.fail("fixed_point", False, "True for the engine interface (the float variant runs via run_lava)")
+        return (self.i_decay, self.v_decay, effective_bias(np.atleast_1d(self.bias_mant), self.bias_exp),
+                self.vth_mant)
+
+    def run_lava(self, a_in, state=None, *, bias=None, record=False, w_rec=None, rec_exp=0,
+                 reset_interval=0, reset_offset=0, t_start=1):
+        """Run the neurons on synaptic input ``a_in`` of shape ``(T, batch, n)``.
+
+        Parameters
+        ----------
+        a_in : int array (T, batch, n)
+            Integer synaptic input :math:`a[t]` (float in the float variant).
+        state : tuple (u, v), optional
+            State arrays ``(batch, n)``, updated in place; zeros when omitted.
+        bias : int array (n,), optional
+            Effective bias overriding the model's (e.g. an input layer's encoded image).
+        record : bool
+            Also return the per-step ``u`` and ``v``.
+        w_rec, rec_exp : int array (n, n), int
+            Recurrent weights and exponent (fixed point only).
+        reset_interval, reset_offset, t_start : int
+            Periodic reset of Lava's ``LIFReset``: zero state before Lava step
+            ``t_start + t`` when it is ``reset_offset`` modulo ``reset_interval`` (0: never).
+
+        Returns
+        -------
+        spikes : uint8 array (T, batch, n)
+        (u_rec, v_rec) : arrays (T, batch, n), only when ``record``.
+        """
+        a_in = V.array("a_in", a_in, ndim=3)
+        T, batch, n = a_in.shape
+        if state is None:
+            dtype = np.int32 if self.fixed_point else np.float64
+            u, v = np.zeros((batch, n), dtype), np.zeros((batch, n), dtype)
+        else:
+            u, v = state
+        b = self.bias(n) if bias is None else np.ascontiguousarray(bias)
+        spikes = np.zeros((T, batch, n), np.uint8)
+        if self.fixed_point:
+            shape = (T, batch, n) if record else (0, 0, 0)
+            ur, vr = np.zeros(shape, np.int32), np.zeros(shape, np.int32)
+            w = np.zeros((0, 0), np.int32) if w_rec is None else np.ascontiguousarray(w_rec, np.int32)
+            s_prev = np.zeros((batch, n), np.uint8)
+            _k.loihi_cuba_run(np.ascontiguousarray(a_in, np.int32), u, v, self.i_decay, self.v_decay,
+                              b.astype(np.int32), self.vth_mant, w, int(rec_exp), s_prev,
+                              int(reset_interval), int(reset_offset), int(t_start), spikes, ur, vr)
+        else:
+            if w_rec is not None or reset_interval:
+                V.fail("fixed_point", False, "True when recurrent weights or resets are used")
+            shape = (T, batch, n) if record else (0, 0, 0)
+            ur, vr = np.zeros(shape), np.zeros(shape)
+            _k.lif_float_run(np.ascontiguousarray(a_in, np.float64) * 64.0, u, v,
+                             self.i_decay / 4096.0, self.v_decay / 4096.0, b.astype(np.float64),
+                             float(self.vth_mant) * 64.0, spikes, ur, vr)
+        return (spikes, (ur, vr)) if record else spikes
