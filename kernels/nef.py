@@ -1,0 +1,566 @@
+r"""Neural Engineering Framework kernels (Numba): NEF neuron steps, PES, and the whole-model loop.
+
+The computations follow Nengo's reference simulator (Bekolay et al. 2014) so that a model
+built by :mod:`spikecore.nef` computes what Nengo computes:
+
+* LIF spiking step with sub-step refractory handling and spike-time interpolation
+  (:func:`nef_lif_step`); LIF rate curve (:func:`nef_lif_rate_step`); the spiking rectified
+  linear "IF" neuron (:func:`nef_if_step`) and its rate twin (:func:`nef_relu_step`).
+  These differ from :mod:`spikecore.kernels.neurons` on purpose: refractoriness is continuous
+  time (``refractory_time`` in seconds, with the remainder of a step integrated), voltage is
+  normalised to threshold 1 and output spikes have amplitude :math:`1/dt` — the NEF
+  conventions of Eliasmith & Anderson (2003) as implemented by Nengo.
+* Prescribed Error Sensitivity (PES, MacNeil & Eliasmith 2011): :func:`pes_delta` and
+  :func:`pes_local_error`.
+* :func:`nef_run`: a compiled time loop over a whole NEF model described by flat tables
+  (built by :mod:`spikecore.nef.simulator`), so Python is never on the per-step path.
+
+Twins of every public function are in :mod:`spikecore.reference.nef`.
+"""
+import math
+
+from numba import njit
+
+# neuron kinds (column ``E_KIND`` of ``ens_int``)
+KIND_LIF = 0
+KIND_LIF_RATE = 1
+KIND_IF = 2
+KIND_RELU = 3
+
+# columns of ens_int
+E_N, E_NEURON_OFF, E_X_OFF, E_DIMS, E_ENC_OFF, E_KIND, E_JEXTRA_OFF, E_OUT_OFF = range(8)
+N_ENS_COLS = 8
+# columns of ens_float
+EF_TAU_RC, EF_TAU_REF, EF_MIN_V, EF_AMP = range(4)
+
+# columns of conn_int
+C_SRC_OFF, C_SRC_LEN, C_DST_OFF, C_DST_LEN, C_W_OFF, C_IMMEDIATE, C_STATE_OFF, C_GAIN_OFF, C_PHASE = range(9)
+N_CONN_COLS = 9
+# phases of immediate connections (C_PHASE): 0 = before the ensembles (source is an input),
+# 1 = after the ensembles (source is neurons or a pass-through node); filtered connections: -1
+
+# columns of pes_int
+P_CONN, P_PRE_OFF, P_N_PRE, P_ACTS_OFF, P_ERR_OFF, P_ERR_DIMS, P_ENC_OFF, P_LOCAL_OFF = range(8)
+N_PES_COLS = 8
+# columns of pes_float
+PF_RATE, PF_PRE_DECAY = range(2)
+
+# columns of probe_int
+R_KIND, R_OFF, R_ROWS, R_COLS, R_PERIOD, R_REC_OFF, R_SRC_OFF = range(7)
+N_PROBE_COLS = 7
+PROBE_SIGNAL = 0
+PROBE_WEIGHTS = 1
+PROBE_FILTERED = 2
+
+
+# ---------------------------------------------------------------------------------------------
+# neuron steps (one population, 1-D, used by the model loop) and their batched public forms
+# ---------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def _lif_step_1d(voltage, refractory_time, J, dt, tau_rc, tau_ref, min_voltage, amplitude,
+                 output, full_decay):
+    # Nengo's LIF step for one population; ``full_decay`` = expm1(-dt / tau_rc) (the value
+    # every neuron that is not leaving its refractory period uses).
+    n = voltage.shape[0]
+    for j in range(n):
+        r = refractory_time[j] - dt
+        delta_t = dt - r
+        if delta_t >= dt:
+            decay = full_decay
+        elif delta_t <= 0.0:
+            decay = 0.0  # expm1(-0 / tau_rc) == 0: voltage held
+        else:
+            decay = math.expm1(-delta_t / tau_rc)
+        v = voltage[j] - (J[j] - voltage[j]) * decay
+        if v > 1.0:
+            output[j] = amplitude / dt
+            t_spike = dt + tau_rc * math.log1p(-(v - 1.0) / (J[j] - 1.0))
+            voltage[j] = 0.0
+            refractory_time[j] = tau_ref + t_spike
+        else:
+            output[j] = 0.0
+            if v < min_voltage:
+                v = min_voltage
+            voltage[j] = v
+            refractory_time[j] = r
+
+
+@njit(cache=True)
+def _lif_rate_1d(J, tau_rc, tau_ref, amplitude, output):
+    n = J.shape[0]
+    for j in range(n):
+        x = J[j] - 1.0
+        if x > 0.0:
+            output[j] = amplitude / (tau_ref + tau_rc * math.log1p(1.0 / x))
+        else:
+            output[j] = 0.0
+
+
+@njit(cache=True)
+def _if_step_1d(voltage, J, dt, amplitude, output):
+    n = voltage.shape[0]
+    for j in range(n):
+        v = voltage[j] + max(J[j], 0.0) * dt
+        k = math.floor(v)
+        output[j] = (amplitude / dt) * k
+        voltage[j] = v - k
+
+
+@njit(cache=True)
+def _relu_1d(J, amplitude, output):
+    n = J.shape[0]
+    for j in range(n):
+        output[j] = amplitude * max(0.0, J[j])
+
+
+@njit(cache=True)
+def nef_lif_step(voltage, refractory_time, J, dt, tau_rc, tau_ref, min_voltage, amplitude, output):
+    r"""One step of NEF leaky integrate-and-fire neurons with sub-step refractoriness, in place.
+
+    For each neuron (Eliasmith & Anderson 2003, ch. 4; the discretisation of Nengo,
+    Bekolay et al. 2014), with input current :math:`J` held over the step:
+
+    .. math::
+        r &\leftarrow r - dt, \qquad \Delta t = \mathrm{clip}(dt - r,\ 0,\ dt),\\
+        v &\leftarrow v - (J - v)\,\big(e^{-\Delta t/\tau_{RC}} - 1\big),\\
+        \text{if } v > 1:&\quad a = A/dt,\ \ t_s = dt + \tau_{RC}\ln\!\Big(1 - \frac{v-1}{J-1}\Big),
+        \ \ v \leftarrow 0,\ \ r \leftarrow \tau_{ref} + t_s,\\
+        \text{else}:&\quad a = 0,\ \ v \leftarrow \max(v, v_{min}).
+
+    The refractory time :math:`r` is continuous: a neuron whose refractory period ends inside
+    the step integrates only the remaining :math:`\Delta t`, and the spike time :math:`t_s`
+    inside the step (linear interpolation of the exact threshold crossing) shortens the next
+    refractory period.
+
+    Parameters
+    ----------
+    voltage : float64 array (batch, n)
+        Membrane voltage :math:`v`, normalised so the threshold is 1; updated in place.
+    refractory_time : float64 array (batch, n)
+        Remaining refractory time :math:`r` (s); updated in place.
+    J : float64 array (batch, n)
+        Input current :math:`J` (dimensionless; 1 is the threshold current).
+    dt : float
+        Time step (s).
+    tau_rc, tau_ref : float
+        Membrane time constant :math:`\tau_{RC}` and absolute refractory period
+        :math:`\tau_{ref}` (s).
+    min_voltage : float
+        Lower bound :math:`v_{min}` of the voltage (0 in Nengo's default).
+    amplitude : float
+        Spike amplitude :math:`A` (the output is :math:`A/dt` on a spike).
+    output : float64 array (batch, n)
+        Receives :math:`a`.
+    """
+    full = math.expm1(-dt / tau_rc)
+    for b in range(voltage.shape[0]):
+        _lif_step_1d(voltage[b], refractory_time[b], J[b], dt, tau_rc, tau_ref, min_voltage,
+                     amplitude, output[b], full)
+
+
+@njit(cache=True)
+def nef_lif_rate_step(J, tau_rc, tau_ref, amplitude, output):
+    r"""LIF rate tuning curve :math:`a = A / (\tau_{ref} - \tau_{RC}\ln(1 - 1/J))` for :math:`J > 1`, else 0.
+
+    The steady-state firing rate of a leaky integrate-and-fire neuron under constant current
+    :math:`J` (Lapicque 1907; Eliasmith & Anderson 2003, eq. 4.10), computed as
+    :math:`A/(\tau_{ref} + \tau_{RC}\,\mathrm{log1p}(1/(J-1)))`, the same number written without
+    cancellation.
+
+    Parameters
+    ----------
+    J : float64 array (batch, n)
+        Input current (1 is the threshold current).
+    tau_rc, tau_ref : float
+        Membrane time constant and refractory period (s).
+    amplitude : float
+        Output scale :math:`A`.
+    output : float64 array (batch, n)
+        Receives the rates (Hz).
+    """
+    for b in range(J.shape[0]):
+        _lif_rate_1d(J[b], tau_rc, tau_ref, amplitude, output[b])
+
+
+@njit(cache=True)
+def nef_if_step(voltage, J, dt, amplitude, output):
+    r"""One step of spiking rectified-linear (non-leaky integrate-and-fire) neurons, in place.
+
+    .. math::
+        v \leftarrow v + \max(J, 0)\,dt,\qquad k = \lfloor v \rfloor,\qquad
+        a = k\,A/dt,\qquad v \leftarrow v - k
+
+    (the perfect integrator of Lapicque 1907 with threshold 1 and subtractive reset; its rate
+    is :math:`\max(J, 0)`, Nengo's ``SpikingRectifiedLinear``).
+
+    Parameters
+    ----------
+    voltage : float64 array (batch, n)
+        Integrator state :math:`v`; updated in place.
+    J : float64 array (batch, n)
+        Input current.
+    dt : float
+        Time step (s).
+    amplitude : float
+        Spike amplitude :math:`A`.
+    output : float64 array (batch, n)
+        Receives :math:`a`.
+    """
+    for b in range(voltage.shape[0]):
+        _if_step_1d(voltage[b], J[b], dt, amplitude, output[b])
+
+
+@njit(cache=True)
+def nef_relu_step(J, amplitude, output):
+    r"""Rectified-linear rate :math:`a = A\max(0, J)` (rate twin of :func:`nef_if_step`).
+
+    Parameters
+    ----------
+    J : float64 array (batch, n)
+        Input current.
+    amplitude : float
+        Output scale :math:`A`.
+    output : float64 array (batch, n)
+        Receives the rates.
+    """
+    for b in range(J.shape[0]):
+        _relu_1d(J[b], amplitude, output[b])
+
+
+# ---------------------------------------------------------------------------------------------
+# PES
+# ---------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def pes_delta(pre_filtered, error, learning_rate, dt, delta):
+    r"""PES weight change :math:`\Delta\omega_{ji} = -\frac{\kappa\,dt}{n}\,E_j\,a_i`.
+
+    Prescribed Error Sensitivity (MacNeil & Eliasmith 2011), in Nengo's form (Bekolay et al.
+    2014): with the error convention :math:`E = \hat{x} - x` (actual minus target), the
+    decoders (or, with a per-neuron error :math:`E_j = \alpha_j\,e_j\cdot E`, the weights)
+    move against the error in proportion to the filtered presynaptic activity.
+
+    Parameters
+    ----------
+    pre_filtered : float64 array (n,)
+        Filtered presynaptic activities :math:`a_i` (Hz).
+    error : float64 array (m,)
+        Error :math:`E_j` (decoded space, or per postsynaptic neuron for weights).
+    learning_rate : float
+        :math:`\kappa`.
+    dt : float
+        Time step (s); with :math:`n` = ``len(pre_filtered)`` the step scale is
+        :math:`\kappa\,dt/n`, which makes learning independent of ``dt``.
+    delta : float64 array (m, n)
+        Receives :math:`\Delta\omega` (rows: outputs, columns: presynaptic neurons).
+    """
+    n = pre_filtered.shape[0]
+    alpha = -learning_rate * dt / n
+    for j in range(error.shape[0]):
+        e = alpha * error[j]
+        for i in range(n):
+            delta[j, i] = e * pre_filtered[i]
+
+
+@njit(cache=True)
+def pes_local_error(scaled_encoders, error, local_error):
+    r"""Per-neuron PES error :math:`E_j = \alpha_j\,(e_j \cdot E)/r` for learning weights.
+
+    For a connection onto neurons, PES (MacNeil & Eliasmith 2011) projects the decoded-space
+    error onto each postsynaptic neuron's scaled encoder :math:`\alpha_j e_j / r` (gain
+    :math:`\alpha_j`, unit encoder :math:`e_j`, radius :math:`r`), giving
+    :math:`\Delta\omega_{ij} = -\frac{\kappa\,dt}{n}\,\alpha_j (e_j\cdot E)\,a_i`.
+
+    Parameters
+    ----------
+    scaled_encoders : float64 array (n_post, d)
+        :math:`\alpha_j e_j / r` of the postsynaptic ensemble.
+    error : float64 array (d,)
+        Decoded-space error :math:`E`.
+    local_error : float64 array (n_post,)
+        Receives :math:`E_j`.
+    """
+    for j in range(scaled_encoders.shape[0]):
+        s = 0.0
+        for k in range(scaled_encoders.shape[1]):
+            s += scaled_encoders[j, k] * error[k]
+        local_error[j] = s
+
+
+# ---------------------------------------------------------------------------------------------
+# the model loop
+# ---------------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def _accumulate(weights_t, w_off, src, s_off, s_len, d_len, out, o_off, scale):
+    # out[o_off + j] += scale * sum_i W[j, i] * src[s_off + i], W stored transposed (i, j);
+    # zero inputs (silent neurons) are skipped.
+    # (views indexed by the loop variables let Numba drop index wrap-around checks and vectorise)
+    s = src[s_off:s_off + s_len]
+    o = out[o_off:o_off + d_len]
+    W = weights_t[w_off:w_off + s_len * d_len].reshape((s_len, d_len))
+    for i in range(s_len):
+        x = s[i]
+        if x != 0.0:
+            x = x * scale
+            for j in range(d_len):
+                o[j] += W[i, j] * x
+
+
+@njit(cache=True)
+def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
+            ens_int, ens_float, enc, bias, voltage, refractory_time, jbuf,
+            conn_int, conn_float, weights_t, gains,
+            pes_int, pes_float, probe_int, probe_float, records, record_count):
+    r"""Advance a whole NEF model by ``n_steps`` steps of ``dt`` in one compiled loop.
+
+    The model (Eliasmith & Anderson 2003) is a set of ensembles of NEF neurons, inputs, pass-
+    through nodes, connections with optional first-order low-pass synapses, PES learning rules
+    (MacNeil & Eliasmith 2011) and probes, flattened by :mod:`spikecore.nef.simulator` into a
+    signal vector ``sig`` and integer/float tables. Step :math:`n` (time :math:`t = n\,dt`)
+    follows the operator order of Nengo's reference simulator (Bekolay et al. 2014):
+
+    1. ``sig[in_off:in_off+k] = inputs[n]``; ``sig[clear_lo:clear_hi] = 0`` (ensemble inputs
+       :math:`x`, extra neuron currents, pass-through nodes, PES errors, probe slots).
+    2. Every filtered connection adds its synapse output from the previous step,
+       :math:`y[n-1]`, times the postsynaptic gains when it targets neurons.
+    3. Immediate (``synapse=None``) connections from inputs add :math:`W u[n]`.
+    4. Every ensemble computes :math:`J = b + \tilde{E}x + J_\mathrm{extra}` (:math:`\tilde{E}`
+       the gain- and radius-scaled encoders) and its neuron output :math:`a[n]`.
+    5. Immediate connections from neurons and pass-through nodes add :math:`W s[n]` (in
+       table order, which the builder sorts topologically).
+    6. PES: the presynaptic filter :math:`\bar a \leftarrow \gamma\bar a + (1-\gamma)a[n]`,
+       then the change :math:`\Delta W = -\frac{\kappa dt}{n}\,E\,\bar a^\top` (error projected
+       on the postsynaptic scaled encoders for connections onto neurons), kept for step 9.
+    7. Every filtered connection updates :math:`y[n] = \gamma y[n-1] + (1-\gamma) W s[n]`,
+       :math:`\gamma = e^{-dt/\tau}` (zero-order-hold low-pass).
+    8. Probes whose period divides :math:`n` record their signal (or weights); a filtered
+       probe records its low-pass state :math:`y[n-1]` and then updates it with :math:`s[n]`
+       (the one-step lag of Nengo's probe synapses). Filtered probes update every step.
+    9. :math:`W \leftarrow W + \Delta W` for every learned connection.
+
+    Parameters
+    ----------
+    n_steps : int
+        Number of steps to run.
+    dt : float
+        Time step (s).
+    inputs : float64 array (n_steps, k)
+        Values of all input nodes at each step, concatenated.
+    in_off : int
+        Offset of the inputs in ``sig``.
+    sig : float64 array (n_sig,)
+        All signals of the model (state that persists between calls), updated in place.
+    clear_lo, clear_hi : int
+        The range of ``sig`` reset to zero at the start of every step.
+    ens_int : int64 array (n_ens, 8)
+        Per ensemble: neuron count, neuron offset (into ``bias``/``voltage``/...), offset of
+        its decoded input :math:`x` in ``sig``, dimensions, offset of its scaled encoders in
+        ``enc``, neuron kind (0 LIF, 1 LIF rate, 2 IF, 3 ReLU), offset of its extra neuron
+        current in ``sig``, offset of its neuron output in ``sig``.
+    ens_float : float64 array (n_ens, 4)
+        :math:`\tau_{RC}`, :math:`\tau_{ref}`, :math:`v_{min}`, amplitude.
+    enc : float64 array
+        Scaled encoders of all ensembles, each stored transposed, ``(d, n)`` row-major (so the
+        inner loops run over neurons, contiguously).
+    bias, voltage, refractory_time : float64 arrays (n_neurons_total,)
+        Bias currents and neuron state (updated in place).
+    jbuf : float64 array (max_n,)
+        Scratch for the input current of one ensemble.
+    conn_int : int64 array (n_conn, 9)
+        Source offset/length, destination offset/length in ``sig``, offset of the transposed
+        weight matrix in ``weights_t``, immediate flag, offset of the synapse state in ``sig``,
+        offset of the postsynaptic gains in ``gains`` (or -1), phase of an immediate
+        connection (0 before, 1 after the ensembles).
+    conn_float : float64 array (n_conn, 1)
+        Synapse decay :math:`\gamma = e^{-dt/\tau}`.
+    weights_t : float64 array
+        All connection matrices, each stored transposed ``(size_in, size_out)`` row-major.
+    gains : float64 array
+        Postsynaptic gains of connections onto neurons.
+    pes_int : int64 array (n_pes, 8)
+        Learned connection index, presynaptic output offset and size, filtered-activity
+        offset, error offset and size in ``sig``, offset of the postsynaptic scaled encoders in
+        ``enc`` (-1 for decoder learning), offset of the local-error scratch in ``sig``.
+    pes_float : float64 array (n_pes, 2)
+        :math:`\kappa` and the presynaptic filter decay :math:`\gamma` (0 for no filter).
+    probe_int : int64 array (n_probes, 7)
+        Kind (0 signal, 1 weights, 2 filtered signal), offset in ``sig`` (or ``weights_t``; the
+        filter state for kind 2), rows, columns, period in steps, offset in ``records``, and
+        the offset of the probed signal for kind 2.
+    probe_float : float64 array (n_probes, 1)
+        Decay :math:`\gamma` of a filtered probe.
+    records : float64 array
+        Receives the probe samples, each probe's samples consecutive.
+    record_count : int64 array (n_probes + 1,)
+        Samples recorded so far per probe; the last element is the global step counter
+        :math:`n` (updated in place, so runs can be continued).
+    """
+    n_ens = ens_int.shape[0]
+    n_conn = conn_int.shape[0]
+    n_pes = pes_int.shape[0]
+    n_probes = probe_int.shape[0]
+    n_in = inputs.shape[1]
+    for step in range(n_steps):
+        record_count[n_probes] += 1
+        n_global = record_count[n_probes]
+        # 1. inputs and cleared signals
+        for k in range(n_in):
+            sig[in_off + k] = inputs[step, k]
+        for k in range(clear_lo, clear_hi):
+            sig[k] = 0.0
+        # 2. filtered connections deliver y[n-1]
+        for c in range(n_conn):
+            if conn_int[c, C_IMMEDIATE] == 0:
+                d_off = conn_int[c, C_DST_OFF]
+                s_off = conn_int[c, C_STATE_OFF]
+                g_off = conn_int[c, C_GAIN_OFF]
+                for j in range(conn_int[c, C_DST_LEN]):
+                    if g_off >= 0:
+                        sig[d_off + j] += gains[g_off + j] * sig[s_off + j]
+                    else:
+                        sig[d_off + j] += sig[s_off + j]
+        # 3. immediate connections from inputs
+        for c in range(n_conn):
+            if conn_int[c, C_IMMEDIATE] == 1 and conn_int[c, C_PHASE] == 0:
+                _deliver_immediate(c, conn_int, weights_t, gains, sig)
+        # 4. ensembles
+        for e in range(n_ens):
+            n = ens_int[e, E_N]
+            nof = ens_int[e, E_NEURON_OFF]
+            xo = ens_int[e, E_X_OFF]
+            d = ens_int[e, E_DIMS]
+            eo = ens_int[e, E_ENC_OFF]
+            jo = ens_int[e, E_JEXTRA_OFF]
+            oo = ens_int[e, E_OUT_OFF]
+            J = jbuf[:n]
+            b = bias[nof:nof + n]
+            jx = sig[jo:jo + n]
+            for j in range(n):
+                J[j] = b[j] + jx[j]
+            E = enc[eo:eo + d * n].reshape((d, n))
+            for k in range(d):
+                xk = sig[xo + k]
+                if xk != 0.0:
+                    for j in range(n):
+                        J[j] += E[k, j] * xk
+            kind = ens_int[e, E_KIND]
+            out = sig[oo:oo + n]
+            if kind == KIND_LIF:
+                tau_rc = ens_float[e, EF_TAU_RC]
+                _lif_step_1d(voltage[nof:nof + n], refractory_time[nof:nof + n], J, dt, tau_rc,
+                             ens_float[e, EF_TAU_REF], ens_float[e, EF_MIN_V], ens_float[e, EF_AMP],
+                             out, math.expm1(-dt / tau_rc))
+            elif kind == KIND_LIF_RATE:
+                _lif_rate_1d(J, ens_float[e, EF_TAU_RC], ens_float[e, EF_TAU_REF], ens_float[e, EF_AMP], out)
+            elif kind == KIND_IF:
+                _if_step_1d(voltage[nof:nof + n], J, dt, ens_float[e, EF_AMP], out)
+            else:
+                _relu_1d(J, ens_float[e, EF_AMP], out)
+        # 5. immediate connections after the ensembles
+        for c in range(n_conn):
+            if conn_int[c, C_IMMEDIATE] == 1 and conn_int[c, C_PHASE] == 1:
+                _deliver_immediate(c, conn_int, weights_t, gains, sig)
+        # 6. PES: filter presynaptic activity (same step), compute the error to apply in 9
+        for p in range(n_pes):
+            pre = pes_int[p, P_PRE_OFF]
+            npre = pes_int[p, P_N_PRE]
+            ao = pes_int[p, P_ACTS_OFF]
+            g = pes_float[p, PF_PRE_DECAY]
+            acts = sig[ao:ao + npre]
+            pre_out = sig[pre:pre + npre]
+            for i in range(npre):
+                acts[i] = g * acts[i] + (1.0 - g) * pre_out[i]
+            eo = pes_int[p, P_ENC_OFF]
+            if eo >= 0:
+                # per-neuron error alpha_j e_j . E
+                c = pes_int[p, P_CONN]
+                lo = pes_int[p, P_LOCAL_OFF]
+                m = conn_int[c, C_DST_LEN]
+                de = pes_int[p, P_ERR_DIMS]
+                er = pes_int[p, P_ERR_OFF]
+                local = sig[lo:lo + m]
+                for j in range(m):
+                    local[j] = 0.0
+                E = enc[eo:eo + de * m].reshape((de, m))
+                for k in range(de):
+                    ek = sig[er + k]
+                    for j in range(m):
+                        local[j] += E[k, j] * ek
+        # 7. filtered connections update their synapse state
+        for c in range(n_conn):
+            if conn_int[c, C_IMMEDIATE] == 0:
+                s_off = conn_int[c, C_STATE_OFF]
+                m = conn_int[c, C_DST_LEN]
+                g = conn_float[c, 0]
+                state = sig[s_off:s_off + m]
+                for j in range(m):
+                    state[j] *= g
+                _accumulate(weights_t, conn_int[c, C_W_OFF], sig, conn_int[c, C_SRC_OFF],
+                            conn_int[c, C_SRC_LEN], m, sig, s_off, 1.0 - g)
+        # 8. probes
+        for r in range(n_probes):
+            if n_global % probe_int[r, R_PERIOD] == 0:
+                rows = probe_int[r, R_ROWS]
+                cols = probe_int[r, R_COLS]
+                off = probe_int[r, R_OFF]
+                base = probe_int[r, R_REC_OFF] + record_count[r] * rows * cols
+                if probe_int[r, R_KIND] != PROBE_WEIGHTS:
+                    for k in range(rows):
+                        records[base + k] = sig[off + k]
+                else:
+                    # weights stored transposed (cols = size_in, rows = size_out)
+                    for j in range(rows):
+                        for i in range(cols):
+                            records[base + j * cols + i] = weights_t[off + i * rows + j]
+                record_count[r] += 1
+            if probe_int[r, R_KIND] == PROBE_FILTERED:
+                off = probe_int[r, R_OFF]
+                src = probe_int[r, R_SRC_OFF]
+                g = probe_float[r, 0]
+                for k in range(probe_int[r, R_ROWS]):
+                    sig[off + k] = g * sig[off + k] + (1.0 - g) * sig[src + k]
+        # 9. apply PES
+        for p in range(n_pes):
+            c = pes_int[p, P_CONN]
+            npre = pes_int[p, P_N_PRE]
+            m = conn_int[c, C_DST_LEN]
+            w_off = conn_int[c, C_W_OFF]
+            alpha = -pes_float[p, PF_RATE] * dt / npre
+            ao = pes_int[p, P_ACTS_OFF]
+            if pes_int[p, P_ENC_OFF] >= 0:
+                er = pes_int[p, P_LOCAL_OFF]
+            else:
+                er = pes_int[p, P_ERR_OFF]
+            acts = sig[ao:ao + npre]
+            err = sig[er:er + m]
+            W = weights_t[w_off:w_off + npre * m].reshape((npre, m))
+            for i in range(npre):
+                a = acts[i]
+                if a != 0.0:
+                    for j in range(m):
+                        W[i, j] += (alpha * err[j]) * a
+
+
+@njit(cache=True)
+def _deliver_immediate(c, conn_int, weights_t, gains, sig):
+    # dst += (gains *) W src, computed into the destination directly
+    d_off = conn_int[c, C_DST_OFF]
+    m = conn_int[c, C_DST_LEN]
+    g_off = conn_int[c, C_GAIN_OFF]
+    if g_off < 0:
+        _accumulate(weights_t, conn_int[c, C_W_OFF], sig, conn_int[c, C_SRC_OFF],
+                    conn_int[c, C_SRC_LEN], m, sig, d_off, 1.0)
+    else:
+        k = conn_int[c, C_SRC_LEN]
+        w_off = conn_int[c, C_W_OFF]
+        s = sig[conn_int[c, C_SRC_OFF]:conn_int[c, C_SRC_OFF] + k]
+        o = sig[d_off:d_off + m]
+        g = gains[g_off:g_off + m]
+        W = weights_t[w_off:w_off + k * m].reshape((k, m))
+        for i in range(k):
+            x = s[i]
+            if x != 0.0:
+                for j in range(m):
+                    o[j] += g[j] * (W[i, j] * x)

@@ -1,0 +1,176 @@
+"""A small scikit-learn-compatible base for spikecore's estimators (no scikit-learn needed).
+
+It follows scikit-learn's estimator conventions (Buitinck et al. 2013, "API design for machine
+learning software"): every hyper-parameter is an ``__init__`` keyword stored unchanged under the
+same name; :meth:`BaseEstimator.get_params` finds them by introspecting the ``__init__`` signature;
+fitted state ends in ``_``; ``n_features_in_`` and, for classifiers, ``classes_`` are set by
+``fit``. Input checks name the argument, the value and the expectation (``spikecore._validate``).
+"""
+import inspect
+import warnings
+
+import numpy as np
+
+from spikecore import _validate
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when ``predict`` (or similar) is called before ``fit``."""
+
+
+class DataConversionWarning(UserWarning):
+    """Warns that input data was converted (e.g. a column-vector ``y`` ravelled)."""
+
+
+class BaseEstimator:
+    """Parameter handling and input validation shared by spikecore estimators.
+
+    Subclasses list every hyper-parameter as an explicit keyword of ``__init__`` and store it
+    unchanged as an attribute of the same name; they validate them in ``fit``.
+    """
+
+    @classmethod
+    def _param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        names = []
+        for name, p in sig.parameters.items():
+            if name == "self":
+                continue
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise TypeError("%s.__init__ must list its parameters explicitly (no *args/**kwargs)"
+                                % cls.__name__)
+            names.append(name)
+        return sorted(names)
+
+    def get_params(self, deep=True):
+        """Return the hyper-parameters as a dict ``{name: value}`` (``deep`` is accepted for
+        scikit-learn compatibility; nested estimators' parameters are included as ``name__sub``)."""
+        out = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                for sub, sub_value in value.get_params().items():
+                    out["%s__%s" % (name, sub)] = sub_value
+            out[name] = value
+        return out
+
+    def set_params(self, **params):
+        """Set hyper-parameters by name; an unknown name raises ``ValueError`` naming it."""
+        valid = self._param_names()
+        for name, value in params.items():
+            key, _, sub = name.partition("__")
+            if key not in valid:
+                _validate.fail("parameter name", name, "one of " + ", ".join(valid))
+            if sub:
+                getattr(self, key).set_params(**{sub: value})
+            else:
+                setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        defaults = {name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()}
+        shown = []
+        for name in self._param_names():
+            value = getattr(self, name)
+            default = defaults.get(name, inspect.Parameter.empty)
+            try:
+                same = value is default or bool(value == default)
+            except Exception:
+                same = False
+            if not same:
+                shown.append("%s=%r" % (name, value))
+        return "%s(%s)" % (type(self).__name__, ", ".join(shown))
+
+    def __sklearn_tags__(self):
+        # Only scikit-learn calls this, so importing it here keeps it optional.
+        from sklearn.utils import Tags, TargetTags, InputTags
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    transformer_tags=None, regressor_tags=None, classifier_tags=None,
+                    input_tags=InputTags())
+
+    # ------------------------------------------------------------------ input checks
+    def _check_X(self, X, *, reset):
+        """Validate ``X`` as a finite 2-D float32 matrix; set or check ``n_features_in_``."""
+        if hasattr(X, "tocsr") or hasattr(X, "todense"):
+            _validate.fail("X", "<sparse matrix of shape %s>" % (getattr(X, "shape", "?"),),
+                           "a dense array: sparse input is not supported (use X.toarray())", TypeError)
+        X = np.asarray(X)
+        if X.dtype.kind == "c":
+            _validate.fail("X", "<array of dtype %s>" % X.dtype, "real numbers: Complex data not supported")
+        if X.dtype.kind == "O":
+            X = X.astype(np.float64)  # raises TypeError naming the offending element's type
+        X = _validate.array("X", X, finite=True, kinds="biuf")
+        if X.ndim != 2:
+            _validate.fail("X", "<array of shape %s>" % (X.shape,),
+                           "a 2-D array (n_samples, n_features); Reshape your data with "
+                           "X.reshape(-1, 1) if it has one feature or X.reshape(1, -1) if it is one sample")
+        if X.shape[0] == 0:
+            _validate.fail("X", "<array of shape %s>" % (X.shape,), "at least one sample (row)")
+        if X.shape[1] == 0:
+            _validate.fail("X", "<array of shape %s>" % (X.shape,), "at least one feature (column): "
+                           "0 feature(s) (shape=%s) while a minimum of 1 is required." % (X.shape,))
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        if not np.all(np.isfinite(X)):
+            _validate.fail("X", "<array with values beyond float32 range>", "finite float32 values")
+        if reset:
+            self.n_features_in_ = X.shape[1]
+        else:
+            self._check_fitted()
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError("X has %d features, but %s is expecting %d features as input "
+                                 "(n_features_in_ = %d)" % (X.shape[1], type(self).__name__,
+                                                            self.n_features_in_, self.n_features_in_))
+        return X
+
+    def _check_fitted(self):
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError("This %s instance is not fitted yet: call fit(X, y) first."
+                                 % type(self).__name__)
+
+
+class ClassifierMixin:
+    """Label handling and accuracy score for classifiers built on :class:`BaseEstimator`."""
+
+    _estimator_type = "classifier"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        from sklearn.utils import ClassifierTags
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags()
+        tags.target_tags.required = True
+        return tags
+
+    def _check_X_y(self, X, y):
+        """Validate ``X`` and ``y`` together; set ``classes_``; return ``X`` and ``y`` as class indices."""
+        if y is None:
+            _validate.fail("y", y, "labels: %s requires y to be passed, but the target y is None"
+                           % type(self).__name__)
+        X = self._check_X(X, reset=True)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected: y of shape "
+                          "(%d, 1) is ravelled to (%d,)" % (y.shape[0], y.shape[0]), DataConversionWarning)
+            y = y.ravel()
+        if y.ndim != 1:
+            _validate.fail("y", "<array of shape %s>" % (y.shape,), "a 1-D array of labels")
+        if y.shape[0] != X.shape[0]:
+            _validate.fail("y", "<array of length %d>" % y.shape[0],
+                           "one label per row of X (%d rows)" % X.shape[0])
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            _validate.fail("y", "<array containing NaN or inf>", "finite labels")
+        if y.dtype.kind == "f" and np.any(y != np.round(y)):
+            _validate.fail("y", "<array of non-integer floats>",
+                           "class labels; Unknown label type: continuous (a classifier needs discrete labels)")
+        if y.dtype.kind not in "biufUSO":
+            _validate.fail("y", "<array of dtype %s>" % y.dtype, "class labels (integers or strings)", TypeError)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            _validate.fail("y", "<labels of %d class>" % len(self.classes_),
+                           "at least 2 classes to fit a classifier")
+        return X, y_index.astype(np.int64)
+
+    def score(self, X, y):
+        """Mean accuracy of :meth:`predict` on ``X`` against the labels ``y``."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+

@@ -1,0 +1,335 @@
+r"""scikit-learn-style estimators that learn online with PES in a spiking NEF ensemble.
+
+``PESRegressor`` learns :math:`y = f(x)`; ``PESClassifier`` learns a one-hot readout. The
+model is the NEF's (Eliasmith & Anderson 2003): an ensemble of ``n_neurons`` LIF neurons
+represents the (scaled) input :math:`z`, and a decoded connection from it is learned by
+Prescribed Error Sensitivity (MacNeil & Eliasmith 2011),
+
+.. math::
+    \hat y(t) = h * (D\,a(t)), \qquad E = \hat y - y, \qquad
+    \Delta D = -\frac{\kappa\,dt}{n}\,E\,\bar a^\top ,
+
+with :math:`a(t)` the spike trains (height :math:`1/dt`), :math:`h` the post-synaptic
+low-pass filter (``synapse``), :math:`\bar a` the presynaptic activities filtered by
+``pre_synapse``, and :math:`\kappa` the ``learning_rate``. Each training sample is presented
+for ``presentation_time`` seconds while its target is held; learning is online, sample after
+sample, in one compiled simulation per call (:class:`spikecore.nef.Simulator`).
+
+Inputs are mapped by :math:`z = (x - c)/s`: from ``input_range`` (the regressor's default: the
+per-feature min and max of the first ``fit``) to :math:`[-1, 1]` per feature divided by
+:math:`\sqrt{d}`, so every point of the box lies in the unit ball the ensemble represents
+(the classifier's default centres on the data mean instead); values outside are allowed (the
+neurons saturate). ``predict`` decodes the steady-state rates, :math:`\hat y = D\,G(J(z))`
+(the rate each spiking neuron fires at for a held input).
+
+Fitted state (plain NumPy arrays, for saving): ``encoders_`` (n, d), ``gain_`` (n,),
+``bias_`` (n,), ``decoders_`` (k, n), ``input_center_`` and ``input_scale_`` (d,),
+``learning_rate_`` (the PES rate used), ``classes_`` for the classifier.
+"""
+import numpy as np
+
+from spikecore import _validate
+from spikecore.learning.base import BaseEstimator, ClassifierMixin
+from spikecore.nef import PES, Ensemble, Network, Simulator, rates_from_current
+
+_MAX_STEPS_PER_CALL = 200_000
+
+
+class _PESEstimator(BaseEstimator):
+    """Shared model, training loop and prediction of the PES estimators."""
+
+    def _check_params(self):
+        _validate.integer("n_neurons", self.n_neurons, low=1)
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
+            _validate.nonnegative("learning_rate", self.learning_rate)
+        _validate.positive("auto_step", self.auto_step)
+        _validate.integer("n_epochs", self.n_epochs, low=1)
+        dt = _validate.positive("dt", self.dt, "s")
+        pt = _validate.positive("presentation_time", self.presentation_time, "s")
+        if pt < dt:
+            _validate.fail("presentation_time", pt, "at least dt = %g s" % dt)
+        _validate.choice("neuron_type", self.neuron_type, ("lif", "if"))
+        _validate.choice("mode", self.mode, ("spiking", "rate"))
+        for name in ("synapse", "pre_synapse"):
+            value = getattr(self, name)
+            if value is not None:
+                _validate.nonnegative(name, value, "s")
+
+    # ----------------------------------------------------------------------------- scaling
+    def _set_range(self, X):
+        """Fix the input map :math:`z = (x - c) / s` (``input_center_``, ``input_scale_``)."""
+        d = X.shape[1]
+        if self.input_range is None:
+            if self._center_on_data:
+                # data-centred: the training mean at the origin, the RMS sample norm 1
+                c = X.mean(axis=0)
+                r = float(np.sqrt(np.mean(np.sum((X - c) ** 2, axis=1))))
+                self.input_center_, self.input_scale_ = c, np.full(d, r if r > 0 else 1.0)
+                return
+            lo, hi = X.min(axis=0), X.max(axis=0)
+        else:
+            rng_arr = np.asarray(self.input_range, dtype=np.float64)
+            if rng_arr.shape == (2,):
+                lo, hi = np.full(d, rng_arr[0]), np.full(d, rng_arr[1])
+            elif rng_arr.shape == (2, d):
+                lo, hi = rng_arr[0], rng_arr[1]
+            else:
+                _validate.fail("input_range", self.input_range, "(low, high) scalars or a (2, n_features) array")
+            if np.any(hi < lo) or not np.all(np.isfinite(rng_arr)):
+                _validate.fail("input_range", self.input_range, "finite ranges with low <= high")
+        half = (hi - lo) / 2
+        self.input_center_ = (lo + hi) / 2
+        self.input_scale_ = np.where(half > 0, half, 1.0) * np.sqrt(d)
+
+    def _scale(self, X):
+        return (X - self.input_center_) / self.input_scale_
+
+    # ----------------------------------------------------------------------------- model
+    def _init_model(self, X, k):
+        self._set_range(X)
+        d = X.shape[1]
+        rng = _validate.rng(self.random_state)
+        ens = Ensemble(self.n_neurons, d, neuron_type=self.neuron_type,
+                       eval_points=np.zeros((1, d)), seed=rng)
+        self.encoders_, self.gain_, self.bias_ = ens.encoders, ens.gain, ens.bias
+        self.decoders_ = np.zeros((k, self.n_neurons))
+        self.seed_ = int(rng.integers(2 ** 31))
+        self.n_samples_seen_ = 0
+        if hasattr(self, "learning_rate_"):
+            del self.learning_rate_
+
+    def _rates(self, Z):
+        J = self.gain_ * (Z @ self.encoders_.T) + self.bias_
+        return rates_from_current(J, self.neuron_type)
+
+    def _kappa(self, Z):
+        r"""The PES rate: given, or ``"auto"``: :math:`\kappa = \mu\,n / (dt\,\overline{\|a\|^2}\,S)`.
+
+        With :math:`S` steps per sample, the error along the current sample's activities shrinks
+        by about :math:`\mu` (``auto_step``) per presentation — the normalised step of the delta
+        rule (Widrow & Hoff 1960), fixed once from the first data seen.
+        """
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
+            self.learning_rate_ = float(self.learning_rate)
+        elif not hasattr(self, "learning_rate_"):
+            A = self._rates(Z[:2000])
+            power = float(np.mean(np.sum(A ** 2, axis=1)))
+            steps = max(1, int(round(self.presentation_time / self.dt)))
+            self.learning_rate_ = self.auto_step * self.n_neurons / (self.dt * max(power, 1e-12) * steps)
+        return self.learning_rate_
+
+    def _learn(self, Z, Y):
+        """Present every row of ``Z`` with target ``Y`` for ``presentation_time``; PES on the decoders."""
+        steps = max(1, int(round(self.presentation_time / self.dt)))
+        per_call = max(1, _MAX_STEPS_PER_CALL // steps)
+        d, k = Z.shape[1], Y.shape[1]
+        for start in range(0, len(Z), per_call):
+            z, t = Z[start:start + per_call], Y[start:start + per_call]
+            net = Network()
+            inp = net.input(np.repeat(z, steps, axis=0))
+            target = net.input(np.repeat(t, steps, axis=0))
+            ens = net.add(Ensemble(self.n_neurons, d, neuron_type=self.neuron_type, encoders=self.encoders_,
+                                   gain=self.gain_, bias=self.bias_, eval_points=z[:64]))
+            out = net.node(k)
+            error = net.node(k)
+            net.connect(inp, ens, synapse=None)
+            conn = net.connect(ens, out, function=np.zeros((len(z[:64]), k)), synapse=self.synapse,
+                               learning_rule=PES(min(self._kappa(Z), 0.999), self.pre_synapse))
+            net.connect(out, error, synapse=None)
+            net.connect(target, error, transform=-1.0, synapse=None)
+            net.connect(error, conn.learning_rule, synapse=None)
+            sim = Simulator(net, dt=self.dt, mode=self.mode, seed=self.seed_ + self.n_samples_seen_)
+            sim.set_weights(conn, self.decoders_)
+            sim.run_steps(len(z) * steps)
+            self.decoders_ = sim.weights(conn)
+            self.n_samples_seen_ += len(z)
+
+    def _epochs(self, Z, Y, n_epochs):
+        rng = np.random.default_rng(self.seed_ + self.n_samples_seen_)
+        for _ in range(n_epochs):
+            order = rng.permutation(len(Z)) if self.shuffle else np.arange(len(Z))
+            self._learn(Z[order], Y[order])
+
+    def _decision(self, X):
+        X = self._check_X(X, reset=False)
+        return self._rates(self._scale(X.astype(np.float64))) @ self.decoders_.T
+
+
+class PESRegressor(_PESEstimator):
+    _center_on_data = False
+
+    r"""Learn a function :math:`y = f(x)` online with PES in a spiking NEF ensemble.
+
+    See the module docstring for the model and the equations (MacNeil & Eliasmith 2011).
+
+    Parameters
+    ----------
+    n_neurons : int
+        Neurons in the ensemble representing :math:`x`.
+    learning_rate : float or "auto"
+        PES rate :math:`\kappa`; ``"auto"`` sets it from the data so that each presentation
+        reduces the error along the sample by about ``auto_step`` (see ``_kappa``).
+    auto_step : float
+        :math:`\mu` of the automatic rate (0.1 is stable with the default filters).
+    n_epochs : int
+        Passes over the data in :meth:`fit` (:meth:`partial_fit` makes one pass).
+    presentation_time : float
+        Seconds each sample is held (its target too).
+    dt : float
+        Simulation step (s).
+    synapse, pre_synapse : float or None
+        Output filter time constant and PES presynaptic filter (s).
+    neuron_type : {"lif", "if"}
+        Spiking LIF or spiking rectified-linear neurons.
+    mode : {"spiking", "rate"}
+        Train with spiking neurons or with their rate curves.
+    input_range : (low, high) or (2, n_features) array, optional
+        Range of the inputs; default: the min and max of the first ``fit`` data.
+    shuffle : bool
+        Present the samples in a new random order each epoch.
+    random_state : int, numpy.random.Generator or None
+        Ensemble parameters, initial voltages and sample order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spikecore.learning import PESRegressor
+    >>> x = np.linspace(-1, 1, 200)[:, None]
+    >>> reg = PESRegressor(random_state=0).fit(x, np.sin(np.pi * x))
+    >>> float(np.sqrt(np.mean((reg.predict(x) - np.sin(np.pi * x)) ** 2))) < 0.1
+    True
+    """
+
+    def __init__(self, n_neurons=200, learning_rate="auto", auto_step=0.1, n_epochs=10, presentation_time=0.02,
+                 dt=0.001, synapse=0.005, pre_synapse=0.005, neuron_type="lif", mode="spiking",
+                 input_range=None, shuffle=True, random_state=None):
+        self.n_neurons = n_neurons
+        self.learning_rate = learning_rate
+        self.auto_step = auto_step
+        self.n_epochs = n_epochs
+        self.presentation_time = presentation_time
+        self.dt = dt
+        self.synapse = synapse
+        self.pre_synapse = pre_synapse
+        self.neuron_type = neuron_type
+        self.mode = mode
+        self.input_range = input_range
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def _check_y(self, X, y):
+        y = _validate.array("y", y, ndim=(1, 2), finite=True, dtype=np.float64)
+        if y.shape[0] != X.shape[0]:
+            _validate.fail("y", "<array of length %d>" % y.shape[0], "one target per row of X (%d rows)" % X.shape[0])
+        return y
+
+    def fit(self, X, y):
+        """Learn from scratch: ``n_epochs`` online passes over ``(X, y)``; returns self."""
+        self._check_params()
+        X = self._check_X(X, reset=True).astype(np.float64)
+        y = self._check_y(X, y)
+        self.output_1d_ = y.ndim == 1
+        Y = y[:, None] if y.ndim == 1 else y
+        self._init_model(X, Y.shape[1])
+        self._epochs(self._scale(X), Y, self.n_epochs)
+        return self
+
+    def partial_fit(self, X, y):
+        """One online pass over ``(X, y)``, continuing from the current decoders; returns self."""
+        if not hasattr(self, "decoders_"):
+            self._check_params()
+            X = self._check_X(X, reset=True).astype(np.float64)
+            y = self._check_y(X, y)
+            self.output_1d_ = y.ndim == 1
+            self._init_model(X, 1 if y.ndim == 1 else y.shape[1])
+        else:
+            X = self._check_X(X, reset=False).astype(np.float64)
+            y = self._check_y(X, y)
+        Y = y[:, None] if y.ndim == 1 else y
+        if Y.shape[1] != self.decoders_.shape[0]:
+            _validate.fail("y", "<array of shape %s>" % (y.shape,), "%d output column(s), as fitted"
+                           % self.decoders_.shape[0])
+        self._epochs(self._scale(X), Y, 1)
+        return self
+
+    def predict(self, X):
+        """Decoded output :math:`D\\,G(J(z))` for every row of ``X``: (n,) or (n, k) like the fitted y."""
+        Y = self._decision(X)
+        return Y[:, 0] if bool(getattr(self, "output_1d_", False)) else Y
+
+    def score(self, X, y):
+        r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2`."""
+        y = np.asarray(y, dtype=np.float64)
+        pred = self.predict(X).reshape(y.shape)
+        ss_res = np.sum((y - pred) ** 2)
+        ss_tot = np.sum((y - y.mean(axis=0)) ** 2)
+        return float(1.0 - ss_res / ss_tot) if ss_tot > 0 else float(ss_res == 0)
+
+
+class PESClassifier(ClassifierMixin, _PESEstimator):
+    r"""Learn a one-hot readout of a spiking NEF ensemble with PES; predict the largest output.
+
+    The targets are one-hot vectors of the classes (:math:`y_c = 1` for the true class, 0
+    otherwise); the prediction is :math:`\arg\max_c \hat y_c` (MacNeil & Eliasmith 2011 for
+    the rule; Eliasmith & Anderson 2003 for the ensemble). Parameters as
+    :class:`PESRegressor`, with defaults for high-dimensional data (more neurons). Without
+    ``input_range`` the inputs are centred on the training mean and scaled to RMS norm 1
+    (centred inputs make the activities less correlated, which speeds up the delta rule).
+    """
+
+    _center_on_data = True
+
+    def __init__(self, n_neurons=256, learning_rate="auto", auto_step=0.1, n_epochs=10, presentation_time=0.02,
+                 dt=0.001, synapse=0.005, pre_synapse=0.005, neuron_type="lif", mode="spiking",
+                 input_range=None, shuffle=True, random_state=None):
+        self.n_neurons = n_neurons
+        self.learning_rate = learning_rate
+        self.auto_step = auto_step
+        self.n_epochs = n_epochs
+        self.presentation_time = presentation_time
+        self.dt = dt
+        self.synapse = synapse
+        self.pre_synapse = pre_synapse
+        self.neuron_type = neuron_type
+        self.mode = mode
+        self.input_range = input_range
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        """Learn from scratch: ``n_epochs`` online passes; returns self."""
+        self._check_params()
+        X, y_index = self._check_X_y(X, y)
+        X = X.astype(np.float64)
+        self._init_model(X, len(self.classes_))
+        self._epochs(self._scale(X), np.eye(len(self.classes_))[y_index], self.n_epochs)
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        """One online pass; the first call needs ``classes`` unless ``y`` has them all; returns self."""
+        if not hasattr(self, "decoders_"):
+            self._check_params()
+            X, _ = self._check_X_y(X, y)
+            if classes is not None:
+                self.classes_ = np.unique(np.asarray(classes))
+            X = X.astype(np.float64)
+            self._init_model(X, len(self.classes_))
+        else:
+            X = self._check_X(X, reset=False).astype(np.float64)
+        y = np.asarray(y)
+        pos = np.searchsorted(self.classes_, y)
+        pos = np.clip(pos, 0, len(self.classes_) - 1)
+        if not np.all(self.classes_[pos] == y):
+            bad = y[self.classes_[pos] != y][0]
+            _validate.fail("y", bad, "labels among the fitted classes %s" % (list(self.classes_),))
+        self._epochs(self._scale(X), np.eye(len(self.classes_))[pos], 1)
+        return self
+
+    def decision_function(self, X):
+        """Decoded one-hot scores, shape (n_samples, n_classes)."""
+        return self._decision(X)
+
+    def predict(self, X):
+        """Class with the largest decoded output."""
+        scores = self._decision(X)
+        return self.classes_[np.argmax(scores, axis=1)]
