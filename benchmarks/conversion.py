@@ -1,0 +1,213 @@
+"""Converted-SNN inference throughput: spikecore vs SpikingJelly's ann2snn on CPU (issue 12).
+
+Cases: the digits CNN ([Conv3x3-BN-ReLU-AvgPool2] x 2 -> Dense, 16/32 channels) and a
+784-500-500-10 MLP (digits upsampled to 28 x 28), each converted with the 99.9th-percentile
+normalisation, reset by subtraction and analog input (spikecore ``method="percentile"``,
+SpikingJelly ``RateCodingRecipe(mode="99.9%")``), batch 256, T = 64 and 256. Also reports the
+synaptic additions of TSC vs rate coding.
+
+SpikingJelly runs in its own interpreter (it needs torch): ``SPIKINGJELLY_PYTHON`` or
+``/work/venv-torch/bin/python``; absent -> ``"peer_s": null``.
+
+    python benchmarks/conversion.py [--quick] [--json]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+import numpy as np
+
+PEER_SCRIPT = textwrap.dedent(r'''
+    import json, sys, time
+    import numpy as np
+    import torch
+    from torch import nn
+    from spikingjelly.activation_based import ann2snn, functional
+    torch.set_num_threads(2)
+    cfg = json.load(open(sys.argv[1]))
+    d = np.load(cfg["npz"])
+    out = []
+    for case in cfg["cases"]:
+        p = case["prefix"]
+        if case["kind"] == "cnn":
+            net = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.AvgPool2d(2),
+                                nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.AvgPool2d(2),
+                                nn.Flatten(), nn.Linear(128, 10))
+            for i, (c, b) in enumerate(((0, 1), (4, 5))):
+                net[c].weight.data = torch.tensor(d[p + "w%d" % i]); net[c].bias.data = torch.tensor(d[p + "b%d" % i])
+                bn = net[b]
+                bn.weight.data = torch.tensor(d[p + "g%d" % i]); bn.bias.data = torch.tensor(d[p + "be%d" % i])
+                bn.running_mean.data = torch.tensor(d[p + "mu%d" % i]); bn.running_var.data = torch.tensor(d[p + "var%d" % i])
+                bn.eps = 1e-5
+            net[9].weight.data = torch.tensor(d[p + "w2"]); net[9].bias.data = torch.tensor(d[p + "b2"])
+        else:
+            net = nn.Sequential(nn.Linear(784, 500), nn.ReLU(), nn.Linear(500, 500), nn.ReLU(), nn.Linear(500, 10))
+            for i, j in enumerate((0, 2, 4)):
+                net[j].weight.data = torch.tensor(d[p + "w%d" % i]); net[j].bias.data = torch.tensor(d[p + "b%d" % i])
+        net.eval()
+        cal = torch.tensor(d[p + "cal"])
+        X = torch.tensor(d[p + "X"]); y = d[p + "y"]
+        loader = [(cal[i:i + 100], None) for i in range(0, len(cal), 100)]
+        t0 = time.perf_counter()
+        snn = ann2snn.Converter(ann2snn.RateCodingRecipe(dataloader=loader, mode="99.9%")).convert(net)
+        conv_s = time.perf_counter() - t0
+        snn.eval()
+        for T in case["T"]:
+            times = []
+            with torch.no_grad():
+                for rep in range(case["reps"] + 1):
+                    functional.reset_net(snn)
+                    t0 = time.perf_counter()
+                    acc = 0
+                    for t in range(T):
+                        acc = acc + snn(X)
+                    dt = time.perf_counter() - t0
+                    if rep:
+                        times.append(dt)
+            functional.reset_net(snn)
+            pred = acc.argmax(1).numpy()
+            out.append(dict(case=case["name"], T=T, peer_s=float(np.median(times)),
+                            accuracy=float((pred == y).mean()), convert_s=conv_s))
+    print(json.dumps(out))
+''')
+
+
+def _digits():
+    from spikecore.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    idx = np.random.default_rng(0).permutation(len(X))
+    return X[idx[:1300]], y[idx[:1300]], X[idx[1300:]], y[idx[1300:]]
+
+
+def _upsample28(X):
+    rows = (np.arange(28) * 8) // 28
+    img = X.reshape(-1, 8, 8)[:, rows][:, :, rows]
+    return img.reshape(len(X), 784).astype(np.float32)
+
+
+def _batch(X, n=256):
+    reps = int(np.ceil(n / len(X)))
+    return np.concatenate([X] * reps)[:n]
+
+
+def build(quick):
+    from spikecore.conversion import BatchNorm, mlp, small_cnn
+    Xtr, ytr, Xte, yte = _digits()
+    epochs = 3 if quick else 12
+    cnn = small_cnn((1, 8, 8), channels=(16, 32), random_state=0).fit(
+        Xtr.reshape(-1, 1, 8, 8), ytr, epochs=epochs, batch_size=32, learning_rate=3e-3, random_state=0)
+    mlp28 = mlp((784, 500, 500, 10), random_state=0).fit(_upsample28(Xtr), ytr, epochs=max(2, epochs // 2),
+                                                         batch_size=64, random_state=0)
+    arrays = {}
+    convs = [l for l in cnn.layers if type(l).__name__ == "Conv2D"]
+    bns = [l for l in cnn.layers if isinstance(l, BatchNorm)]
+    for i, (c, bn) in enumerate(zip(convs, bns)):
+        arrays.update({"cnn_w%d" % i: c.weight, "cnn_b%d" % i: c.bias, "cnn_g%d" % i: bn.gamma, "cnn_be%d" % i: bn.beta,
+                       "cnn_mu%d" % i: bn.mean, "cnn_var%d" % i: bn.var})
+    arrays.update({"cnn_w2": cnn.layers[-1].weight, "cnn_b2": cnn.layers[-1].bias})
+    dens = [l for l in mlp28.layers if type(l).__name__ == "Dense"]
+    for i, l in enumerate(dens):
+        arrays.update({"mlp_w%d" % i: l.weight, "mlp_b%d" % i: l.bias})
+    Xc, yc = _batch(Xte.reshape(-1, 1, 8, 8)), _batch(yte)
+    Xm = _batch(_upsample28(Xte))
+    arrays.update({"cnn_cal": Xtr[:500].reshape(-1, 1, 8, 8), "cnn_X": Xc, "cnn_y": yc,
+                   "mlp_cal": _upsample28(Xtr[:500]), "mlp_X": Xm, "mlp_y": yc})
+    return dict(cnn=(cnn, Xtr[:500].reshape(-1, 1, 8, 8), Xc, yc), mlp=(mlp28, _upsample28(Xtr[:500]), Xm, yc)), arrays
+
+
+def run_peer(arrays, cases):
+    py = os.environ.get("SPIKINGJELLY_PYTHON", "/work/venv-torch/bin/python")
+    if not os.path.exists(py):
+        return None, "no SpikingJelly interpreter (%s)" % py
+    with tempfile.TemporaryDirectory() as tmp:
+        npz = os.path.join(tmp, "w.npz")
+        np.savez(npz, **arrays)
+        cfg = os.path.join(tmp, "cfg.json")
+        json.dump(dict(npz=npz, cases=cases), open(cfg, "w"))
+        script = os.path.join(tmp, "peer.py")
+        open(script, "w").write(PEER_SCRIPT)
+        r = subprocess.run([py, script, cfg], capture_output=True, text=True)
+        if r.returncode != 0:
+            return None, r.stderr[-2000:]
+        peer = {}
+        for row in json.loads(r.stdout.strip().splitlines()[-1]):
+            peer[(row["case"], row["T"])] = row
+        return peer, None
+
+
+def time_spikecore(snn, X, T, reps, policy):
+    """Median run time; policy "blas1" = the library's choice (one BLAS thread), "blas_default" =
+    BLAS's own thread count."""
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        out = snn.run(X, T, batch_size=256, blas_threads=1 if policy == "blas1" else None)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer epochs and repetitions, T = 64 only (< 1 min)")
+    ap.add_argument("--json", action="store_true", help="one JSON object per case")
+    args = ap.parse_args(argv)
+    from spikecore.conversion import convert
+    Ts = [64] if args.quick else [64, 256]
+    reps = 2 if args.quick else 5
+    nets, arrays = build(args.quick)
+    cases = [dict(name=n, kind=n, prefix=n + "_", T=Ts, reps=reps) for n in ("cnn", "mlp")]
+    peer, why = run_peer(arrays, cases)
+    if peer is None and not args.json:
+        print("SpikingJelly not measured: %s" % why)
+    rows = []
+    for name, (ann, cal, X, y) in nets.items():
+        t0 = time.perf_counter()
+        snn = convert(ann, cal, method="percentile")
+        snn.run(X[:4], 2)  # JIT compile (cached across processes)
+        compile_s = time.perf_counter() - t0
+        for T in Ts:
+            res = {}
+            for policy in ("blas1", "blas_default"):
+                res[policy] = time_spikecore(snn, X, T, reps, policy)
+            best = min(res, key=lambda k: res[k][0])
+            sc_s, out = res["blas1"]
+            acc = float((out.argmax(1) == y).mean())
+            p = (peer or {}).get((name, T))
+            row = dict(benchmark="conversion", case="%s_T%d_batch256" % (name, T), spikecore_s=sc_s,
+                       peer="spikingjelly", peer_s=p["peer_s"] if p else None,
+                       ratio=(p["peer_s"] / sc_s) if p else None, compile_s=compile_s,
+                       samples_per_s=len(X) / sc_s, blas_default_threads_s=res["blas_default"][0],
+                       faster_policy=best,
+                       accuracy=acc, peer_accuracy=p["accuracy"] if p else None,
+                       ann_accuracy=float(ann.score(X, y)))
+            rows.append(row)
+    # TSC vs rate synaptic additions on the digits CNN
+    ann, cal, X, y = nets["cnn"]
+    tsc = convert(ann, cal, method="tsc")
+    acc_tsc = tsc.score(X, y, 64)
+    ac_tsc = tsc.operations()["synaptic_adds"]
+    for meth, T in (("data", 64), ("data", 256), ("percentile", 64)):
+        snn = convert(ann, cal, method=meth)
+        acc = snn.score(X, y, T, random_state=0)
+        ops = snn.operations()
+        rows.append(dict(benchmark="conversion", case="ops_cnn_%s_T%d_vs_tsc_N64" % (meth, T), spikecore_s=None,
+                         peer=None, peer_s=None, ratio=None, compile_s=None, accuracy=acc, tsc_accuracy=acc_tsc,
+                         rate_synaptic_adds=ops["synaptic_adds"], rate_macs=ops["macs"],
+                         tsc_synaptic_adds=ac_tsc, adds_ratio=ops["synaptic_adds"] / ac_tsc))
+    for r in rows:
+        if args.json:
+            print(json.dumps(r))
+        else:
+            print(", ".join("%s=%s" % (k, ("%.4g" % v) if isinstance(v, float) else v) for k, v in r.items()))
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() is not None else 1)

@@ -1,0 +1,202 @@
+r"""Neuron loops of converted spiking networks (ANN -> SNN), compiled with Numba.
+
+A converted network runs layer by layer over a chunk of time steps: the synaptic currents of a
+whole chunk are one matrix product (BLAS), and the kernels below run the neurons through the
+chunk, carrying their state to the next chunk. Feed-forward layers with zero-delay propagation
+give exactly the spikes of a step-by-step simulation.
+
+Threading: these kernels are single-threaded (no ``parallel=True``); the one parallel layer of
+the hot path is BLAS in the matrix products. A Numba-parallel loop right after an OpenBLAS call
+fights its spinning threads (ARCHITECTURE.md); ``benchmarks/conversion.py`` measures both
+policies.
+
+Twins: :mod:`spikecore.reference.conversion`.
+"""
+import math
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def if_neuron_run(current, bias, v, v_th, soft_reset, spikes):
+    r"""Integrate-and-fire neurons of a converted network (Diehl et al., 2015; Rueckauer et al., 2017).
+
+    .. math::
+        v[t] &= v[t-1] + I[t] + b \\
+        s[t] &= [\,v[t] \ge V_\mathrm{th}\,] \\
+        v[t] &\leftarrow v[t] - V_\mathrm{th}\, s[t] \;\;\text{(reset by subtraction)}
+        \quad\text{or}\quad v[t](1 - s[t]) \;\;\text{(reset to zero)}
+
+    Parameters
+    ----------
+    current : float32 array (T, batch, n) or (1, batch, n)
+        Synaptic input :math:`I[t]`; with a leading 1 the same current every step (analog input).
+    bias : float32 array (n,)
+        Bias :math:`b` added every step.
+    v : float32 array (batch, n)
+        Membrane potential, updated in place.
+    v_th : float
+        Threshold :math:`V_\mathrm{th}`.
+    soft_reset : bool
+        Reset by subtraction (True) or to zero (False).
+    spikes : float32 array (T, batch, n)
+        Receives :math:`s[t]` as 0.0 / 1.0 (float so that the next matrix product needs no copy).
+    """
+    n_steps, batch, n = spikes.shape
+    const = current.shape[0] == 1
+    for t in range(n_steps):
+        tc = 0 if const else t
+        for b in range(batch):
+            for i in range(n):
+                u = v[b, i] + current[tc, b, i] + bias[i]
+                if u >= v_th:
+                    spikes[t, b, i] = 1.0
+                    u = u - v_th if soft_reset else 0.0
+                else:
+                    spikes[t, b, i] = 0.0
+                v[b, i] = u
+
+
+@numba.njit(cache=True)
+def maxpool_gate_run(spikes_in, window, counts, spikes_out):
+    r"""Spiking max-pooling (Rueckauer et al., 2017): each pooling unit passes on the spikes of the
+    input neuron of its window that has fired most so far.
+
+    .. math::
+        c_i[t] &= c_i[t-1] + s_i[t] \\
+        j^*(o, t) &= \arg\max_{j \in \mathcal W_o} c_j[t] \quad\text{(first index on ties)} \\
+        y_o[t] &= s_{j^*(o,t)}[t]
+
+    Parameters
+    ----------
+    spikes_in : float32 array (T, batch, n_in)
+        Input spikes :math:`s`.
+    window : int64 array (n_out, k)
+        Flat input indices of window :math:`\mathcal W_o`; -1 marks padding (never chosen).
+    counts : float32 array (batch, n_in)
+        Spike counts :math:`c`, updated in place.
+    spikes_out : float32 array (T, batch, n_out)
+        Receives :math:`y`.
+    """
+    n_steps, batch, n_in = spikes_in.shape
+    n_out, k = window.shape
+    for t in range(n_steps):
+        for b in range(batch):
+            for i in range(n_in):
+                counts[b, i] += spikes_in[t, b, i]
+            for o in range(n_out):
+                best = -1
+                best_c = np.float32(-1.0)
+                for q in range(k):
+                    j = window[o, q]
+                    if j >= 0 and counts[b, j] > best_c:
+                        best_c = counts[b, j]
+                        best = j
+                spikes_out[t, b, o] = spikes_in[t, b, best] if best >= 0 else 0.0
+
+
+@numba.njit(cache=True)
+def tsc_on_duration(spikes, duration):
+    r"""On-time of every temporal-switch-coded synapse in one window (Han & Roy, 2020).
+
+    A neuron's first spike switches its synapses on, its second switches them off:
+
+    .. math:: d_i = t_{\mathrm{off},i} - t_{\mathrm{on},i}, \qquad d_i = 0 \text{ without spikes}
+
+    Parameters
+    ----------
+    spikes : float32 array (N, batch, n)
+        One window of TSC spikes (at most two per neuron).
+    duration : float32 array (batch, n)
+        Receives :math:`d` (steps).
+    """
+    n_steps, batch, n = spikes.shape
+    for b in range(batch):
+        for i in range(n):
+            on = -1
+            d = 0
+            for t in range(n_steps):
+                if spikes[t, b, i] != 0.0:
+                    if on < 0:
+                        on = t
+                    else:
+                        d = t - on
+                        break
+            duration[b, i] = d
+
+
+@numba.njit(cache=True)
+def tsc_fire(v, v_th, spikes):
+    r"""TSC neuron output (Han & Roy, 2020): an on-spike at step 0 and an off-spike after an
+    interval proportional to the integrated potential.
+
+    .. math:: k = \min\big(\lfloor v / V_\mathrm{th} \rfloor,\, N - 1\big), \qquad
+              s[0] = s[k] = 1 \text{ if } k \ge 1
+
+    so the interval :math:`k` encodes :math:`\mathrm{clip}(v / ((N-1) V_\mathrm{th}), 0, 1)` to
+    within :math:`1/(N-1)` (the ``p* = k + 1`` of :func:`spikecore.encoding.tsc`).
+
+    Parameters
+    ----------
+    v : float32 array (batch, n)
+        Potential integrated over the previous window.
+    v_th : float
+        Quantum :math:`V_\mathrm{th}` (one step of on-time).
+    spikes : float32 array (N, batch, n)
+        Receives the spikes of the next window (zeroed here).
+    """
+    n_steps, batch, n = spikes.shape
+    spikes[:, :, :] = 0.0
+    for b in range(batch):
+        for i in range(n):
+            if v[b, i] >= v_th:
+                k = min(int(math.floor(v[b, i] / v_th)), n_steps - 1)
+                spikes[0, b, i] = 1.0
+                spikes[k, b, i] = 1.0
+
+
+@numba.njit(cache=True)
+def tsc_dense_events(spikes_in, weight, bias, current, v, adds):
+    r"""Event-driven integration of one TSC window through a dense layer (Han & Roy, 2020).
+
+    Each synapse is switched on by its presynaptic neuron's first spike (one addition,
+    :math:`I_j \mathrel{+}= w_{ji}`) and off by the second (one subtraction); the neuron integrates
+    its current every step, with the bias for the first :math:`N - 1` steps:
+
+    .. math:: I_j[t] = I_j[t-1] + \sum_i w_{ji}\,(\mathrm{on}_i[t] - \mathrm{off}_i[t]),\qquad
+              v_j \mathrel{+}= I_j[t] + b_j\,[t < N - 1]
+
+    so at the end :math:`v_j = \sum_i w_{ji} d_i + (N-1) b_j` with :math:`d_i` the on-time, and
+    each synapse did at most two additions.
+
+    Parameters
+    ----------
+    spikes_in : float32 array (N, batch, n_in)
+        One window of input TSC spikes.
+    weight : float32 array (n_out, n_in)
+    bias : float32 array (n_out,)
+    current : float32 array (batch, n_out)
+        Synaptic current :math:`I`, zeroed here (work space).
+    v : float32 array (batch, n_out)
+        Potential, accumulated in place.
+    adds : int64 array (n_out, n_in)
+        Synaptic additions per synapse, accumulated over the batch.
+    """
+    n_steps, batch, n_in = spikes_in.shape
+    n_out = weight.shape[0]
+    current[:, :] = 0.0
+    seen = np.zeros((batch, n_in), np.int64)
+    for t in range(n_steps):
+        for b in range(batch):
+            for i in range(n_in):
+                if spikes_in[t, b, i] != 0.0 and seen[b, i] < 2:
+                    sign = np.float32(1.0) if seen[b, i] == 0 else np.float32(-1.0)
+                    seen[b, i] += 1
+                    for j in range(n_out):
+                        current[b, j] += sign * weight[j, i]
+                        adds[j, i] += 1
+            for j in range(n_out):
+                v[b, j] += current[b, j]
+                if t < n_steps - 1:
+                    v[b, j] += bias[j]

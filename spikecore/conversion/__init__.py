@@ -1,0 +1,24 @@
+"""ANN -> SNN conversion (issue 12): NumPy ANNs with hand-written backpropagation, ONNX import,
+conversion by the published normalisation methods and temporal switch coding, and reports of
+accuracy, latency and operations.
+
+* :mod:`.layers`, :mod:`.ann` -- ``Sequential``, ``mlp``, ``small_cnn`` and the layers;
+* :mod:`.convert` -- ``convert(model, calibration_data, method=...)`` (the method table);
+* :mod:`.spiking` -- ``SpikingModel`` (``predict``, ``score``, ``operations``, ``report``);
+* :mod:`.onnx_import` -- ``load_onnx(path)`` (needs the optional ``onnx`` package).
+"""
+from .ann import Sequential, mlp, small_cnn
+from .convert import METHODS, convert
+from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU,
+                     Scale, Softmax)
+from .spiking import ConversionReport, SpikingModel
+
+__all__ = ["Sequential", "mlp", "small_cnn", "convert", "METHODS", "SpikingModel", "ConversionReport",
+           "Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "Flatten",
+           "Dropout", "Softmax", "Scale", "load_onnx"]
+
+
+def load_onnx(path):
+    """Import an ONNX model as a :class:`Sequential` (see :func:`spikecore.conversion.onnx_import.load_onnx`)."""
+    from .onnx_import import load_onnx as _load
+    return _load(path)

@@ -1,0 +1,253 @@
+r"""A feed-forward artificial neural network in NumPy, trained by hand-written backpropagation.
+
+:class:`Sequential` chains the layers of :mod:`spikecore.conversion.layers` and trains them with
+the softmax cross-entropy loss
+
+.. math:: L = -\frac{1}{N} \sum_{n} \log \frac{e^{z_{n, y_n}}}{\sum_k e^{z_{n,k}}},\qquad
+          \frac{\partial L}{\partial z} = \frac{\mathrm{softmax}(z) - \mathrm{onehot}(y)}{N}
+
+(:math:`z` the logits, the output of the last layer that is not a :class:`~.layers.Softmax`),
+back-propagated layer by layer (Rumelhart, Hinton & Williams, 1986), with the SGD or Adam
+optimisers of :mod:`spikecore.learning.optimizers`. :func:`mlp` and :func:`small_cnn` build the
+networks the conversion tests and benchmarks use.
+"""
+import numpy as np
+
+from spikecore import _validate as V
+from spikecore.learning.optimizers import SGD, Adam
+
+from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, Layer, MaxPool2D,
+                     ReLU, Softmax)
+
+__all__ = ["Sequential", "mlp", "small_cnn"]
+
+
+class Sequential:
+    r"""A chain of layers :math:`f = f_L \circ \dots \circ f_1` on inputs of one per-sample shape.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The layers of :mod:`spikecore.conversion.layers`, in order.
+    input_shape : tuple of int
+        Per-sample input shape: ``(features,)`` or ``(C, H, W)``.
+
+    Attributes
+    ----------
+    shapes : list of tuple
+        Per-sample output shape of every layer (``shapes[i]`` after ``layers[i]``).
+    """
+
+    def __init__(self, layers, input_shape):
+        layers = list(layers)
+        if not layers:
+            V.fail("layers", layers, "a non-empty list of layers")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                V.fail("layers[%d]" % i, layer, "a layer of spikecore.conversion.layers", TypeError)
+        self.layers = layers
+        self.input_shape = tuple(V.integer("input_shape", s, low=1) for s in np.atleast_1d(input_shape).tolist())
+        self.shapes = []
+        shape = self.input_shape
+        for layer in layers:
+            shape = layer.output_shape(shape)
+            self.shapes.append(tuple(shape))
+
+    # ------------------------------------------------------------------ inference
+    def check_input(self, X, name="X"):
+        """``X`` as a float32 array of shape ``(N, *input_shape)``; a flat ``(N, prod(shape))`` is
+        reshaped. Raises ValueError naming ``name`` otherwise."""
+        X = V.array(name, X, dtype=np.float32, finite=True)
+        size = int(np.prod(self.input_shape))
+        if X.ndim == 2 and X.shape[1] == size:
+            return X.reshape((X.shape[0],) + self.input_shape)
+        if X.shape[1:] != self.input_shape or X.ndim < 2:
+            V.fail(name, V._Described("<array of shape %s>" % (X.shape,)),
+                   "shape (n_samples, %s) or (n_samples, %d)" % (", ".join(map(str, self.input_shape)), size))
+        return X
+
+    def logits(self, X, batch_size=512):
+        """Output of the last layer before a trailing softmax (the logits :math:`z`)."""
+        X = self.check_input(X)
+        stop = len(self.layers) - (1 if isinstance(self.layers[-1], Softmax) else 0)
+        out = []
+        for i in range(0, X.shape[0], batch_size):
+            h = X[i:i + batch_size]
+            for layer in self.layers[:stop]:
+                h = layer.forward(h)
+            out.append(h)
+        return np.concatenate(out) if out else np.zeros((0,) + self.shapes[stop - 1], np.float32)
+
+    def forward(self, X, training=False):
+        """Output of every layer for a batch: list ``[a_1, ..., a_L]`` (``a_i`` after ``layers[i]``)."""
+        h = self.check_input(X)
+        acts = []
+        for layer in self.layers:
+            h = layer.forward(h, training)
+            acts.append(h)
+        return acts
+
+    def predict(self, X):
+        """Class labels :math:`\\arg\\max_k z_k`."""
+        return self.logits(X).reshape(len(X), -1).argmax(1)
+
+    def score(self, X, y):
+        """Classification accuracy on ``(X, y)``."""
+        y = V.array("y", y, ndim=1, kinds="iu")
+        return float(np.mean(self.predict(X) == y))
+
+    def macs(self):
+        """Multiply-accumulates of one inference, per layer (dense and convolution layers), and the
+        additions of average pooling: a list of ``(name, macs, adds)``."""
+        rows, shape = [], self.input_shape
+        for i, layer in enumerate(self.layers):
+            out = self.shapes[i]
+            if isinstance(layer, Dense):
+                rows.append(("%d:%r" % (i, layer), layer.weight.size, 0))
+            elif isinstance(layer, Conv2D):
+                rows.append(("%d:%r" % (i, layer), int(np.prod(out[1:])) * layer.weight.size, 0))
+            elif isinstance(layer, AvgPool2D):
+                rows.append(("%d:%r" % (i, layer), 0, int(np.prod(out)) * layer.kernel_size[0] * layer.kernel_size[1]))
+            shape = out
+        return rows
+
+    # ------------------------------------------------------------------ training
+    def fit(self, X, y, *, epochs=20, batch_size=64, optimizer="adam", learning_rate=1e-3,
+            random_state=None, verbose=False):
+        """Train with mini-batch softmax cross-entropy (module docstring) and SGD or Adam.
+
+        Parameters
+        ----------
+        X : array (n_samples, *input_shape)
+        y : int array (n_samples,)
+            Class labels in ``0 .. n_outputs - 1``.
+        epochs, batch_size : int
+        optimizer : {"adam", "sgd"} or an optimiser object with ``step(params, grads)``
+            Adam (Kingma & Ba, 2015) or SGD with momentum 0.9 (:mod:`spikecore.learning.optimizers`).
+        learning_rate : float
+        random_state : None, int or Generator
+            Shuffling order.
+        verbose : bool
+            Print the loss after every epoch.
+
+        Returns
+        -------
+        self
+        """
+        X = self.check_input(X)
+        y = V.array("y", y, ndim=1, kinds="iu").astype(np.int64)
+        if y.shape[0] != X.shape[0]:
+            V.fail("y", V._Described("<%d labels>" % y.shape[0]), "one label per sample (%d)" % X.shape[0])
+        n_out = int(np.prod(self.shapes[-1]))
+        if y.size and (y.min() < 0 or y.max() >= n_out):
+            V.fail("y", V._Described("<labels in [%d, %d]>" % (y.min(), y.max())), "labels in [0, %d]" % (n_out - 1))
+        epochs = V.integer("epochs", epochs, low=1)
+        batch_size = V.integer("batch_size", batch_size, low=1)
+        if isinstance(optimizer, str):
+            V.choice("optimizer", optimizer, ("adam", "sgd"))
+            optimizer = (Adam(learning_rate) if optimizer == "adam" else SGD(learning_rate, momentum=0.9))
+        gen = V.rng(random_state)
+        stop = len(self.layers) - (1 if isinstance(self.layers[-1], Softmax) else 0)
+        params = [p for layer in self.layers for p in layer.params]
+        grads = [g for layer in self.layers for g in layer.grads]
+        self.loss_curve_ = []
+        for epoch in range(epochs):
+            order = gen.permutation(X.shape[0])
+            total = 0.0
+            for i in range(0, X.shape[0], batch_size):
+                idx = order[i:i + batch_size]
+                h = X[idx]
+                for layer in self.layers[:stop]:
+                    h = layer.forward(h, training=True)
+                z = h.reshape(len(idx), -1)
+                e = np.exp(z - z.max(1, keepdims=True))
+                p = e / e.sum(1, keepdims=True)
+                total += -np.log(np.maximum(p[np.arange(len(idx)), y[idx]], 1e-30)).sum()
+                g = p
+                g[np.arange(len(idx)), y[idx]] -= 1.0
+                g = (g / len(idx)).astype(np.float32).reshape(h.shape)
+                for layer in reversed(self.layers[:stop]):
+                    g = layer.backward(g)
+                optimizer.step(params, grads)
+            self.loss_curve_.append(total / X.shape[0])
+            if verbose:
+                print("epoch %d: loss %.4f" % (epoch + 1, self.loss_curve_[-1]))
+        return self
+
+    def __repr__(self):
+        return "Sequential([%s], input_shape=%s)" % (", ".join(map(repr, self.layers)), self.input_shape)
+
+
+def mlp(sizes, *, activation="relu", ceiling=1.0, dropout=0.0, random_state=None):
+    """A multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``: Dense layers with ReLU (or
+    :class:`~.layers.ClippedReLU` with ``activation="clipped"``) between them and linear logits.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, input first (e.g. ``(64, 128, 64, 10)``).
+    activation : {"relu", "clipped"}
+    ceiling : float
+        Ceiling :math:`\\lambda` of the clipped ReLU (Deng & Gu, 2021).
+    dropout : float
+        Dropout rate after each hidden activation (0: none).
+    random_state : None, int or Generator
+
+    Returns
+    -------
+    Sequential
+    """
+    from .layers import Dropout
+    sizes = [V.integer("sizes", s, low=1) for s in sizes]
+    if len(sizes) < 2:
+        V.fail("sizes", sizes, "at least two widths (input and output)")
+    V.choice("activation", activation, ("relu", "clipped"))
+    gen = V.rng(random_state)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(a, b, random_state=gen))
+        if i < len(sizes) - 2:
+            layers.append(ReLU() if activation == "relu" else ClippedReLU(ceiling))
+            if dropout:
+                layers.append(Dropout(dropout, random_state=gen))
+    return Sequential(layers, (sizes[0],))
+
+
+def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="avg", batch_norm=True,
+              activation="relu", ceiling=1.0, random_state=None):
+    """A small CNN: ``[Conv3x3(pad 1) -> BatchNorm -> ReLU -> Pool2] x 2 -> Flatten -> Dense``.
+
+    Parameters
+    ----------
+    input_shape : (C, H, W)
+        H and W divisible by 4.
+    n_classes : int
+    channels : pair of int
+        Channels of the two convolutions.
+    pool : {"avg", "max"}
+        Pooling (2x2, stride 2).
+    batch_norm : bool
+        Insert batch normalisation after each convolution (folded at conversion).
+    activation : {"relu", "clipped"}
+    ceiling : float
+        Ceiling of the clipped ReLU.
+    random_state : None, int or Generator
+
+    Returns
+    -------
+    Sequential
+    """
+    V.choice("pool", pool, ("avg", "max"))
+    V.choice("activation", activation, ("relu", "clipped"))
+    gen = V.rng(random_state)
+    c, h, w = (int(s) for s in input_shape)
+    layers = []
+    for cout in channels:
+        layers.append(Conv2D(c, cout, 3, padding=1, random_state=gen))
+        if batch_norm:
+            layers.append(BatchNorm(cout))
+        layers.append(ReLU() if activation == "relu" else ClippedReLU(ceiling))
+        layers.append(AvgPool2D(2) if pool == "avg" else MaxPool2D(2))
+        c, h, w = cout, h // 2, w // 2
+    layers += [Flatten(), Dense(c * h * w, n_classes, random_state=gen)]
+    return Sequential(layers, tuple(int(s) for s in input_shape))

@@ -1,0 +1,279 @@
+r"""Canonical form of a network to convert: a chain of *blocks*, each one synaptic operation
+(dense or convolution, with batch normalisation and average pooling folded in), an optional
+activation and an optional max-pooling.
+
+Folding (all exact at inference):
+
+* **batch norm** after a synaptic layer (Rueckauer et al., 2017, eq. 9): with
+  :math:`a = \gamma/\sqrt{\sigma^2+\epsilon}` and :math:`c = \beta - a\mu`,
+  :math:`W' = a \odot W` (per output channel) and :math:`b' = a b + c`;
+* **average pooling** (non-overlapping, :math:`k_h \times k_w`, stride = kernel, no padding, sizes
+  divisible) before a synaptic layer is linear, so it becomes part of that layer: the synapses
+  are those of :math:`W' = (W \otimes \mathbf 1_{k_h \times k_w}) / (k_h k_w)` (Kronecker upsampling
+  of the kernel, the convolution's stride and padding multiplied by :math:`k`), so spikes stay
+  binary and each input spike costs exactly its fan-out in :math:`W'` in additions. It is
+  *computed* as a sum-pooling of the spikes followed by :math:`W / (k_h k_w)` (``prepool``):
+  the same numbers with :math:`k_h k_w` times fewer multiply-adds in the matrix product;
+* **input normalisation** (:class:`~.layers.Scale`, :math:`x' = \alpha x + c`) before the first
+  synaptic layer, when the input is spike-coded (Poisson or TSC): :math:`W' = W \odot \alpha`,
+  :math:`b' = b + W c` (dense; for a convolution :math:`\alpha, c` per input channel and, unless
+  :math:`c = 0`, no padding).
+"""
+import numpy as np
+
+from spikecore import _validate as V
+
+from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
+                     ReLU, Scale, Softmax, col2im, im2col)
+
+
+class Block:
+    """One synaptic operation (``layer``: a :class:`Dense` or :class:`Conv2D` with folded
+    weights), its activation (``"relu"``, ``"clip"`` with ``ceiling``, or ``None`` for the
+    logits) and an optional ``maxpool`` (:class:`MaxPool2D`) after the activation.
+
+    Attributes
+    ----------
+    raw_shape : tuple
+        Per-sample shape of the block's input neurons.
+    prepool : pair of int or None
+        Window of an average pooling joined to the layer (the input is sum-pooled first).
+    in_shape, out_shape : tuple
+        Per-sample shape consumed by ``layer`` and produced by it.
+    pool_shape : tuple
+        Per-sample shape after the max-pooling (``out_shape`` without one).
+    """
+
+    def __init__(self, layer, in_shape, prepool=None):
+        self.layer = layer
+        self.prepool = None if prepool is None else prepool[0]
+        self.raw_shape = tuple(in_shape) if prepool is None else tuple(prepool[1])
+        self.in_shape = tuple(in_shape)  # what ``layer`` consumes (after the sum-pooling)
+        self.out_shape = layer.output_shape(self.in_shape)
+        self.activation = None
+        self.ceiling = None
+        self.maxpool = None
+        self.pool_shape = self.out_shape
+        self.has_bn = False
+
+    @property
+    def kind(self):
+        return "dense" if isinstance(self.layer, Dense) else "conv"
+
+    @property
+    def n_in(self):
+        """Input neurons (before the joined pooling)."""
+        return int(np.prod(self.raw_shape))
+
+    @property
+    def n_out(self):
+        return int(np.prod(self.out_shape))
+
+    def linear(self, x, with_bias=True):
+        """:math:`W x (+ b)` for ``x`` (M, n_in) flat; returns (M, n_out) flat (im2col for a
+        convolution, Chellapilla et al., 2006)."""
+        L = self.layer
+        if self.prepool is not None:
+            (kh, kw), (C, H, W) = self.prepool, self.raw_shape
+            x6 = x.reshape(x.shape[0], C, H // kh, kh, W // kw, kw)
+            pooled = x6[:, :, :, 0, :, 0].copy()
+            for i in range(kh):
+                for j in range(kw):
+                    if i or j:
+                        pooled += x6[:, :, :, i, :, j]
+            x = pooled.reshape(x.shape[0], -1)
+        if self.kind == "dense":
+            y = x @ L.weight.T
+        else:
+            cols, (Ho, Wo) = im2col(x.reshape((x.shape[0],) + self.in_shape), L.kernel_size, L.stride, L.padding)
+            y = cols @ L.weight.reshape(L.weight.shape[0], -1).T
+            y = y.reshape(x.shape[0], Ho * Wo, -1).transpose(0, 2, 1).reshape(x.shape[0], -1)
+        return y + self.bias_per_neuron() if with_bias else y
+
+    def bias_per_neuron(self):
+        """The bias of every output neuron (a convolution's bias repeated over positions)."""
+        return np.repeat(self.layer.bias, self.n_out // self.layer.bias.size).astype(np.float32)
+
+    def activate(self, z):
+        if self.activation == "relu":
+            return np.maximum(z, 0.0)
+        if self.activation == "clip":
+            return np.clip(z, 0.0, self.ceiling)
+        return z
+
+    def pool(self, a):
+        """Max-pool a flat activation map (M, n_out) -> (M, n_pool)."""
+        if self.maxpool is None:
+            return a
+        return self.maxpool.forward(a.reshape((a.shape[0],) + self.out_shape)).reshape(a.shape[0], -1)
+
+    def fan_out(self):
+        """Synapses leaving each input neuron, (n_in,) int64: ``n_out`` for a dense layer; for a
+        convolution the output channels times the windows that contain the input position."""
+        if self.kind == "dense":
+            f = np.full(self.in_shape, self.n_out, np.int64)
+        else:
+            L = self.layer
+            C = self.in_shape[0]
+            Ho, Wo = self.out_shape[1:]
+            ones = np.ones((Ho * Wo, C * L.kernel_size[0] * L.kernel_size[1]), np.float32)
+            cover = col2im(ones, (1,) + self.in_shape, L.kernel_size, L.stride, L.padding)
+            f = np.rint(cover[0]).astype(np.int64) * L.weight.shape[0]
+        if self.prepool is not None:  # every input of a pooling window reaches the same synapses
+            (kh, kw), (C, H, W) = self.prepool, self.raw_shape
+            f = np.repeat(np.repeat(f.reshape(C, H // kh, W // kw), kh, axis=1), kw, axis=2)
+        return f.ravel()
+
+    def macs(self):
+        """Multiply-accumulates of the synaptic operation for one sample (the joined pooling's
+        additions not included)."""
+        if self.kind == "dense":
+            return int(self.layer.weight.size)
+        return int(np.prod(self.out_shape[1:])) * int(self.layer.weight.size)
+
+    def pool_windows(self):
+        """Flat input indices of every max-pooling window, (n_pool, k); -1 for padding."""
+        mp = self.maxpool
+        C, H, W = self.out_shape
+        idx = np.arange(C * H * W, dtype=np.float64).reshape(1, C, H, W) + 1.0  # +1: 0 marks padding
+        cols, (Ho, Wo) = im2col(idx.reshape(C, 1, H, W), mp.kernel_size, mp.stride, mp.padding, 0.0)
+        return (cols.astype(np.int64) - 1).reshape(C * Ho * Wo, -1)
+
+    def __repr__(self):
+        return "Block(%r, %s%s)" % (self.layer, self.activation,
+                                    ", maxpool" if self.maxpool is not None else "")
+
+
+def _fold_avgpool(pool, pool_in, layer):
+    """Check a non-overlapping average pooling on ``pool_in`` (C, H, W) can join the next layer;
+    return that layer with its weights divided by the window size (see module docstring)."""
+    k, st, pad = pool.kernel_size, pool.stride, pool.padding
+    C, H, W = pool_in
+    if st != k or pad != (0, 0) or H % k[0] or W % k[1]:
+        V.fail("model", "<%r on input %s>" % (pool, pool_in),
+               "average pooling with stride = kernel, no padding and divisible sizes (only such a "
+               "pooling folds exactly into the next layer)")
+    layer.weight *= np.float32(1.0 / (k[0] * k[1]))
+    return layer
+
+
+def _copy(layer):
+    if isinstance(layer, Dense):
+        return Dense(layer.weight.shape[1], layer.weight.shape[0], weight=layer.weight.copy(), bias=layer.bias.copy())
+    return Conv2D(layer.weight.shape[1], layer.weight.shape[0], layer.kernel_size, stride=layer.stride,
+                  padding=layer.padding, weight=layer.weight.copy(), bias=layer.bias.copy())
+
+
+def to_blocks(model):
+    """Split a :class:`~.ann.Sequential` into its input preprocessing (a list of :class:`Scale`
+    and :class:`Flatten` layers) and a list of :class:`Block` (module docstring).
+
+    Dropout and a trailing softmax are dropped (identity at inference). Raises ValueError naming
+    the layer for an arrangement that does not convert (e.g. batch norm not after a synaptic
+    layer, pooling before the activation, overlapping average pooling).
+    """
+    pre, blocks = [], []
+    shape = model.input_shape
+    pending_pool = None  # (AvgPool2D, its input shape)
+    n = len(model.layers)
+    for i, layer in enumerate(model.layers):
+        where = "model.layers[%d]" % i
+        cur = blocks[-1] if blocks else None
+        if isinstance(layer, Dropout):
+            pass
+        elif isinstance(layer, Softmax):
+            if i != n - 1:
+                V.fail(where, layer, "a softmax only as the last layer")
+        elif isinstance(layer, (Scale, Flatten)) and not blocks and pending_pool is None:
+            pre.append(layer)
+        elif isinstance(layer, Flatten):
+            pass  # spikes are kept flat; the next layer's input shape says how to read them
+        elif isinstance(layer, (Dense, Conv2D)):
+            if cur is not None and cur.activation is None:
+                V.fail(where, layer, "an activation between two synaptic layers (found %r directly after %r)"
+                       % (layer, cur.layer))
+            new = _copy(layer)
+            in_shape = shape
+            prepool = None
+            if pending_pool is not None:
+                pool, pool_in = pending_pool
+                new = _fold_avgpool(pool, pool_in, new)
+                prepool = (pool.kernel_size, pool_in)
+                pending_pool = None
+            elif isinstance(new, Dense):
+                in_shape = (int(np.prod(shape)),)
+            blocks.append(Block(new, in_shape, prepool))
+        elif isinstance(layer, BatchNorm):
+            if cur is None or cur.activation is not None or cur.has_bn or pending_pool is not None:
+                V.fail(where, layer, "batch normalisation directly after a dense or convolution layer")
+            a, c = layer.fold()
+            L = cur.layer
+            L.weight *= a.reshape((-1,) + (1,) * (L.weight.ndim - 1))
+            L.bias[...] = a * L.bias + c
+            cur.has_bn = True
+        elif isinstance(layer, (ReLU, ClippedReLU)):
+            if cur is None or cur.activation is not None or pending_pool is not None:
+                V.fail(where, layer, "an activation directly after a synaptic layer (or its batch norm)")
+            cur.activation = "relu" if isinstance(layer, ReLU) else "clip"
+            cur.ceiling = getattr(layer, "ceiling", None)
+        elif isinstance(layer, (AvgPool2D, MaxPool2D)):
+            if cur is None or cur.activation is None or cur.maxpool is not None or pending_pool is not None:
+                V.fail(where, layer, "pooling after an activation (pooling of inputs or of logits does not convert)")
+            if isinstance(layer, MaxPool2D):
+                cur.maxpool = layer
+                cur.pool_shape = layer.output_shape(cur.out_shape)
+            else:
+                pending_pool = (layer, cur.out_shape)
+        elif isinstance(layer, Scale):
+            V.fail(where, layer, "input scaling only before the first synaptic layer")
+        else:
+            V.fail(where, layer, "a layer that converts", TypeError)
+        shape = model.shapes[i]
+    if not blocks:
+        V.fail("model", model, "at least one dense or convolution layer")
+    if pending_pool is not None:
+        V.fail("model", "<average pooling after the last synaptic layer>", "a synaptic layer after every pooling")
+    if blocks[-1].activation is not None:
+        blocks[-1].activation = None  # argmax of ReLU(z) is argmax of z whenever any logit is positive
+    for b in blocks[:-1]:
+        if b.activation is None:
+            V.fail("model", b, "an activation after every hidden synaptic layer")
+    return pre, blocks
+
+
+def fold_input_scale(pre, block, model_input_shape):
+    """Fold preprocessing ``pre`` (Scale/Flatten) into the first block's weights (module docstring).
+    Returns the new first layer; raises ValueError when the fold would be inexact."""
+    layer = _copy(block.layer)
+    for s in pre:
+        if isinstance(s, Flatten):
+            continue
+        if isinstance(layer, Dense):
+            alpha = np.broadcast_to(s.scale, model_input_shape).reshape(-1).astype(np.float32)
+            c = np.broadcast_to(s.shift, model_input_shape).reshape(-1).astype(np.float32)
+            # the scale applies to the raw input, the layer sees alpha * x + c
+            layer.bias[...] = layer.bias + layer.weight @ c
+            layer.weight *= alpha[None, :]
+        else:
+            C = block.in_shape[0]
+            per = []
+            for name, arr in (("scale", s.scale), ("shift", s.shift)):
+                full = np.broadcast_to(arr, block.in_shape)
+                ch = full.reshape(C, -1)
+                if not np.all(ch == ch[:, :1]):
+                    V.fail(name, "<per-pixel input %s>" % name, "a scalar or per-channel value to fold into a convolution")
+                per.append(ch[:, 0].astype(np.float32))
+            alpha, c = per
+            if np.any(c != 0) and layer.padding != (0, 0):
+                V.fail("model", "<input shift before a padded convolution>",
+                       "analog input (input_coding='analog'): a shift does not fold exactly into zero padding")
+            layer.bias[...] = layer.bias + np.einsum("ocij,c->o", layer.weight, c)
+            layer.weight *= alpha[None, :, None, None]
+    return layer
+
+
+def apply_pre(pre, X):
+    """Apply the preprocessing layers to a batch."""
+    for s in pre:
+        X = s.forward(X)
+    return X

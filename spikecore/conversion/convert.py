@@ -1,0 +1,215 @@
+r"""ANN -> SNN conversion: :func:`convert` turns a trained :class:`~.ann.Sequential` (built here or
+imported with :func:`~.onnx_import.load_onnx`) into a :class:`~.spiking.SpikingModel` of
+integrate-and-fire (IF) or temporal-switch-coding (TSC) neurons.
+
+Methods
+-------
+Each method is a short name; its settings can be overridden by keyword (``reset=``,
+``input_coding=``, ``normalization=``, ``percentile=``).
+
+============== ============================= ========== ========= ==========================================
+``method``     normalisation :math:`\lambda`  reset      input     source
+============== ============================= ========== ========= ==========================================
+``"data"``     max activation (data-based)   to zero    Poisson   Diehl et al., 2015
+``"model"``    max possible activation       to zero    Poisson   Diehl et al., 2015
+               from the weights (model-based)
+``"percentile"`` p-th percentile (p = 99.9),  subtract   analog    Rueckauer et al., 2017 (biases, batch-norm
+               biases, batch norm folded                          folding, spiking max-pooling)
+``"shift"``    as ``"percentile"`` plus the  subtract   analog    Deng & Gu, 2021 (the default: most accurate
+               bias shift :math:`V_{th}/2T`                        at moderate T on the digits)
+``"tsc"``      max activation, TSC neurons   --         TSC       Han & Roy, 2020
+============== ============================= ========== ========= ==========================================
+
+Normalisation (Diehl et al., 2015; Rueckauer et al., 2017). With :math:`\lambda_l` the scale of
+layer :math:`l`'s activations (:math:`\lambda_0` that of the input: 1 for analog input, the
+full-scale value :math:`x_{\max}` for spike-coded input), every hidden layer gets
+
+.. math:: W_l \leftarrow W_l \frac{\lambda_{l-1}}{\lambda_l}, \qquad b_l \leftarrow \frac{b_l}{\lambda_l},
+          \qquad V_\mathrm{th} = 1
+
+so that a neuron's firing rate :math:`r_l = N_l/T` approximates
+:math:`\mathrm{clip}(a_l/\lambda_l, 0, 1)` (Rueckauer et al., 2017, eq. 3: for constant input
+:math:`z` per step and reset by subtraction, :math:`r = \lfloor T z / V_\mathrm{th} \rfloor / T`,
+an error below :math:`V_\mathrm{th}/T`). The output layer gets :math:`W_L \leftarrow W_L\lambda_{L-1}`
+and integrates its input without firing; the class is the argmax of the integrated potential.
+
+* ``"max"`` (data-based): :math:`\lambda_l = \max` of the activations over the calibration set;
+* ``"percentile"``: :math:`\lambda_l` = p-th percentile of the *positive* activations of layer
+  :math:`l` over the calibration set (``numpy.percentile``, linear interpolation; Rueckauer et al.,
+  2017, as in their SNN toolbox);
+* ``"model"``: :math:`\lambda_l = \max_j \big(\sum_i \max(0, W_{ji})\,\lambda_{l-1} + \max(0, b_j)\big)`,
+  the largest activation any input in range can cause (first layer:
+  :math:`\sum_i W^+_{ji} x_{\max} - W^-_{ji} x_{\min}`);
+* a :class:`~.layers.ClippedReLU` layer (threshold ReLU, Deng & Gu, 2021) uses its ceiling as
+  :math:`\lambda_l` whatever the normalisation: the ANN already clips there.
+
+Shift (Deng & Gu, 2021, "Optimal conversion of conventional artificial neural networks to spiking
+neural networks"): each hidden neuron's bias gains :math:`V_\mathrm{th}/(2T)` per step, so the
+spike count becomes :math:`\lfloor Tz/V_\mathrm{th} + 1/2 \rfloor` (rounding instead of flooring),
+an error of at most :math:`V_\mathrm{th}/(2T)`.
+
+Temporal switch coding (Han & Roy, 2020, "Deep spiking neural network: energy efficiency through
+time based coding"): in windows of :math:`N` steps, every neuron emits at most two spikes, the
+first switches its synapses on and the second off; the on-time :math:`d \in \{0..N-1\}` codes
+:math:`a/\lambda` to within :math:`1/(N-1)`. Each synapse does at most two additions per
+inference (add :math:`w` at switch-on, subtract it at switch-off). The neurons of layer
+:math:`l` integrate during window :math:`l` and fire in window :math:`l + 1`, so an inference takes
+:math:`N` times the number of synaptic layers steps. ``timesteps`` is :math:`N` for this method.
+"""
+import numpy as np
+
+from spikecore import _validate as V
+
+from .ann import Sequential
+from .blocks import apply_pre, fold_input_scale, to_blocks
+from .spiking import SpikingModel
+
+__all__ = ["convert", "METHODS", "layer_lambdas"]
+
+METHODS = {
+    "data": dict(normalization="max", reset="zero", input_coding="poisson", shift=False),
+    "model": dict(normalization="model", reset="zero", input_coding="poisson", shift=False),
+    "percentile": dict(normalization="percentile", reset="subtract", input_coding="analog", shift=False),
+    "shift": dict(normalization="percentile", reset="subtract", input_coding="analog", shift=True),
+    "tsc": dict(normalization="max", reset="subtract", input_coding="tsc", shift=False),
+}
+NORMALIZATIONS = ("max", "percentile", "model")
+RESETS = ("zero", "subtract")
+INPUT_CODINGS = ("analog", "poisson", "tsc")
+
+
+def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0), batch_size=512):
+    r"""Normalisation factors :math:`\lambda_l` of the hidden blocks (module docstring).
+
+    Parameters
+    ----------
+    blocks : list of Block
+    X : float32 array (n, n_in of the first block)
+        Calibration inputs as the first block sees them (flat).
+    normalization : {"max", "percentile", "model"}
+    percentile : float
+        :math:`p` in (0, 100].
+    x_range : (float, float)
+        :math:`(x_{\min}, x_{\max})` of the input (model-based normalisation).
+
+    Returns
+    -------
+    list of float
+        One :math:`\lambda_l` per hidden block (all blocks but the last).
+    """
+    lambdas = []
+    if normalization == "model":
+        lo, hi = x_range
+        for i, b in enumerate(blocks[:-1]):
+            W = b.layer.weight.reshape(b.layer.weight.shape[0], -1).astype(np.float64)
+            bound = np.maximum(W, 0).sum(1) * hi + np.maximum(b.layer.bias, 0)
+            if i == 0:
+                bound -= np.maximum(-W, 0).sum(1) * min(lo, 0.0)
+            lam = float(bound.max())
+            if b.activation == "clip":
+                lam = min(lam, b.ceiling)
+            lambdas.append(lam if lam > 0 else 1.0)
+            lo, hi = 0.0, lam if lam > 0 else 1.0
+        return lambdas
+    acts = [[] for _ in blocks[:-1]]
+    for s in range(0, X.shape[0], batch_size):
+        h = X[s:s + batch_size]
+        for i, b in enumerate(blocks[:-1]):
+            a = b.activate(b.linear(h))
+            acts[i].append(a.ravel())
+            h = b.pool(a)
+    for i, b in enumerate(blocks[:-1]):
+        if b.activation == "clip":
+            lambdas.append(float(b.ceiling))
+            continue
+        a = np.concatenate(acts[i])
+        if normalization == "max":
+            lam = float(a.max()) if a.size else 0.0
+        else:
+            pos = a[a > 0]
+            lam = float(np.percentile(pos, percentile)) if pos.size else 0.0
+        lambdas.append(lam if lam > 0 else 1.0)
+    return lambdas
+
+
+def convert(model, calibration_data, method="shift", *, normalization=None, percentile=99.9, reset=None,
+            input_coding=None, x_max=None, batch_size=512):
+    r"""Convert a trained ANN into a spiking network (methods in the module docstring).
+
+    Parameters
+    ----------
+    model : Sequential
+        The ANN (:mod:`spikecore.conversion.ann`, or from :func:`~.onnx_import.load_onnx`). Its
+        layers must form ``[preprocessing] (synaptic [batch norm] activation [pooling])* synaptic``.
+    calibration_data : array (n, *model.input_shape) or (n, prod(input_shape))
+        Inputs on which the activations are measured (a few hundred training samples suffice).
+    method : str
+        ``"data"``, ``"model"``, ``"percentile"``, ``"shift"`` or ``"tsc"`` (table above).
+    normalization : {"max", "percentile", "model"}, optional
+        Override of the method's normalisation.
+    percentile : float
+        :math:`p` for ``normalization="percentile"`` (0 < p <= 100).
+    reset : {"zero", "subtract"}, optional
+        Override of the method's reset (reset to zero or by subtraction; IF methods).
+    input_coding : {"analog", "poisson"}, optional
+        Override for the IF methods: the input as a constant current every step (analog, also
+        called direct) or as Poisson spike trains of rate :math:`x/x_{\max}` per step.
+    x_max : float, optional
+        Full-scale input for spike-coded input (Poisson, TSC); default: the calibration maximum.
+        Inputs must lie in :math:`[0, x_{\max}]` for those codings.
+    batch_size : int
+        Batch size of the calibration pass.
+
+    Returns
+    -------
+    SpikingModel
+    """
+    if not isinstance(model, Sequential):
+        V.fail("model", model, "a spikecore.conversion.Sequential (build one or use load_onnx)", TypeError)
+    V.choice("method", method, tuple(METHODS))
+    cfg = dict(METHODS[method])
+    if normalization is not None:
+        cfg["normalization"] = V.choice("normalization", normalization, NORMALIZATIONS)
+    if reset is not None:
+        cfg["reset"] = V.choice("reset", reset, RESETS)
+    if input_coding is not None:
+        V.choice("input_coding", input_coding, INPUT_CODINGS)
+        if (input_coding == "tsc") != (method == "tsc"):
+            V.fail("input_coding", input_coding, "'tsc' exactly when method='tsc'")
+        cfg["input_coding"] = input_coding
+    percentile = V.real("percentile", percentile, low=0.0, high=100.0, low_open=True)
+    batch_size = V.integer("batch_size", batch_size, low=1)
+    X = model.check_input(calibration_data, "calibration_data")
+    if X.shape[0] == 0:
+        V.fail("calibration_data", V._Described("<0 samples>"), "at least one sample")
+
+    pre, blocks = to_blocks(model)
+    Xp = apply_pre(pre, X).reshape(X.shape[0], -1)
+    spike_coded = cfg["input_coding"] != "analog"
+    if spike_coded:
+        lo = float(X.min())
+        if lo < 0:
+            V.fail("calibration_data", V._Described("<minimum %g>" % lo),
+                   "non-negative inputs for input_coding=%r (spike codes carry intensities in [0, x_max])"
+                   % cfg["input_coding"])
+        x_max = V.positive("x_max", x_max) if x_max is not None else (float(X.max()) or 1.0)
+        blocks[0].layer = fold_input_scale(pre, blocks[0], model.input_shape)
+        pre = []
+        x_range = (0.0, x_max)
+        lam_in = x_max
+        Xcal = X.reshape(X.shape[0], -1)
+    else:
+        x_range = (float(Xp.min()), float(Xp.max()))
+        lam_in = 1.0
+        Xcal = Xp
+    lambdas = layer_lambdas(blocks, Xcal, cfg["normalization"], percentile, x_range, batch_size)
+    prev = lam_in
+    for b, lam in zip(blocks[:-1], lambdas):
+        b.layer.weight *= np.float32(prev / lam)
+        b.layer.bias /= np.float32(lam)
+        prev = lam
+    blocks[-1].layer.weight *= np.float32(prev)
+    return SpikingModel(blocks, pre, input_shape=model.input_shape, method=method,
+                        reset=cfg["reset"], input_coding=cfg["input_coding"], shift=cfg["shift"],
+                        x_max=x_max if spike_coded else None, lambdas=[lam_in] + lambdas,
+                        normalization=cfg["normalization"], ann=model)

@@ -1,0 +1,356 @@
+r"""The converted spiking network: inference with the compiled neuron loops and operation counts.
+
+Rate-coded methods (IF neurons). Time runs in chunks of :math:`T_c` steps: for every block, the
+synaptic currents of the whole chunk are one matrix product of the binary spikes (BLAS), then
+:func:`spikecore.kernels.conversion.if_neuron_run` runs the neurons through the chunk and
+:func:`~spikecore.kernels.conversion.maxpool_gate_run` the spiking max-pooling. Propagation is
+instantaneous (a spike reaches the next layer in the same step), so this is exactly the step-by-step
+simulation. With analog input the first layer's current :math:`W x + b` is the same every step and
+is computed once.
+
+TSC (Han & Roy, 2020): per window, :func:`~spikecore.kernels.conversion.tsc_on_duration` reads the
+on-time of every input from its two spikes, the block integrates
+:math:`v = W d + (N-1) b` (the result of :func:`~spikecore.kernels.conversion.tsc_dense_events`,
+computed as one matrix product), and :func:`~spikecore.kernels.conversion.tsc_fire` emits the next
+window's spikes. A TSC max-pooling unit switches on with its window and off with the last
+off-spike in it (the maximum on-time).
+
+Operation counts (per inference, i.e. per sample):
+
+* synaptic additions (accumulates, AC): every input spike of a block costs its fan-out (the
+  synapses leaving that neuron) in additions; TSC: two per synapse of every active input;
+* multiply-accumulates (MAC): the analog first layer's :math:`W x` (once), and the whole ANN;
+* neuron updates: one addition per neuron per step (:math:`v \mathrel{+}= I + b`);
+* memory accesses (a stated model): one 32-bit weight read per AC or MAC, and a read and a write
+  of the membrane potential per neuron update;
+* energy :math:`E = E_\mathrm{AC} (\mathrm{AC} + \text{neuron updates}) + E_\mathrm{MAC}\,\mathrm{MAC}`
+  with Horowitz (2014, ISSCC, 45 nm, 0.9 V) 32-bit floating point: :math:`E_\mathrm{AC}` = 0.9 pJ
+  (add), :math:`E_\mathrm{MAC}` = 4.6 pJ (3.7 pJ multiply + 0.9 pJ add). Memory energy is not
+  included (it depends on the memory hierarchy); the access counts are reported instead.
+"""
+import contextlib
+
+import numpy as np
+
+from spikecore import _validate as V
+from spikecore.learning.blas_threads import limit_blas_threads
+from spikecore.kernels import conversion as _k
+from spikecore.kernels import rng as _rng
+
+__all__ = ["SpikingModel", "E_ADD_PJ", "E_MAC_PJ"]
+
+E_ADD_PJ = 0.9  # 32-bit float add, 45 nm (Horowitz, 2014)
+E_MAC_PJ = 4.6  # 32-bit float multiply (3.7 pJ) + add (0.9 pJ), 45 nm (Horowitz, 2014)
+_CHUNK_ELEMENTS = 1 << 22  # float32 elements of the largest per-chunk buffer (16 MiB)
+
+
+class SpikingModel:
+    """A converted spiking network (built by :func:`spikecore.conversion.convert`).
+
+    Attributes
+    ----------
+    blocks : list of Block
+        Normalised synaptic layers (threshold 1).
+    method, reset, input_coding, normalization : str
+    lambdas : list of float
+        :math:`\\lambda_0` (input) and the hidden layers' normalisation factors.
+    last_stats : dict
+        Operation counts of the last :meth:`predict` call (see :meth:`operations`).
+    """
+
+    def __init__(self, blocks, pre, *, input_shape, method, reset, input_coding, shift, x_max, lambdas,
+                 normalization, ann=None):
+        self.blocks, self.pre = blocks, pre
+        self.input_shape = tuple(input_shape)
+        self.method, self.reset, self.input_coding = method, reset, input_coding
+        self.shift, self.x_max, self.lambdas = shift, x_max, lambdas
+        self.normalization = normalization
+        self.ann = ann
+        self._fan_out = [b.fan_out() for b in blocks]
+        self._windows = [b.pool_windows() if b.maxpool is not None else None for b in blocks]
+        self.last_stats = None
+
+    # ------------------------------------------------------------------ input
+    def _check(self, X, timesteps):
+        T = V.integer("timesteps", timesteps, low=1)
+        if self.input_coding == "tsc" and T < 2:
+            V.fail("timesteps", timesteps, "a window of at least 2 steps for TSC")
+        X = V.array("X", X, dtype=np.float32, finite=True)
+        size = int(np.prod(self.input_shape))
+        if X.ndim < 2 or (X.shape[1:] != self.input_shape and X.shape[1:] != (size,)):
+            V.fail("X", V._Described("<array of shape %s>" % (X.shape,)),
+                   "shape (n_samples, %s) or (n_samples, %d)" % (", ".join(map(str, self.input_shape)), size))
+        X = X.reshape((X.shape[0],) + self.input_shape)
+        if self.input_coding != "analog":
+            lo, hi = float(X.min(initial=0.0)), float(X.max(initial=0.0))
+            if lo < 0 or hi > self.x_max * (1 + 1e-6):
+                V.fail("X", V._Described("<values in [%g, %g]>" % (lo, hi)),
+                       "values in [0, x_max = %g] for %s input" % (self.x_max, self.input_coding))
+        return X, T
+
+    # ------------------------------------------------------------------ inference
+    def run(self, X, timesteps, *, batch_size=256, random_state=None, blas_threads=1):
+        """Run the network and return the output layer's integrated potential ``(n, n_classes)``.
+
+        Parameters
+        ----------
+        X : array (n, *input_shape)
+        timesteps : int
+            :math:`T` (rate methods) or the window :math:`N` (TSC).
+        batch_size : int
+        random_state : None, int or Generator
+            Seed of the Poisson input.
+        blas_threads : int or None
+            BLAS threads for the matrix products while the network runs (``None``: leave BLAS's
+            setting). The library's choice is 1: the Numba neuron loops are single-threaded and
+            one BLAS thread avoids OpenBLAS's spinning workers; ``benchmarks/conversion.py``
+            measured it 1.1-1.6x faster than BLAS's default threads on every case.
+
+        Notes
+        -----
+        Sets :attr:`last_stats`: per-block input spike counts, output spike counts and the totals
+        used by :meth:`operations`.
+        """
+        X, T = self._check(X, timesteps)
+        batch_size = V.integer("batch_size", batch_size, low=1)
+        gen = V.rng(random_state)
+        nb = len(self.blocks)
+        stats = dict(T=T, n=X.shape[0], in_spikes=[np.zeros(b.n_in) for b in self.blocks],
+                     out_spikes=[np.zeros(b.n_out) for b in self.blocks[:-1]],
+                     synaptic_adds=np.zeros(nb), macs=np.zeros(nb), neuron_updates=np.zeros(nb))
+        outs = []
+        ctx = contextlib.nullcontext() if blas_threads is None else limit_blas_threads(blas_threads)
+        with ctx:
+            for s in range(0, X.shape[0], batch_size):
+                xb = X[s:s + batch_size]
+                if self.input_coding == "tsc":
+                    outs.append(self._run_tsc(xb, T, stats))
+                else:
+                    outs.append(self._run_rate(xb, T, gen, stats))
+        self.last_stats = stats
+        return np.concatenate(outs) if outs else np.zeros((0, self.blocks[-1].n_out), np.float32)
+
+    def predict(self, X, timesteps=64, *, batch_size=256, random_state=None):
+        """Class labels: argmax of the output layer's integrated potential after ``timesteps``."""
+        return self.run(X, timesteps, batch_size=batch_size, random_state=random_state).argmax(1)
+
+    def score(self, X, y, timesteps=64, *, batch_size=256, random_state=None):
+        """Accuracy of :meth:`predict` on ``(X, y)``."""
+        y = V.array("y", y, ndim=1, kinds="iu")
+        if len(y) != len(X):
+            V.fail("y", V._Described("<%d labels>" % len(y)), "one label per sample (%d)" % len(X))
+        return float(np.mean(self.predict(X, timesteps, batch_size=batch_size, random_state=random_state) == y))
+
+    def _chunk(self, T, batch):
+        widest = 1
+        for b in self.blocks:
+            widest = max(widest, b.n_in, b.n_out)
+            if b.kind == "conv":
+                L = b.layer
+                widest = max(widest, int(np.prod(b.out_shape[1:])) * L.weight[0].size)
+        return int(max(1, min(T, _CHUNK_ELEMENTS // (batch * widest))))
+
+    def _run_rate(self, X, T, gen, stats):
+        B = X.shape[0]
+        blocks = self.blocks
+        soft = self.reset == "subtract"
+        shift = np.float32(0.5 / T) if self.shift else np.float32(0.0)
+        Tc = self._chunk(T, B)
+        v = [np.zeros((B, b.n_out), np.float32) for b in blocks[:-1]]
+        spikes = [np.empty((Tc, B, b.n_out), np.float32) for b in blocks[:-1]]
+        pooled = [np.empty((Tc, B, int(np.prod(b.pool_shape))), np.float32) if b.maxpool is not None else None
+                  for b in blocks[:-1]]
+        counts = [np.zeros((B, b.n_out), np.float32) if b.maxpool is not None else None for b in blocks[:-1]]
+        biases = [b.bias_per_neuron() + shift for b in blocks[:-1]]
+        acc = np.zeros((B, blocks[-1].n_out), np.float64)
+        out_bias = blocks[-1].bias_per_neuron().astype(np.float64)
+        analog = self.input_coding == "analog"
+        if analog:
+            x0 = X.reshape(B, -1)
+            for p in self.pre:
+                x0 = p.forward(x0.reshape((B,) + self.input_shape)).reshape(B, -1)
+            first = blocks[0].linear(np.ascontiguousarray(x0, np.float32), with_bias=False)[None]
+            stats["macs"][0] += B * blocks[0].macs()
+        else:
+            p = (X.reshape(-1).astype(np.float64) / self.x_max).clip(0.0, 1.0)
+            threshold = np.empty(p.size, np.uint64)
+            _rng.probability_threshold(p, threshold)
+            key = np.uint64(gen.integers(0, 2 ** 63))
+            raw = np.empty((Tc, p.size), np.uint8)
+        for t0 in range(0, T, Tc):
+            tc = min(Tc, T - t0)
+            if not analog:
+                _rng.philox_bernoulli(threshold, key, np.uint64(0), t0, raw[:tc])
+                x = raw[:tc].reshape(tc, B, -1).astype(np.float32)
+            for i, b in enumerate(blocks):
+                if i == 0 and analog:
+                    cur = first
+                else:
+                    stats["in_spikes"][i] += x.sum((0, 1))
+                    cur = b.linear(x.reshape(tc * B, -1), with_bias=False).reshape(tc, B, -1)
+                if i == len(blocks) - 1:
+                    acc += (cur.sum(0, dtype=np.float64) if cur.shape[0] == tc else cur[0] * tc) + tc * out_bias
+                    stats["neuron_updates"][i] += tc * B * b.n_out
+                    break
+                sp = spikes[i][:tc]
+                _k.if_neuron_run(cur, biases[i], v[i], 1.0, soft, sp)
+                stats["neuron_updates"][i] += tc * B * b.n_out
+                stats["out_spikes"][i] += sp.sum((0, 1))
+                if b.maxpool is not None:
+                    _k.maxpool_gate_run(sp, self._windows[i], counts[i], pooled[i][:tc])
+                    x = pooled[i][:tc]
+                else:
+                    x = sp
+        for i in range(len(blocks)):
+            if not (i == 0 and analog):
+                stats["synaptic_adds"][i] = float(stats["in_spikes"][i] @ self._fan_out[i])
+        return acc.astype(np.float32)
+
+    def _run_tsc(self, X, N, stats):
+        from spikecore.encoding import tsc as tsc_encode
+        B = X.shape[0]
+        blocks = self.blocks
+        raw = tsc_encode(X.reshape(B, -1), N, x_max=self.x_max).astype(np.float32)  # (N, B, n_in)
+        d = np.empty((B, raw.shape[2]), np.float32)
+        _k.tsc_on_duration(raw, d)
+        window = np.empty((N, B, 1), np.float32)
+        for i, b in enumerate(blocks):
+            active = (d > 0).sum(0).astype(np.float64)
+            stats["in_spikes"][i] += 2.0 * active
+            stats["synaptic_adds"][i] += 2.0 * float(active @ self._fan_out[i])
+            stats["neuron_updates"][i] += N * B * b.n_out
+            v = b.linear(d, with_bias=False) + np.float32(N - 1) * b.bias_per_neuron()
+            if i == len(blocks) - 1:
+                return v
+            if window.shape[2] != b.n_out:
+                window = np.empty((N, B, b.n_out), np.float32)
+            _k.tsc_fire(np.ascontiguousarray(v, np.float32), 1.0, window)
+            stats["out_spikes"][i] += window.sum((0, 1))
+            d = np.empty((B, b.n_out), np.float32)
+            _k.tsc_on_duration(window, d)
+            if b.maxpool is not None:
+                d = np.ascontiguousarray(b.pool(d), np.float32)
+
+    # ------------------------------------------------------------------ reports
+    def latency(self, timesteps):
+        """Steps from input onset to the decision: :math:`T`, or :math:`N \\times` (number of
+        synaptic layers) for TSC (one window per layer)."""
+        return timesteps * len(self.blocks) if self.input_coding == "tsc" else timesteps
+
+    def operations(self):
+        """Per-inference operation counts of the last run (module docstring), as a dict.
+
+        Keys: ``synaptic_adds`` (AC), ``macs``, ``neuron_updates``, ``memory_accesses``,
+        ``energy_pj`` (with :data:`E_ADD_PJ`, :data:`E_MAC_PJ`), ``spikes_per_layer`` (list, input
+        first), and the same for the ANN (``ann_macs``, ``ann_energy_pj``, ``ann_memory_accesses``).
+        """
+        s = self.last_stats
+        if s is None:
+            V.fail("model", "<not run yet>", "a call of predict/score/run before operations()")
+        n = max(s["n"], 1)
+        ac = float(s["synaptic_adds"].sum()) / n
+        mac = float(s["macs"].sum()) / n
+        upd = float(s["neuron_updates"].sum()) / n
+        ann_mac = float(sum(b.macs() for b in self.blocks))
+        ann_neurons = float(sum(b.n_out for b in self.blocks))
+        spikes = [float(s["in_spikes"][0].sum()) / n] + [float(o.sum()) / n for o in s["out_spikes"]]
+        if self.input_coding == "analog":
+            spikes[0] = 0.0
+        return dict(
+            timesteps=s["T"], latency=self.latency(s["T"]),
+            synaptic_adds=ac, synaptic_adds_per_layer=[float(a) / n for a in s["synaptic_adds"]],
+            macs=mac, neuron_updates=upd,
+            memory_accesses=ac + mac + 2 * upd,
+            energy_pj=E_ADD_PJ * (ac + upd) + E_MAC_PJ * mac,
+            spikes_per_layer=spikes,
+            ann_macs=ann_mac, ann_memory_accesses=ann_mac + 2 * ann_neurons,
+            ann_energy_pj=E_MAC_PJ * ann_mac,
+        )
+
+    def report(self, X, y, timesteps=(16, 32, 64, 128, 256), *, batch_size=256, random_state=None,
+               progress=False):
+        """Accuracy and operations versus time steps, as a :class:`ConversionReport`.
+
+        Parameters
+        ----------
+        X, y : arrays
+            Test data.
+        timesteps : sequence of int
+            The :math:`T` (or TSC windows :math:`N`) to evaluate.
+        progress : bool
+            Show a tqdm progress bar.
+        """
+        ts = [V.integer("timesteps", t, low=1) for t in timesteps]
+        if not ts:
+            V.fail("timesteps", timesteps, "at least one number of steps")
+        y = V.array("y", y, ndim=1, kinds="iu")
+        it = ts
+        if progress:
+            from tqdm import tqdm
+            it = tqdm(ts, desc="convert: T")
+        rows = []
+        for T in it:
+            acc = self.score(X, y, T, batch_size=batch_size, random_state=random_state)
+            rows.append(dict(accuracy=acc, **self.operations()))
+        ann_acc = self.ann.score(X, y) if self.ann is not None else None
+        return ConversionReport(self.method, rows, ann_acc)
+
+    def __repr__(self):
+        return "SpikingModel(method=%r, %d blocks, reset=%r, input=%r)" % (
+            self.method, len(self.blocks), self.reset, self.input_coding)
+
+
+class ConversionReport:
+    """Accuracy / latency / operations table of a converted network (:meth:`SpikingModel.report`).
+
+    Attributes
+    ----------
+    method : str
+    rows : list of dict
+        One per time-step setting: ``accuracy`` and the keys of :meth:`SpikingModel.operations`.
+    ann_accuracy : float or None
+    """
+
+    def __init__(self, method, rows, ann_accuracy):
+        self.method, self.rows, self.ann_accuracy = method, rows, ann_accuracy
+
+    def table(self):
+        """The report as a Markdown table (string)."""
+        head = ("| T | latency (steps) | accuracy | Δ vs ANN | AC / inference | MAC / inference | "
+                "neuron updates | memory accesses | energy (nJ) | spikes per layer |\n"
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+        lines = []
+        for r in self.rows:
+            delta = "" if self.ann_accuracy is None else "%+.2f" % (100 * (r["accuracy"] - self.ann_accuracy))
+            lines.append("| %d | %d | %.2f %% | %s | %.3g | %.3g | %.3g | %.3g | %.3g | %s |" % (
+                r["timesteps"], r["latency"], 100 * r["accuracy"], delta, r["synaptic_adds"], r["macs"],
+                r["neuron_updates"], r["memory_accesses"], r["energy_pj"] / 1e3,
+                " / ".join("%.0f" % s for s in r["spikes_per_layer"])))
+        r0 = self.rows[0]
+        foot = ("\nANN: accuracy %s, %.3g MAC, %.3g memory accesses, %.3g nJ per inference. Energy: "
+                "%.1f pJ per add, %.1f pJ per MAC (Horowitz 2014, 45 nm, 32-bit float); memory energy "
+                "not included.\n" % ("n/a" if self.ann_accuracy is None else "%.2f %%" % (100 * self.ann_accuracy),
+                                     r0["ann_macs"], r0["ann_memory_accesses"], r0["ann_energy_pj"] / 1e3,
+                                     E_ADD_PJ, E_MAC_PJ))
+        return "method %r\n\n" % self.method + head + "\n".join(lines) + foot
+
+    def __str__(self):
+        return self.table()
+
+    def plot(self, ax=None):
+        """Accuracy versus time steps (needs matplotlib: ``pip install spikecore[plot]``)."""
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError("ConversionReport.plot needs matplotlib: pip install spikecore[plot]") from exc
+        if ax is None:
+            ax = plt.figure().add_subplot()
+        ax.plot([r["timesteps"] for r in self.rows], [100 * r["accuracy"] for r in self.rows], "o-",
+                label="SNN (%s)" % self.method)
+        if self.ann_accuracy is not None:
+            ax.axhline(100 * self.ann_accuracy, ls="--", color="k", label="ANN")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("time steps")
+        ax.set_ylabel("accuracy (%)")
+        ax.legend()
+        return ax

@@ -1,0 +1,69 @@
+r"""Reference twins of :mod:`spikecore.kernels.conversion`, written from the equations.
+
+Same names and signatures; NumPy, vectorised over batch and neurons where that reads clearly.
+"""
+import numpy as np
+
+
+def if_neuron_run(current, bias, v, v_th, soft_reset, spikes):
+    r"""Integrate-and-fire neurons (Diehl et al., 2015; Rueckauer et al., 2017):
+    :math:`v \mathrel{+}= I[t] + b`, :math:`s = [v \ge V_\mathrm{th}]`, then
+    :math:`v \mathrel{-}= V_\mathrm{th} s` (soft) or :math:`v \leftarrow v (1 - s)` (hard).
+    See :func:`spikecore.kernels.conversion.if_neuron_run` for the parameters."""
+    for t in range(spikes.shape[0]):
+        u = v + current[0 if current.shape[0] == 1 else t] + bias
+        s = u >= v_th
+        spikes[t] = s
+        v[...] = np.where(s, u - v_th if soft_reset else 0.0, u)
+
+
+def maxpool_gate_run(spikes_in, window, counts, spikes_out):
+    r"""Spiking max-pooling (Rueckauer et al., 2017): pass the spikes of the window's input with
+    the largest count so far (first on ties). See the kernel for the parameters."""
+    valid = window >= 0
+    idx = np.where(valid, window, 0)
+    for t in range(spikes_in.shape[0]):
+        counts += spikes_in[t]
+        c = np.where(valid[None], counts[:, idx], -1.0)  # (batch, n_out, k)
+        best = idx[np.arange(idx.shape[0])[None, :], c.argmax(2)]  # (batch, n_out)
+        out = np.take_along_axis(spikes_in[t], best, axis=1)
+        spikes_out[t] = np.where(valid.any(1)[None], out, 0.0)
+
+
+def tsc_on_duration(spikes, duration):
+    r"""On-time :math:`d = t_\mathrm{off} - t_\mathrm{on}` of every TSC synapse (Han & Roy, 2020);
+    0 for a neuron with fewer than two spikes."""
+    for b in range(spikes.shape[1]):
+        for i in range(spikes.shape[2]):
+            times = np.flatnonzero(spikes[:, b, i])
+            duration[b, i] = times[1] - times[0] if times.size >= 2 else 0
+
+
+def tsc_fire(v, v_th, spikes):
+    r"""TSC output (Han & Roy, 2020): :math:`k = \min(\lfloor v/V_\mathrm{th}\rfloor, N-1)`,
+    spikes at steps 0 and :math:`k` when :math:`k \ge 1`."""
+    N = spikes.shape[0]
+    spikes[...] = 0.0
+    k = np.minimum(np.floor(v / v_th), N - 1)
+    b, i = np.nonzero(v >= v_th)
+    spikes[0, b, i] = 1.0
+    spikes[k[b, i].astype(np.int64), b, i] = 1.0
+
+
+def tsc_dense_events(spikes_in, weight, bias, current, v, adds):
+    r"""Event-driven TSC window through a dense layer (Han & Roy, 2020): the first spike of input
+    :math:`i` adds :math:`w_{ji}` to every current :math:`I_j`, the second subtracts it; each step
+    :math:`v_j \mathrel{+}= I_j + b_j [t < N-1]`. ``adds[j, i]`` counts the additions."""
+    N, batch, n_in = spikes_in.shape
+    current[...] = 0.0
+    seen = np.zeros((batch, n_in), np.int64)
+    for t in range(N):
+        for b in range(batch):
+            for i in np.flatnonzero(spikes_in[t, b]):
+                if seen[b, i] < 2:
+                    current[b] += (1.0 if seen[b, i] == 0 else -1.0) * weight[:, i]
+                    adds[:, i] += 1
+                    seen[b, i] += 1
+        v += current
+        if t < N - 1:
+            v += bias
