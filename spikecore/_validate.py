@@ -20,7 +20,7 @@ class _Described(str):
         return str(self)
 
 
-def _show(value, limit=60):
+def _show(value, limit=200):
     text = repr(value)
     if len(text) > limit:
         text = text[: limit - 3] + "..."

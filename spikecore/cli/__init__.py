@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("info", "demo")
+COMMANDS = ("info", "demo", "train", "evaluate")
 
 
 def build_parser():
