@@ -72,3 +72,17 @@ def test_train_rejects_unknown_parameter(tmp_path, capsys):
 def test_train_missing_data_file(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "nope.npz"), "--quiet"]) == 2
     assert "nope.npz" in capsys.readouterr().err
+
+
+def test_convert_trains_converts_and_reports(capsys):
+    assert main(["convert", "--timesteps", "4,32", "--method", "shift"]) == 0
+    out = capsys.readouterr().out
+    ann = float(out.split("ANN       test accuracy ")[1].split()[0])
+    row32 = [line for line in out.splitlines() if line.startswith("| 32 |")][0]
+    snn = float(row32.split("|")[3].strip().rstrip(" %")) / 100
+    assert ann > 0.9 and snn >= ann - 0.02  # the shift method is near-lossless at T = 32
+
+
+def test_convert_rejects_bad_timesteps(capsys):
+    assert main(["convert", "--timesteps", "8,x"]) == 2
+    assert "--timesteps" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("info", "demo", "train", "evaluate")
+COMMANDS = ("info", "demo", "train", "evaluate", "convert")
 
 
 def build_parser():
