@@ -48,6 +48,7 @@ import sys
 import h5py
 import numpy as np
 
+from spikecore import __version__
 from spikecore import _validate as v
 from spikecore._atomic import atomic_path
 
@@ -137,11 +138,7 @@ class SpikeDatasetWriter:
             "encoding": "" if encoding is None else str(encoding),
             "encoding_params": json.dumps(encoding_params or {}, sort_keys=True),
         }
-        try:
-            from spikecore import __version__
-            self._attrs["spikecore_version"] = __version__
-        except ImportError:  # pragma: no cover - spikecore is always importable here
-            pass
+        self._attrs["spikecore_version"] = __version__
         if time_resolution is not None:
             self._attrs["time_resolution"] = v.positive("time_resolution", time_resolution, "s")
         if sensor_size is not None:
