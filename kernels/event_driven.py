@@ -26,7 +26,7 @@ neuron, and the list of neurons touched (each once, flagged).
 import numba
 import numpy as np
 
-from .network import C_DELAY, C_HAS_DELAYS, C_NNZ, C_POST, C_PRE, C_PTR, C_SYN
+from .network import C_DELAY, C_HAS_DELAYS, C_POST, C_PRE, C_PTR, C_SYN
 
 
 @numba.njit(cache=True)

@@ -1,6 +1,5 @@
 """Conversion kernels == their reference twins, and the conversion invariants of issue 12."""
 import numpy as np
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from spikecore.kernels import conversion as K

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spikecore.datasets import (EVENT_DTYPE, CorruptFileError, SpikeDataset, convert_file, convert_folder,
-                                plan_folder, read_events, write_events)
+                                plan_folder, write_events)
 from spikecore.datasets import transforms as T
 from spikecore.datasets.folders import DatasetFolderError, detect_folder_format
 

@@ -99,7 +99,7 @@ class Sequential:
     def macs(self):
         """Multiply-accumulates of one inference, per layer (dense and convolution layers), and the
         additions of average pooling: a list of ``(name, macs, adds)``."""
-        rows, shape = [], self.input_shape
+        rows = []
         for i, layer in enumerate(self.layers):
             out = self.shapes[i]
             if isinstance(layer, Dense):
@@ -108,7 +108,6 @@ class Sequential:
                 rows.append(("%d:%r" % (i, layer), int(np.prod(out[1:])) * layer.weight.size, 0))
             elif isinstance(layer, AvgPool2D):
                 rows.append(("%d:%r" % (i, layer), 0, int(np.prod(out)) * layer.kernel_size[0] * layer.kernel_size[1]))
-            shape = out
         return rows
 
     # ------------------------------------------------------------------ training

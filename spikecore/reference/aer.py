@@ -12,7 +12,6 @@ unit, 2 reserved word type, 3 impossible packet header, 4 truncated packet, 5 un
 packet); ``out`` EVENT_DTYPE records; decoders return the number of events written and stop at
 the end of ``raw``, when ``out`` is full, or at the first error.
 """
-import numpy as np
 
 
 def _u16(raw, i):

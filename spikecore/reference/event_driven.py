@@ -6,7 +6,6 @@ when an entry for the current step exists. Between updates the potential decays 
 :math:`v(t) = v_\\mathrm{rest} + \\alpha^{t - t_v}(v(t_v) - v_\\mathrm{rest}) + \\beta I(t)`
 (Brette et al., 2007, section 3; Brette, 2006).
 """
-import numpy as np
 
 from ..kernels import network as codes
 
