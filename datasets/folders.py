@@ -248,7 +248,42 @@ def _progress(iterable, total, desc, enabled):
     return tqdm(iterable, total=total, desc=desc, unit="file")
 
 
-def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, progress=True):
+def _convert_on_cluster(client, jobs):
+    """Yield :func:`convert_file` of each job, in job order, computed on a Dask cluster.
+
+    At most a window of tasks (twice the cluster's threads) is in flight, so converted
+    samples never pile up in worker memory faster than the writer consumes them. A failed
+    task raises here with the file named; the tasks not yet collected are cancelled.
+    """
+    window = 2 * max(1, sum(client.nthreads().values()))
+    pending = collections.deque()
+    todo = iter(jobs)
+
+    def submit_next():
+        job = next(todo, None)
+        if job is not None:
+            pending.append((job, client.submit(convert_file, job, pure=False)))
+
+    for _ in range(window):
+        submit_next()
+    try:
+        while pending:
+            job, future = pending.popleft()
+            try:
+                samples = future.result()
+            except Exception as exc:
+                if job.path in str(exc):
+                    raise
+                raise RuntimeError("%s: converting this file on a Dask worker failed: %s: %s"
+                                   % (job.path, type(exc).__name__, exc)) from exc
+            submit_next()
+            yield samples
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, progress=True, client=None):
     """Convert a publisher's dataset folder into spike-dataset files, one per split.
 
     Plans the files (:func:`plan_folder`), converts each with :func:`convert_file` and
@@ -271,6 +306,11 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
         microsecond clock exact) and float32 for SHD/SSC (their float16 times fit).
     progress : bool
         Show a tqdm progress bar.
+    client : dask.distributed.Client, optional
+        Convert the files on this Dask cluster (one task per file; optional extra
+        ``dask``); the samples come back in file order and are written here by the same
+        writer, so the output is identical to the local run (``None``). A worker's
+        exception is raised here naming the file; the split being written is not created.
 
     Returns
     -------
@@ -285,6 +325,15 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
     src, dst = os.fspath(src), os.fspath(dst)
     jobs, keys = plan_folder(src, format, sensor_size)
     fmt = jobs[0].format
+    if client is None:
+        def convert(split_jobs):
+            return map(convert_file, split_jobs)
+    else:
+        from spikecore.distributed._dask import check_client
+        check_client(client)
+
+        def convert(split_jobs):
+            return _convert_on_cluster(client, split_jobs)
     os.makedirs(dst, exist_ok=True)
     written = {}
     for split in dict.fromkeys(j.split for j in jobs):
@@ -304,7 +353,7 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
                       sensor_size=(W, H, P), time_resolution=1e-6, keys=keys, time_dtype=time_dtype or "float64")
         with SpikeDatasetWriter(path, n_units, attrs={"source_folder": os.path.abspath(src), "split": split},
                                 **kw) as writer:
-            for samples in _progress(map(convert_file, split_jobs), len(split_jobs), "%s/%s" % (fmt, split), progress):
+            for samples in _progress(convert(split_jobs), len(split_jobs), "%s/%s" % (fmt, split), progress):
                 for s in samples:
                     writer.append(s.times, s.units, s.label, **s.extra)
         written[split] = writer.path

@@ -1,0 +1,180 @@
+"""Encode a large ``(n_samples, ...)`` array into spikes by chunks of samples, locally or on
+a Dask cluster, with the same seeded result whatever the chunking or the number of workers."""
+import collections
+
+import numpy as np
+
+from spikecore import _validate as v
+from spikecore import encoding
+
+#: Encoders ``encode_array`` can split by samples: each works element by element (or, for
+#: ``rank_order``, sample by sample), so a chunk of samples encodes exactly as in the whole.
+ENCODERS = ("poisson", "regular", "latency", "phase", "tsc", "population", "lif", "integrate_fire",
+            "rank_order")
+
+#: Keyword arguments that would make an encoder return something other than one raster.
+_TUPLE_OPTIONS = ("return_times", "return_membrane")
+
+
+def _encode_chunk(x, start, encoder, num_steps, seed, params):
+    """Encode samples ``start .. start + len(x) - 1``; returns uint8 ``(T, len(x), ...)``.
+
+    A plain module-level function with picklable arguments, so Dask can run it on a worker.
+    Poisson sample ``i`` uses Philox stream ``i`` under the key drawn from ``seed``.
+    """
+    x = np.asarray(x)
+    stop = start + len(x)
+    try:
+        if encoder == "poisson" and len(x) == 0:
+            return encoding.poisson(x, num_steps, random_state=seed, **params)
+        if encoder == "poisson":
+            out = None
+            for i in range(len(x)):
+                try:
+                    spikes = encoding.poisson(x[i], num_steps, random_state=seed, stream=start + i, **params)
+                except ValueError as exc:
+                    raise ValueError("x[%d] (sample %d): %s" % (start + i, start + i, exc)) from None
+                if out is None:
+                    out = np.empty((spikes.shape[0], len(x)) + spikes.shape[1:], np.uint8)
+                out[:, i] = spikes
+            return out
+        if encoder == "rank_order":
+            return encoding.rank_order(x, num_steps, batch_axis=True, **params)
+        return getattr(encoding, encoder)(x, num_steps, **params)
+    except ValueError as exc:
+        if encoder == "poisson":
+            raise
+        raise ValueError("x[%d:%d] (samples %d..%d): %s" % (start, stop, start, stop - 1, exc)) from exc
+
+
+def _check_params(encoder, params):
+    for name in _TUPLE_OPTIONS:
+        if params.get(name):
+            v.fail(name, params[name], "False in encode_array (it returns one spike raster)")
+    for name in ("stream", "batch_axis"):
+        if name in params:
+            v.fail(name, params[name], "not given: encode_array sets it (%s)" % (
+                "Poisson stream = sample index" if name == "stream" else "each sample ranked on its own"))
+
+
+def _chunks(n, chunk_size):
+    return [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
+
+
+def _in_order(client, x, spans, encoder, num_steps, seed, params, window):
+    """Yield the chunk results in order; at most ``window`` chunks are in flight on the cluster
+    (so results never pile up in worker memory faster than the client collects them)."""
+    pending = collections.deque()
+    todo = iter(spans)
+
+    def submit_next():
+        span = next(todo, None)
+        if span is None:
+            return
+        a, b = span
+        data = client.scatter(np.asarray(x[a:b]), hash=False)
+        pending.append(client.submit(_encode_chunk, data, a, encoder, num_steps, seed, params, pure=False))
+
+    for _ in range(window):
+        submit_next()
+    try:
+        while pending:
+            future = pending.popleft()
+            result = future.result()
+            submit_next()
+            yield result
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def encode_array(x, encoder="poisson", num_steps=None, *, client=None, chunk_size=1024, random_state=None,
+                 progress=False, **params):
+    """Encode every sample of a large array into a spike raster, by chunks of samples, on this
+    machine or on the workers of a Dask cluster; the result does not depend on either.
+
+    Sample :math:`i` (row ``x[i]``) is encoded on its own with the chosen encoder of
+    :mod:`spikecore.encoding`. For ``"poisson"`` the spikes of sample :math:`i` are
+
+    .. math:: s_{t,i,m} = [\\, u_{t,m}(k, i) < \\theta_{i,m} \\,], \\qquad
+              \\theta_{i,m} = \\lfloor p_{i,m}\\, 2^{32} \\rfloor
+
+    where :math:`u_{t,m}(k, i)` are Philox4x32-10 words (Salmon et al., 2011) under the key
+    :math:`k` (one seed drawn from ``random_state`` in the calling process) and the stream
+    :math:`i`, the sample index, and :math:`p_{i,m}` the spike probability per step of
+    element :math:`m` (see :func:`spikecore.encoding.poisson`). Randomness is keyed by the
+    sample index, never by the chunk or the worker, so any ``chunk_size`` and any number of
+    workers give the same bits: ``encode_array(x, ...)[:, i]`` equals
+    ``poisson(x[i], T, random_state=seed, stream=i)``. The other encoders are deterministic
+    and element-wise (``rank_order`` ranks each sample on its own).
+
+    Parameters
+    ----------
+    x : array_like or h5py.Dataset, shape (n_samples, ...)
+        Input values; only ``x[a:b]`` slices are read, so an HDF5 dataset larger than memory
+        can be passed (the output must fit in this process's memory).
+    encoder : str
+        One of :data:`ENCODERS`.
+    num_steps : int
+        Number of time steps ``T`` (optional only for ``rank_order``).
+    client : dask.distributed.Client, optional
+        Run the chunks on this cluster; ``None`` runs them here.
+    chunk_size : int
+        Samples per task (>= 1).
+    random_state : None, int or numpy.random.Generator
+        Seed source of ``"poisson"`` (the same seed gives the same spikes); must be ``None``
+        for the deterministic encoders.
+    progress : bool
+        Show a tqdm progress bar over the chunks.
+    **params
+        Keyword arguments of the encoder (``max_rate``, ``dt``, ``x_min``, ``x_max``, ...).
+
+    Returns
+    -------
+    ndarray of uint8, shape (T, n_samples, ...)
+        Time first, as every encoder (population coding adds a trailing field axis).
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or bad values in ``x``: the message names the chunk's sample range
+        (``x[a:b]``) and the encoder's index within it.
+
+    References
+    ----------
+    Salmon, Moraes, Dror & Shaw (2011), Parallel random numbers: as easy as 1, 2, 3 (Philox);
+    Rocklin (2015), Dask: parallel computation with blocked algorithms and task scheduling.
+    """
+    encoder = v.choice("encoder", encoder, ENCODERS)
+    chunk_size = v.integer("chunk_size", chunk_size, low=1)
+    _check_params(encoder, params)
+    if not (hasattr(x, "shape") and hasattr(x, "__getitem__")):
+        x = v.array("x", x)
+    if len(x.shape) < 1:
+        v.fail("x", "<scalar>", "an array with a leading sample axis (n_samples, ...)")
+    if encoder == "poisson":
+        seed = int(v.rng(random_state).integers(0, 2 ** 63))
+    else:
+        if random_state is not None:
+            v.fail("random_state", random_state, "None: encoder %r is deterministic" % encoder)
+        seed = None
+    n = x.shape[0]
+    spans = _chunks(n, chunk_size)
+    if client is None:
+        results = (_encode_chunk(x[a:b], a, encoder, num_steps, seed, params) for a, b in spans)
+    else:
+        from ._dask import check_client
+        check_client(client)
+        window = 2 * max(1, sum(client.nthreads().values()))
+        results = _in_order(client, x, spans, encoder, num_steps, seed, params, window)
+    if progress:
+        from tqdm.auto import tqdm
+        results = tqdm(results, total=len(spans), desc="encode %s" % encoder, unit="chunk")
+    out = None
+    for (a, b), chunk in zip(spans, results):
+        if out is None:
+            out = np.empty((chunk.shape[0], n) + chunk.shape[2:], np.uint8)
+        out[:, a:b] = chunk
+    if out is None:  # no samples: encode an empty array for the right (T, 0, ...) shape
+        out = _encode_chunk(np.asarray(x[0:0]), 0, encoder, num_steps, seed, params)
+    return out
