@@ -9,12 +9,12 @@ accuracy, latency and operations.
 """
 from .ann import Sequential, mlp, small_cnn
 from .convert import METHODS, convert
-from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU,
-                     Scale, Softmax)
+from .layers import (QCFS, AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
+                     ReLU, Scale, Softmax)
 from .spiking import ConversionReport, SpikingModel
 
 __all__ = ["Sequential", "mlp", "small_cnn", "convert", "METHODS", "SpikingModel", "ConversionReport",
-           "Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "Flatten",
+           "Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "QCFS", "Flatten",
            "Dropout", "Softmax", "Scale", "load_onnx"]
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from spikecore import _validate as V
 from spikecore.learning.optimizers import SGD, Adam
 
-from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, Layer, MaxPool2D,
+from .layers import (QCFS, AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, Layer, MaxPool2D,
                      ReLU, Softmax)
 
 __all__ = ["Sequential", "mlp", "small_cnn"]
@@ -177,17 +177,20 @@ class Sequential:
         return "Sequential([%s], input_shape=%s)" % (", ".join(map(repr, self.layers)), self.input_shape)
 
 
-def mlp(sizes, *, activation="relu", ceiling=1.0, dropout=0.0, random_state=None):
+def mlp(sizes, *, activation="relu", ceiling=1.0, levels=8, dropout=0.0, random_state=None):
     """A multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``: Dense layers with ReLU (or
-    :class:`~.layers.ClippedReLU` with ``activation="clipped"``) between them and linear logits.
+    :class:`~.layers.ClippedReLU` with ``activation="clipped"``, :class:`~.layers.QCFS` with
+    ``activation="qcfs"``) between them and linear logits.
 
     Parameters
     ----------
     sizes : sequence of int
         Layer widths, input first (e.g. ``(64, 128, 64, 10)``).
-    activation : {"relu", "clipped"}
+    activation : {"relu", "clipped", "qcfs"}
     ceiling : float
-        Ceiling :math:`\\lambda` of the clipped ReLU (Deng & Gu, 2021).
+        Ceiling :math:`\\lambda` of the clipped ReLU (Deng & Gu, 2021), initial threshold of QCFS.
+    levels : int
+        Quantisation steps :math:`L` of QCFS (Bu et al., 2022).
     dropout : float
         Dropout rate after each hidden activation (0: none).
     random_state : None, int or Generator
@@ -200,13 +203,14 @@ def mlp(sizes, *, activation="relu", ceiling=1.0, dropout=0.0, random_state=None
     sizes = [V.integer("sizes", s, low=1) for s in sizes]
     if len(sizes) < 2:
         V.fail("sizes", sizes, "at least two widths (input and output)")
-    V.choice("activation", activation, ("relu", "clipped"))
+    V.choice("activation", activation, ("relu", "clipped", "qcfs"))
     gen = V.rng(random_state)
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Dense(a, b, random_state=gen))
         if i < len(sizes) - 2:
-            layers.append(ReLU() if activation == "relu" else ClippedReLU(ceiling))
+            layers.append(ReLU() if activation == "relu" else ClippedReLU(ceiling) if activation == "clipped"
+                          else QCFS(levels, ceiling))
             if dropout:
                 layers.append(Dropout(dropout, random_state=gen))
     return Sequential(layers, (sizes[0],))
@@ -237,7 +241,7 @@ def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="a
     Sequential
     """
     V.choice("pool", pool, ("avg", "max"))
-    V.choice("activation", activation, ("relu", "clipped"))
+    V.choice("activation", activation, ("relu", "clipped", "qcfs"))
     gen = V.rng(random_state)
     c, h, w = (int(s) for s in input_shape)
     layers = []

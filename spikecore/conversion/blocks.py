@@ -19,12 +19,14 @@ Folding (all exact at inference):
   :math:`b' = b + W c` (dense; for a convolution :math:`\alpha, c` per input channel and, unless
   :math:`c = 0`, no padding).
 """
+import copy
+
 import numpy as np
 
 from spikecore import _validate as V
 
 from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
-                     ReLU, Scale, Softmax, col2im, im2col)
+                     QCFS, ReLU, Scale, Softmax, col2im, im2col)
 
 
 class Block:
@@ -55,6 +57,12 @@ class Block:
         self.maxpool = None
         self.pool_shape = self.out_shape
         self.has_bn = False
+
+    def copy(self):
+        """A copy with its own synaptic layer (weights and bias copied); the rest is shared."""
+        new = copy.copy(self)
+        new.layer = _copy(self.layer)
+        return new
 
     @property
     def kind(self):
@@ -211,7 +219,7 @@ def to_blocks(model):
             L.weight *= a.reshape((-1,) + (1,) * (L.weight.ndim - 1))
             L.bias[...] = a * L.bias + c
             cur.has_bn = True
-        elif isinstance(layer, (ReLU, ClippedReLU)):
+        elif isinstance(layer, (ReLU, ClippedReLU, QCFS)):
             if cur is None or cur.activation is not None or pending_pool is not None:
                 V.fail(where, layer, "an activation directly after a synaptic layer (or its batch norm)")
             cur.activation = "relu" if isinstance(layer, ReLU) else "clip"

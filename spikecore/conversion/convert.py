@@ -18,6 +18,13 @@ Each method is a short name; its settings can be overridden by keyword (``reset=
 ``"shift"``    as ``"percentile"`` plus the  subtract   analog    Deng & Gu, 2021 (the default: most accurate
                bias shift :math:`V_{th}/2T`                        at moderate T on the digits)
 ``"tsc"``      max activation, TSC neurons   --         TSC       Han & Roy, 2020
+``"rmp"``      max activation times the      subtract   Poisson   Han, Srinivasan & Roy, 2020 (RMP-SNN)
+               threshold scale :math:`\alpha`
+``"spike-norm"`` max per-step input current   to zero    Poisson   Sengupta et al., 2019 (Spike-Norm)
+               with the previous layers
+               spiking (spiking domain)
+``"qcfs"``     the trained QCFS threshold    subtract   analog    Bu et al., 2022 (QCFS; :math:`v(0) = V_{th}/2`)
+               :math:`\lambda_l` of each layer
 ============== ============================= ========== ========= ==========================================
 
 Normalisation (Diehl et al., 2015; Rueckauer et al., 2017). With :math:`\lambda_l` the scale of
@@ -43,6 +50,35 @@ and integrates its input without firing; the class is the argmax of the integrat
 * a :class:`~.layers.ClippedReLU` layer (threshold ReLU, Deng & Gu, 2021) uses its ceiling as
   :math:`\lambda_l` whatever the normalisation: the ANN already clips there.
 
+* ``"spike"`` (Spike-Norm, Sengupta et al., 2019, Algorithm 1; :mod:`.spike_norm`): layer by
+  layer, with layers :math:`1..l-1` already balanced and spiking on the calibration inputs for
+  :math:`T_\mathrm{cal}` steps (``calibration_timesteps``),
+  :math:`\lambda_l = \max_{n,t,j}\big(\lambda_{l-1}(W_l s_{l-1}[t])_j + b_{l,j}\big)`: the largest input
+  current of a single step, i.e. :math:`V_{\mathrm{th},l}` in the un-normalised network.
+
+Threshold scale (RMP-SNN, Han, Srinivasan & Roy, 2020, "RMP-SNN: Residual membrane potential neuron
+for enabling deeper high-accuracy and low-latency spiking neural network", CVPR): residual
+membrane potential (RMP) neurons are IF neurons with reset by subtraction,
+:math:`v \leftarrow v - V_\mathrm{th}` at a spike, so the potential above threshold is kept; the
+paper controls latency by the range of the layer thresholds. Implemented here: every hidden
+threshold is :math:`V_{\mathrm{th},l} = \alpha \max(a_l)` (``threshold_scale`` :math:`\alpha`, the
+maximum over the calibration set), i.e. :math:`\lambda_l \leftarrow \alpha\lambda_l`. With
+:math:`\alpha < 1` the neurons fire sooner (lower latency) and activations above
+:math:`\alpha\max(a_l)` saturate at one spike per step; :math:`\alpha = 1` is the max-balanced RMP
+network and the default. On the digits MLP (3 seeds, T = 16-64, Poisson input) :math:`\alpha` in
+0.6-1.0 changed the accuracy by less than 1 point, within seed noise; the knob is for deeper
+networks, where the paper trades latency against accuracy with it.
+
+QCFS (Bu, Fang, Ding, Dai, Yu & Huang, 2022, "Optimal ANN-SNN conversion for high-accuracy and
+ultra-low-latency spiking neural networks", ICLR): the ANN is trained with the quantization-clip-
+floor-shift activation :math:`h(z) = \frac{\lambda}{L}\mathrm{clip}(\lfloor zL/\lambda + 1/2\rfloor, 0, L)`
+(:class:`~.layers.QCFS`, e.g. ``mlp(sizes, activation="qcfs", levels=L)``); its trained
+:math:`\lambda_l` is the layer's threshold (it acts as the ceiling of a clipped layer), the neurons
+reset by subtraction and start at :math:`v(0) = V_\mathrm{th}/2`. Then for constant input the spike
+count after :math:`T = L` steps is :math:`\mathrm{clip}(\lfloor Tz/V_\mathrm{th} + 1/2\rfloor, 0, T)`, exactly
+the QCFS output of the first hidden layer (for any :math:`T` and deeper layers Bu et al., 2022
+prove the *expected* conversion error zero, under a uniform-input assumption). Layers with other activations are max-normalised.
+
 Shift (Deng & Gu, 2021, "Optimal conversion of conventional artificial neural networks to spiking
 neural networks"): each hidden neuron's bias gains :math:`V_\mathrm{th}/(2T)` per step, so the
 spike count becomes :math:`\lfloor Tz/V_\mathrm{th} + 1/2 \rfloor` (rounding instead of flooring),
@@ -62,6 +98,7 @@ from spikecore import _validate as V
 
 from .ann import Sequential
 from .blocks import apply_pre, fold_input_scale, to_blocks
+from .spike_norm import spike_norm_lambdas
 from .spiking import SpikingModel
 
 __all__ = ["convert", "METHODS", "layer_lambdas"]
@@ -72,8 +109,11 @@ METHODS = {
     "percentile": dict(normalization="percentile", reset="subtract", input_coding="analog", shift=False),
     "shift": dict(normalization="percentile", reset="subtract", input_coding="analog", shift=True),
     "tsc": dict(normalization="max", reset="subtract", input_coding="tsc", shift=False),
+    "rmp": dict(normalization="max", reset="subtract", input_coding="poisson", shift=False, threshold_scale=1.0),
+    "spike-norm": dict(normalization="spike", reset="zero", input_coding="poisson", shift=False),
+    "qcfs": dict(normalization="max", reset="subtract", input_coding="analog", shift=False, v_init=0.5),
 }
-NORMALIZATIONS = ("max", "percentile", "model")
+NORMALIZATIONS = ("max", "percentile", "model", "spike")
 RESETS = ("zero", "subtract")
 INPUT_CODINGS = ("analog", "poisson", "tsc")
 
@@ -133,7 +173,8 @@ def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0),
 
 
 def convert(model, calibration_data, method="shift", *, normalization=None, percentile=99.9, reset=None,
-            input_coding=None, x_max=None, batch_size=512):
+            input_coding=None, x_max=None, threshold_scale=None, calibration_timesteps=128, random_state=0,
+            batch_size=512):
     r"""Convert a trained ANN into a spiking network (methods in the module docstring).
 
     Parameters
@@ -144,8 +185,9 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
     calibration_data : array (n, *model.input_shape) or (n, prod(input_shape))
         Inputs on which the activations are measured (a few hundred training samples suffice).
     method : str
-        ``"data"``, ``"model"``, ``"percentile"``, ``"shift"`` or ``"tsc"`` (table above).
-    normalization : {"max", "percentile", "model"}, optional
+        ``"data"``, ``"model"``, ``"percentile"``, ``"shift"``, ``"tsc"``, ``"rmp"``,
+        ``"spike-norm"`` or ``"qcfs"`` (table above).
+    normalization : {"max", "percentile", "model", "spike"}, optional
         Override of the method's normalisation.
     percentile : float
         :math:`p` for ``normalization="percentile"`` (0 < p <= 100).
@@ -157,6 +199,13 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
     x_max : float, optional
         Full-scale input for spike-coded input (Poisson, TSC); default: the calibration maximum.
         Inputs must lie in :math:`[0, x_{\max}]` for those codings.
+    threshold_scale : float, optional
+        :math:`\alpha > 0` multiplying every hidden :math:`\lambda_l` (the thresholds of the
+        un-normalised network); default 1. Not with ``normalization="spike"``.
+    calibration_timesteps : int
+        :math:`T_\mathrm{cal}`, steps per calibration sample of Spike-Norm (``normalization="spike"``).
+    random_state : None, int or Generator
+        Seed of the Poisson input during Spike-Norm's calibration.
     batch_size : int
         Batch size of the calibration pass.
 
@@ -177,6 +226,14 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         if (input_coding == "tsc") != (method == "tsc"):
             V.fail("input_coding", input_coding, "'tsc' exactly when method='tsc'")
         cfg["input_coding"] = input_coding
+    if threshold_scale is not None:
+        cfg["threshold_scale"] = V.positive("threshold_scale", threshold_scale)
+    cfg.setdefault("threshold_scale", 1.0)
+    if cfg["normalization"] == "spike" and cfg["input_coding"] == "tsc":
+        V.fail("normalization", "spike", "a rate-coded method (Spike-Norm balances IF neurons)")
+    if cfg["normalization"] == "spike" and cfg["threshold_scale"] != 1.0:
+        V.fail("threshold_scale", cfg["threshold_scale"],
+               "1 with normalization='spike' (Spike-Norm measures each threshold with the previous ones fixed)")
     percentile = V.real("percentile", percentile, low=0.0, high=100.0, low_open=True)
     batch_size = V.integer("batch_size", batch_size, low=1)
     X = model.check_input(calibration_data, "calibration_data")
@@ -202,7 +259,14 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         x_range = (float(Xp.min()), float(Xp.max()))
         lam_in = 1.0
         Xcal = Xp
-    lambdas = layer_lambdas(blocks, Xcal, cfg["normalization"], percentile, x_range, batch_size)
+    if cfg["normalization"] == "spike":
+        lambdas = spike_norm_lambdas(blocks, pre, model.input_shape, X, lam_in=lam_in, reset=cfg["reset"],
+                                     input_coding=cfg["input_coding"], x_max=x_max if spike_coded else None,
+                                     timesteps=calibration_timesteps, random_state=random_state,
+                                     batch_size=batch_size)
+    else:
+        lambdas = layer_lambdas(blocks, Xcal, cfg["normalization"], percentile, x_range, batch_size)
+    lambdas = [lam * cfg["threshold_scale"] for lam in lambdas]
     prev = lam_in
     for b, lam in zip(blocks[:-1], lambdas):
         b.layer.weight *= np.float32(prev / lam)
@@ -212,4 +276,4 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
     return SpikingModel(blocks, pre, input_shape=model.input_shape, method=method,
                         reset=cfg["reset"], input_coding=cfg["input_coding"], shift=cfg["shift"],
                         x_max=x_max if spike_coded else None, lambdas=[lam_in] + lambdas,
-                        normalization=cfg["normalization"], ann=model)
+                        normalization=cfg["normalization"], ann=model, v_init=cfg.get("v_init", 0.0))

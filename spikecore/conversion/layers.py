@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from spikecore import _validate as V
 
-__all__ = ["Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU",
+__all__ = ["Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "QCFS",
            "Flatten", "Dropout", "Softmax", "Scale", "im2col", "col2im"]
 
 
@@ -392,6 +392,56 @@ class ClippedReLU(Layer):
 
     def __repr__(self):
         return "ClippedReLU(ceiling=%g)" % self.ceiling
+
+
+class QCFS(Layer):
+    r"""Quantization-clip-floor-shift activation (Bu, Fang, Ding, Dai, Yu & Huang, 2022, "Optimal
+    ANN-SNN conversion for high-accuracy and ultra-low-latency spiking neural networks", ICLR):
+
+    .. math:: h(z) = \frac{\lambda}{L}\,\mathrm{clip}\Big(\Big\lfloor \frac{zL}{\lambda} + \frac12
+              \Big\rfloor, 0, L\Big)
+
+    with :math:`L` the quantisation steps (levels) and :math:`\lambda` a trainable threshold that
+    becomes the converted layer's firing threshold. Backward with the straight-through estimator
+    (the floor's derivative taken as 1, as in Bu et al., 2022):
+    :math:`\partial h/\partial z = [0 < z < \lambda]` and
+    :math:`\partial h/\partial\lambda = [z \ge \lambda] + [0 < z < \lambda]\,(h - z)/\lambda`.
+
+    Parameters
+    ----------
+    levels : int
+        :math:`L \ge 1`.
+    threshold : float
+        Initial :math:`\lambda > 0` (one per layer).
+    """
+
+    def __init__(self, levels=8, threshold=4.0):
+        self.levels = V.integer("levels", levels, low=1)
+        self.threshold = np.array([V.positive("threshold", threshold)], np.float32)
+        self.params = [self.threshold]
+        self.grads = [np.zeros_like(self.threshold)]
+
+    @property
+    def ceiling(self):
+        r""":math:`\lambda`, the largest output (the conversion's normalisation factor)."""
+        return float(self.threshold[0])
+
+    def forward(self, x, training=False):
+        lam = np.float32(max(float(self.threshold[0]), 1e-6))
+        L = np.float32(self.levels)
+        h = (lam / L) * np.clip(np.floor(x * (L / lam) + np.float32(0.5)), 0.0, L)
+        self._x, self._h, self._lam = x, h.astype(x.dtype, copy=False), lam
+        return self._h
+
+    def backward(self, g):
+        x, h, lam = self._x, self._h, self._lam
+        inside = (x > 0) & (x < lam)
+        dlam = np.where(x >= lam, 1.0, np.where(inside, (h - x) / lam, 0.0))
+        self.grads[0][0] = np.float32((g * dlam).sum())
+        return g * inside
+
+    def __repr__(self):
+        return "QCFS(levels=%d, threshold=%g)" % (self.levels, self.ceiling)
 
 
 class Flatten(Layer):

@@ -54,13 +54,17 @@ class SpikingModel:
     method, reset, input_coding, normalization : str
     lambdas : list of float
         :math:`\\lambda_0` (input) and the hidden layers' normalisation factors.
+    v_init : float
+        Initial membrane potential of the hidden IF neurons (threshold units; 0.5 for QCFS,
+        Bu et al., 2022).
     last_stats : dict
         Operation counts of the last :meth:`predict` call (see :meth:`operations`).
     """
 
     def __init__(self, blocks, pre, *, input_shape, method, reset, input_coding, shift, x_max, lambdas,
-                 normalization, ann=None):
+                 normalization, ann=None, v_init=0.0):
         self.blocks, self.pre = blocks, pre
+        self.v_init = float(v_init)
         self.input_shape = tuple(input_shape)
         self.method, self.reset, self.input_coding = method, reset, input_coding
         self.shift, self.x_max, self.lambdas = shift, x_max, lambdas
@@ -150,13 +154,50 @@ class SpikingModel:
                 widest = max(widest, int(np.prod(b.out_shape[1:])) * L.weight[0].size)
         return int(max(1, min(T, _CHUNK_ELEMENTS // (batch * widest))))
 
-    def _run_rate(self, X, T, gen, stats):
+    def max_input_current(self, X, timesteps, *, batch_size=256, random_state=None):
+        r"""Largest input current the output layer receives in one step, per neuron.
+
+        .. math:: \hat I_j = \max_{n, t}\big(\textstyle\sum_i w_{ji}\, s_i^{(n)}[t] + b_j\big)
+
+        with :math:`s^{(n)}[t]` the spikes (or the analog input) reaching the last block at step
+        :math:`t` for sample :math:`n`. This is the quantity Spike-Norm (Sengupta et al., 2019)
+        sets a layer's threshold to; see :func:`spikecore.conversion.spike_norm.spike_norm_lambdas`.
+
+        Parameters
+        ----------
+        X : array (n, *input_shape)
+        timesteps : int
+            :math:`T`, the steps simulated per sample.
+        batch_size : int
+        random_state : None, int or Generator
+            Seed of the Poisson input.
+
+        Returns
+        -------
+        float64 array (n_out of the last block,)
+        """
+        if self.input_coding == "tsc":
+            V.fail("model", self, "a rate-coded (IF) network for max_input_current")
+        X, T = self._check(X, timesteps)
+        batch_size = V.integer("batch_size", batch_size, low=1)
+        gen = V.rng(random_state)
+        nb = len(self.blocks)
+        stats = dict(T=T, n=X.shape[0], in_spikes=[np.zeros(b.n_in) for b in self.blocks],
+                     out_spikes=[np.zeros(b.n_out) for b in self.blocks[:-1]],
+                     synaptic_adds=np.zeros(nb), macs=np.zeros(nb), neuron_updates=np.zeros(nb))
+        probe = np.full(self.blocks[-1].n_out, -np.inf)
+        with limit_blas_threads(1):
+            for s in range(0, X.shape[0], batch_size):
+                self._run_rate(X[s:s + batch_size], T, gen, stats, probe)
+        return probe
+
+    def _run_rate(self, X, T, gen, stats, probe=None):
         B = X.shape[0]
         blocks = self.blocks
         soft = self.reset == "subtract"
         shift = np.float32(0.5 / T) if self.shift else np.float32(0.0)
         Tc = self._chunk(T, B)
-        v = [np.zeros((B, b.n_out), np.float32) for b in blocks[:-1]]
+        v = [np.full((B, b.n_out), self.v_init, np.float32) for b in blocks[:-1]]
         spikes = [np.empty((Tc, B, b.n_out), np.float32) for b in blocks[:-1]]
         pooled = [np.empty((Tc, B, int(np.prod(b.pool_shape))), np.float32) if b.maxpool is not None else None
                   for b in blocks[:-1]]
@@ -189,6 +230,8 @@ class SpikingModel:
                     stats["in_spikes"][i] += x.sum((0, 1))
                     cur = b.linear(x.reshape(tc * B, -1), with_bias=False).reshape(tc, B, -1)
                 if i == len(blocks) - 1:
+                    if probe is not None:  # max over steps and samples of the per-step current
+                        np.maximum(probe, cur.max((0, 1)) + out_bias, out=probe)
                     acc += (cur.sum(0, dtype=np.float64) if cur.shape[0] == tc else cur[0] * tc) + tc * out_bias
                     stats["neuron_updates"][i] += tc * B * b.n_out
                     break
