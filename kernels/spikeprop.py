@@ -379,3 +379,260 @@ def spikeprop_train_epoch(in_times, targets, order, w_hid, w_out, sign_in, sign_
         _accumulate(hid_times[n], out_eff, delta_out, delays, expd, tau, -eta, sign_hid, w_out)
         _accumulate(in_times[n], hid_times[n], delta_hid, delays, expd, tau, -eta, sign_in, w_hid)
     return err
+
+
+# ----------------------------------------------------------------------------- multi-spike
+# Booij & Nguyen (2005), "A gradient descent rule for spiking neurons emitting multiple
+# spikes", Information Processing Letters 95. A neuron may fire several times; after each of
+# its own spikes t_j^f the refractory kernel eta(s) = -theta exp(-s / tau_r) (s >= 0) is added:
+#
+#     u_j(t) = sum_i sum_g sum_k w_ij^k eps(t - t_i^g - d^k) + sum_{t_j^f <= t} eta(t - t_j^f)
+#
+# (right-continuous: at its own spike time the reset has already happened, u_j(t_j^f) = 0 +
+# the synaptic change). Spikes are the successive upward crossings of theta. They are located
+# by scanning u_j on the grid t0 + n*step (t0 = earliest onset; after a spike, scanning resumes
+# at the spike) and refining each bracketed crossing by safeguarded Newton to machine precision.
+# A pair of crossings closer together than ``step`` (a grazing touch) can be missed.
+#
+# Gradient (reverse mode over the spike times, Booij & Nguyen 2005, eqs. for dt/dw): each spike
+# satisfies u_j(t_j^f) = theta, so by implicit differentiation, with
+# udot_j^f = sum w eps'(t_j^f - t_i^g - d^k) + sum_{f' < f} eta'(t_j^f - t_j^f'),
+#     d t_j^f / d w_ij^k   = - sum_g eps(t_j^f - t_i^g - d^k) / udot_j^f
+#     d t_j^f / d t_i^g    =   sum_k w_ij^k eps'(t_j^f - t_i^g - d^k) / udot_j^f
+#     d t_j^f / d t_j^f'   =   eta'(t_j^f - t_j^f') / udot_j^f,   eta'(s) = (theta/tau_r) exp(-s/tau_r)
+# and dE/dt is accumulated backwards (latest spike first) through these partials.
+
+
+@njit(cache=True)
+def _multi_potential(t, pre, w, delays, tau, own, n_own, tau_r, theta):
+    """(u(t), du/dt) of one neuron: synaptic part over all presynaptic spikes + refractory part."""
+    u = 0.0
+    du = 0.0
+    m = delays.shape[0]
+    for i in range(pre.shape[0]):
+        for g in range(pre.shape[1]):
+            tg = pre[i, g]
+            if not math.isfinite(tg):
+                continue
+            for k in range(m):
+                s = t - tg - delays[k]
+                if s > 0.0:
+                    a = math.exp(1.0 - s / tau)
+                    u += w[i, k] * s / tau * a
+                    du += w[i, k] * (1.0 - s / tau) * a / tau
+    for f in range(n_own):
+        s = t - own[f]
+        if s >= 0.0:
+            r = theta * math.exp(-s / tau_r)
+            u -= r
+            du += r / tau_r
+    return u, du
+
+
+@njit(cache=True)
+def _multi_refine(lo, hi, pre, w, delays, tau, own, n_own, tau_r, theta):
+    """Root of u(t) = theta in [lo, hi] with u(lo) < theta <= u(hi).
+
+    Safeguarded Newton until its step is a few ulps, then the bracket is closed around the
+    Newton point and bisected to adjacent floats; returns the upper end (first float with
+    u >= theta).
+    """
+    t = hi
+    for _ in range(100):
+        u, du = _multi_potential(t, pre, w, delays, tau, own, n_own, tau_r, theta)
+        g = u - theta
+        if g >= 0.0:
+            hi = t
+        else:
+            lo = t
+        tn = t - g / du if du > 0.0 else 0.5 * (lo + hi)
+        if not (tn > lo and tn < hi):
+            tn = 0.5 * (lo + hi)
+        if abs(tn - t) <= 4.0 * 2.220446049250313e-16 * abs(t):
+            break
+        t = tn
+    # close the bracket near the Newton point, then bisect to adjacent floats
+    d = 4.0 * 2.220446049250313e-16 * abs(t)
+    while hi - lo > d:
+        c = t + d
+        if c >= hi:
+            break
+        u, du = _multi_potential(c, pre, w, delays, tau, own, n_own, tau_r, theta)
+        if u >= theta:
+            hi = c
+            break
+        lo = c
+        d *= 4.0
+    while True:
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            return hi
+        u, du = _multi_potential(mid, pre, w, delays, tau, own, n_own, tau_r, theta)
+        if u >= theta:
+            hi = mid
+        else:
+            lo = mid
+
+
+@njit(cache=True)
+def srm_multi_spike_times(pre_times, weights, delays, tau, tau_r, theta, t_max, step, out):
+    r"""All spike times of SRM neurons with a refractory kernel (Booij & Nguyen 2005).
+
+    .. math::
+        u_j(t) = \sum_i \sum_g \sum_k w_{ij}^k \varepsilon(t - t_i^g - d^k)
+                 + \sum_{t_j^f \le t} \eta(t - t_j^f), \qquad
+        \eta(s) = -\theta e^{-s/\tau_r}
+
+    with the alpha kernel :math:`\varepsilon(s) = (s/\tau) e^{1 - s/\tau}` (Bohte et al.
+    2002); spikes are the successive upward crossings of :math:`\theta` before ``t_max``.
+
+    Parameters
+    ----------
+    pre_times : (batch, n_pre, n_pre_spikes) float64
+        Presynaptic spike times :math:`t_i^g`, ``inf`` padded.
+    weights : (n_post, n_pre, m) float64
+    delays : (m,) float64
+    tau, tau_r : float
+        Time constants of the synaptic kernel and of the refractory kernel.
+    theta : float
+        Threshold (also the reset depth of :math:`\eta`).
+    t_max : float
+        End of the window.
+    step : float
+        Scan step of the crossing search; crossings are then refined to machine precision.
+        Two crossings closer than ``step`` (a grazing touch) may be missed.
+    out : (batch, n_post, max_spikes) float64
+        Written: spike times ascending, ``inf`` padded (at most ``max_spikes`` per neuron).
+    """
+    S = out.shape[2]
+    m = delays.shape[0]
+    for b in range(pre_times.shape[0]):
+        pre = pre_times[b]
+        t0 = np.inf
+        for i in range(pre.shape[0]):
+            for g in range(pre.shape[1]):
+                if math.isfinite(pre[i, g]):
+                    for k in range(m):
+                        if pre[i, g] + delays[k] < t0:
+                            t0 = pre[i, g] + delays[k]
+        for j in range(weights.shape[0]):
+            own = out[b, j]
+            own[:] = np.inf
+            n_own = 0
+            if not t0 < t_max:
+                continue
+            lo = t0
+            n = 0
+            while n_own < S:
+                n += 1
+                hi = t0 + n * step
+                if hi > t_max:
+                    hi = t_max
+                if hi <= lo:
+                    if hi >= t_max:
+                        break
+                    continue
+                u, du = _multi_potential(hi, pre, weights[j], delays, tau, own, n_own, tau_r, theta)
+                if u >= theta:
+                    tf = _multi_refine(lo, hi, pre, weights[j], delays, tau, own, n_own, tau_r, theta)
+                    if tf >= t_max:
+                        break
+                    own[n_own] = tf
+                    n_own += 1
+                    lo = tf
+                    n -= 1                      # rescan the rest of this cell after the reset
+                    continue
+                if hi >= t_max:
+                    break
+                lo = hi
+    return out
+
+
+@njit(cache=True)
+def _multi_sample_gradients(x, h, o, tgt, w_hid, w_out, delays, tau, tau_r, theta, t_max,
+                            min_slope, adj, grad_hid, grad_out):
+    n_out = w_out.shape[0]
+    n_hid = w_hid.shape[0]
+    S = h.shape[1]
+    m = delays.shape[0]
+    err = 0.0
+    adj[...] = 0.0
+    for j in range(n_out):
+        ta = o[j] if math.isfinite(o[j]) else t_max
+        err += 0.5 * (ta - tgt[j]) ** 2
+        _, du = _multi_potential(ta, h, w_out[j], delays, tau, h[0], 0, tau_r, theta)
+        if du < min_slope:
+            du = min_slope
+        c = (ta - tgt[j]) / du                  # dE/dt_j / udot_j
+        for i in range(n_hid):
+            for g in range(S):
+                tg = h[i, g]
+                if not math.isfinite(tg):
+                    continue
+                for k in range(m):
+                    s = ta - tg - delays[k]
+                    if s > 0.0:
+                        a = math.exp(1.0 - s / tau)
+                        grad_out[j, i, k] -= c * s / tau * a
+                        adj[i, g] += c * w_out[j, i, k] * (1.0 - s / tau) * a / tau
+    for i in range(n_hid):
+        for g in range(S - 1, -1, -1):
+            tg = h[i, g]
+            if not math.isfinite(tg) or adj[i, g] == 0.0:
+                continue
+            _, du = _multi_potential(tg, x, w_hid[i], delays, tau, h[i], g, tau_r, theta)
+            if du < min_slope:
+                du = min_slope
+            c = adj[i, g] / du
+            for p in range(x.shape[0]):
+                for q in range(x.shape[1]):
+                    tp = x[p, q]
+                    if not math.isfinite(tp):
+                        continue
+                    for k in range(m):
+                        s = tg - tp - delays[k]
+                        if s > 0.0:
+                            grad_hid[i, p, k] -= c * s / tau * math.exp(1.0 - s / tau)
+            for f in range(g):
+                adj[i, f] += c * theta / tau_r * math.exp(-(tg - h[i, f]) / tau_r)
+    return err
+
+
+@njit(cache=True)
+def spikeprop_multi_gradients(in_times, hid_times, out_times, targets, w_hid, w_out, delays,
+                              tau, tau_r, theta, t_max, min_slope, grad_hid, grad_out):
+    r"""dE/dw of the multi-spike SpikeProp network, summed over the batch (Booij & Nguyen 2005).
+
+    Error on each output neuron's first spike, :math:`E = \frac12 \sum_j (t_j^a - t_j^d)^2`
+    (a silent output counts as firing at ``t_max``); the gradient runs through every hidden
+    spike and through the dependence of each hidden spike on the earlier ones via
+    :math:`\eta` (partials in the comment block above; ``udot`` bounded below by
+    ``min_slope``).
+
+    Parameters
+    ----------
+    in_times : (batch, n_in, n_in_spikes) float64
+    hid_times : (batch, n_hid, max_spikes) float64
+        From :func:`srm_multi_spike_times`, ``inf`` padded.
+    out_times : (batch, n_out) float64
+        First output spike times (``inf``: silent).
+    targets : (batch, n_out) float64
+        Desired first output spike times :math:`t_j^d`.
+    w_hid : (n_hid, n_in, m); w_out : (n_out, n_hid, m); delays : (m,)
+    tau, tau_r, theta, t_max, min_slope : float
+    grad_hid, grad_out : arrays shaped like the weights, overwritten.
+
+    Returns
+    -------
+    float
+        The batch error ``E``.
+    """
+    grad_hid[...] = 0.0
+    grad_out[...] = 0.0
+    adj = np.empty((hid_times.shape[1], hid_times.shape[2]))
+    err = 0.0
+    for b in range(in_times.shape[0]):
+        err += _multi_sample_gradients(in_times[b], hid_times[b], out_times[b], targets[b], w_hid,
+                                       w_out, delays, tau, tau_r, theta, t_max, min_slope, adj,
+                                       grad_hid, grad_out)
+    return err

@@ -118,6 +118,11 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
         Seed for the weights and the presentation order.
     verbose : bool
         Show a tqdm progress bar during ``fit``.
+    multi_spike : bool
+        Hidden neurons fire repeatedly with the refractory kernel
+        :math:`\eta(s) = -\theta e^{-s/\tau_r}` (Booij & Nguyen 2005); default False.
+    tau_refractory : float, optional
+        :math:`\tau_r` (s); default ``tau``. Used only with ``multi_spike``.
 
     Attributes
     ----------
@@ -135,7 +140,7 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_hidden=10, n_fields=12, n_bias=1, n_inhibitory=0, n_terminals=16,
                  delay_step=1e-3, tau=7e-3, theta=1.0, t_early=14e-3, t_late=20e-3, t_max=40e-3,
                  learning_rate=1e4, epochs=200, min_slope=100.0, sign_constraint=True,
-                 random_state=None, verbose=False):
+                 random_state=None, verbose=False, multi_spike=False, tau_refractory=None):
         self.n_hidden = n_hidden
         self.n_fields = n_fields
         self.n_bias = n_bias
@@ -153,6 +158,8 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
         self.sign_constraint = sign_constraint
         self.random_state = random_state
         self.verbose = verbose
+        self.multi_spike = multi_spike
+        self.tau_refractory = tau_refractory
 
     # ------------------------------------------------------------------ helpers
     def _check_params(self):
@@ -201,7 +208,8 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
             delays=np.arange(1, self.n_terminals + 1) * float(self.delay_step), tau=self.tau,
             theta=self.theta, t_max=self.t_max, n_inhibitory=self.n_inhibitory,
             sign_constraint=self.sign_constraint, min_slope=self.min_slope,
-            random_state=_validate.rng(self.random_state))
+            random_state=_validate.rng(self.random_state), multi_spike=self.multi_spike,
+            tau_refractory=self.tau_refractory)
         net.initialize(x, target)
         eta = float(self.learning_rate)
         history = np.empty(self.epochs)

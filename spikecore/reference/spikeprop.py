@@ -176,3 +176,89 @@ def spikeprop_train_epoch(in_times, targets, order, w_hid, w_out, sign_in, sign_
         _constrain(w_out, sign_hid)
         _constrain(w_hid, sign_in)
     return err
+
+
+# ----------------------------------------------------------------------------- multi-spike
+# Booij & Nguyen (2005): u_j(t) = sum_i sum_g sum_k w_ij^k eps(t - t_i^g - d^k)
+#                                 + sum_{t_j^f <= t} eta(t - t_j^f),  eta(s) = -theta exp(-s/tau_r).
+# The twin scans the same grid as the kernel but evaluates u vectorised and bisects every
+# bracket to adjacent floats (the kernel uses Newton).
+
+def _multi_u(t, pre, w, delays, tau, own, tau_r, theta):
+    fire = np.isfinite(pre)                                   # (n_pre, G)
+    s = t - pre[:, :, None] - delays[None, None, :]           # (n_pre, G, m)
+    s = np.where(fire[:, :, None], s, -1.0)
+    syn = float(np.sum(w[:, None, :] * _eps(s, tau)))
+    past = np.asarray(own, dtype=np.float64)
+    past = past[past <= t]
+    return syn - theta * float(np.sum(np.exp(-(t - past) / tau_r)))
+
+
+def _multi_udot(t, pre, w, delays, tau, own, tau_r, theta):
+    fire = np.isfinite(pre)
+    s = t - pre[:, :, None] - delays[None, None, :]
+    s = np.where(fire[:, :, None], s, -1.0)
+    syn = float(np.sum(w[:, None, :] * _eps_prime(s, tau)))
+    past = np.asarray(own, dtype=np.float64)
+    past = past[past <= t]
+    return syn + theta / tau_r * float(np.sum(np.exp(-(t - past) / tau_r)))
+
+
+def srm_multi_spike_times(pre_times, weights, delays, tau, tau_r, theta, t_max, step, out):
+    """All spike times with the refractory kernel (twin of the kernel of the same name)."""
+    S = out.shape[2]
+    for b in range(pre_times.shape[0]):
+        pre = pre_times[b]
+        onsets = (pre[:, :, None] + delays[None, None, :])[np.isfinite(pre)]
+        t0 = float(onsets.min()) if onsets.size else np.inf
+        for j in range(weights.shape[0]):
+            out[b, j, :] = np.inf
+            own = []
+            if not t0 < t_max:
+                continue
+            grid = t0 + step * np.arange(1, int(np.ceil((t_max - t0) / step)) + 2)
+            grid = np.minimum(grid, t_max)
+            lo = t0
+            def f(t):
+                return _multi_u(t, pre, weights[j], delays, tau, own, tau_r, theta) - theta
+            for hi in grid:
+                while len(own) < S and hi > lo and f(hi) >= 0:
+                    tf = _bisect(f, lo, hi)
+                    if tf >= t_max:
+                        break
+                    own.append(tf)
+                    lo = tf
+                lo = max(lo, hi)
+                if hi >= t_max or len(own) >= S:
+                    break
+            out[b, j, :len(own)] = own
+    return out
+
+
+def spikeprop_multi_gradients(in_times, hid_times, out_times, targets, w_hid, w_out, delays,
+                              tau, tau_r, theta, t_max, min_slope, grad_hid, grad_out):
+    """dE/dw of the multi-spike network (twin of the kernel of the same name)."""
+    grad_hid[...] = 0.0
+    grad_out[...] = 0.0
+    err = 0.0
+    for b in range(in_times.shape[0]):
+        x, h = in_times[b], hid_times[b]
+        adj = np.zeros(h.shape)                                  # dE/dt_i^g
+        for j in range(w_out.shape[0]):
+            ta = out_times[b, j] if np.isfinite(out_times[b, j]) else t_max
+            err += 0.5 * (ta - targets[b, j]) ** 2
+            c = (ta - targets[b, j]) / max(_multi_udot(ta, h, w_out[j], delays, tau, [], tau_r, theta), min_slope)
+            s = np.where(np.isfinite(h)[:, :, None], ta - h[:, :, None] - delays[None, None, :], -1.0)
+            grad_out[j] -= c * _eps(s, tau).sum(axis=1)                      # (n_hid, m)
+            adj += c * np.sum(w_out[j][:, None, :] * _eps_prime(s, tau), axis=2)
+        for i in range(w_hid.shape[0]):
+            for g in range(h.shape[1] - 1, -1, -1):
+                tg = h[i, g]
+                if not np.isfinite(tg):
+                    continue
+                du = max(_multi_udot(tg, x, w_hid[i], delays, tau, h[i, :g], tau_r, theta), min_slope)
+                c = adj[i, g] / du
+                s = np.where(np.isfinite(x)[:, :, None], tg - x[:, :, None] - delays[None, None, :], -1.0)
+                grad_hid[i] -= c * _eps(s, tau).sum(axis=1)
+                adj[i, :g] += c * theta / tau_r * np.exp(-(tg - h[i, :g]) / tau_r)
+    return err
