@@ -161,7 +161,8 @@ def test_bad_arguments_are_named(kwargs, match):
         encode_array(x, num_steps=5, **kwargs)
 
 
-def test_import_spikecore_does_not_import_dask():
+def test_import_spikecore_does_not_import_dask(tmp_path):
     code = "import sys, spikecore, spikecore.distributed; print('dask' in sys.modules or 'distributed' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # cwd outside the source tree, so the installed package is imported
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.strip() == "False"
