@@ -57,7 +57,7 @@ N_CON_COLS = 22
 # buffer lets LLVM vectorise the loop over the engine's strided state views: measured 0.08 s
 # against 0.41 s for 1 s of CUBA 4000 (benchmarks/cuba.py). Same arithmetic in the same order as
 # cuba_lif_step (beta * 0 is added when there is no current), so the results are bit-identical:
-# tests/test_network_engine.py::test_engine_cuba_step_is_bitwise_identical checks it.
+# tests/test_network_engine.py::test_cuba_step_is_bitwise_identical checks it.
 # ---------------------------------------------------------------------------------------------
 @numba.njit(cache=True)
 def _cuba_lif_step_engine(v, i_syn, refrac, current, has_current, alpha, beta, v_rest, v_th,
