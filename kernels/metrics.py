@@ -56,18 +56,28 @@ def _cross_sum(a, b, tau):
         if j > 0:
             total += run * math.exp(-(a[i] - last) / tau)
     # part 2: pairs with a_i < b_j
+    return total + _causal_sum(a, b, tau)
+
+
+@njit(cache=True)
+def _causal_sum(pre, post, tau):
+    """sum over post spikes t of sum over pre spikes t' < t of exp(-(t - t')/tau), for sorted
+    trains, in O(n + m) (a running sum referenced to the last pre spike). Also used by ReSuMe's
+    integrated rule (kernels/resume.py)."""
+    total = 0.0
     run = 0.0
-    i = 0
-    n = a.shape[0]
-    for j in range(m):
-        while i < n and a[i] < b[j]:
-            if i > 0:
-                run *= math.exp(-(a[i] - last) / tau)
+    last = 0.0
+    j = 0
+    m = pre.shape[0]
+    for k in range(post.shape[0]):
+        while j < m and pre[j] < post[k]:
+            if j > 0:
+                run *= math.exp(-(pre[j] - last) / tau)
             run += 1.0
-            last = a[i]
-            i += 1
-        if i > 0:
-            total += run * math.exp(-(b[j] - last) / tau)
+            last = pre[j]
+            j += 1
+        if j > 0:
+            total += run * math.exp(-(post[k] - last) / tau)
     return total
 
 

@@ -45,11 +45,11 @@ per-trial mode equals :func:`resume_integrated_delta` exactly.
 Weights, traces and neuron state are float64 (many small updates accumulate).
 Twins of the public functions: :mod:`spikecore.reference.resume`.
 """
-import math
 
 import numpy as np
 from numba import njit
 
+from .metrics import _causal_sum
 from .neurons import cuba_lif_step
 
 MODE_NONE = 0
@@ -211,26 +211,6 @@ def resume_train_epoch(order, w, sign, in_spikes, desired, alpha, beta, v_rest, 
 
 
 @njit(cache=True)
-def _window_sum(pre, post, tau):
-    """sum over post spikes t of sum over pre spikes t' < t of exp(-(t - t')/tau); sorted trains."""
-    total = 0.0
-    run = 0.0
-    last = 0.0
-    j = 0
-    m = pre.shape[0]
-    for k in range(post.shape[0]):
-        while j < m and pre[j] < post[k]:
-            if j > 0:
-                run *= math.exp(-(pre[j] - last) / tau)
-            run += 1.0
-            last = pre[j]
-            j += 1
-        if j > 0:
-            total += run * math.exp(-(post[k] - last) / tau)
-    return total
-
-
-@njit(cache=True)
 def resume_integrated_delta(pre_times, pre_indptr, desired_times, desired_indptr, actual_times,
                             actual_indptr, sign, a, A, tau, dw):
     r"""Exact per-trial ReSuMe change from spike times, summed over a batch of trials.
@@ -271,7 +251,7 @@ def resume_integrated_delta(pre_times, pre_indptr, desired_times, desired_indptr
             for i in range(n_in):
                 p0, p1 = pre_indptr[b * n_in + i], pre_indptr[b * n_in + i + 1]
                 pre = pre_times[p0:p1]
-                hebb = (_window_sum(pre, desired_times[d0:d1], tau)
-                        - _window_sum(pre, actual_times[o0:o1], tau))
+                hebb = (_causal_sum(pre, desired_times[d0:d1], tau)
+                        - _causal_sum(pre, actual_times[o0:o1], tau))
                 dw[o, i] += sign[i] * (a * count + A * hebb)
     return dw
