@@ -379,3 +379,29 @@ def phase_encode(q, n_phases, out):
         bit = n_phases - 1 - (t % n_phases)
         for m in range(n):
             out[t, m] = np.uint8((q[m] >> bit) & 1)
+
+
+@numba.njit(cache=True)
+def burst_encode(n_spikes, isi, period, out):
+    """Burst coding (Park, Kim, Choe & Yoon, 2019): a burst of :math:`N_s` spikes spaced by
+    :math:`\\mathrm{ISI}` steps at the start of every period of :math:`L` steps.
+
+    .. math:: s_{t,m} = \\big[\\, \\phi \\bmod \\mathrm{ISI}_m = 0 \\;\\wedge\\;
+              \\phi / \\mathrm{ISI}_m < N_{s,m} \\,\\big], \\qquad \\phi = t \\bmod L
+
+    Parameters
+    ----------
+    n_spikes : int64 array (M,)
+        Spikes per burst :math:`N_s` (0 for none).
+    isi : int64 array (M,)
+        Inter-spike interval in steps (>= 1).
+    period : int
+        Burst period :math:`L` in steps (>= 1).
+    out : uint8 array (T, M)
+        Receives the spikes.
+    """
+    n_steps, n = out.shape
+    for t in range(n_steps):
+        phase = t % period
+        for m in range(n):
+            out[t, m] = np.uint8((phase % isi[m] == 0) and (phase // isi[m] < n_spikes[m]))

@@ -9,8 +9,10 @@
 ``population_decode``                                  Gaussian-field populations (Bohte et al., 2002)
 ``delta_decode``, ``bsa_decode``                       inverses of the time-series codes
 ``tsc_decode``, ``phase_decode``                       inverses of TSC and phase coding
+``burst_decode``                                       inverse of burst coding (Park et al., 2019)
 =====================================================  =========================================
 """
+from .burst import burst_decode
 from .counts import firing_rate, spike_count
 from .latency import latency_decode
 from .membrane import final_membrane, max_membrane, mean_membrane
@@ -21,7 +23,7 @@ from .timing import first_spike_time
 from .tsc import phase_decode, tsc_decode
 
 __all__ = [
-    "bsa_decode", "delta_decode", "final_membrane", "firing_rate", "first_spike_time", "latency_decode",
+    "bsa_decode", "burst_decode", "delta_decode", "final_membrane", "firing_rate", "first_spike_time", "latency_decode",
     "max_membrane", "mean_membrane", "phase_decode", "population_decode", "rank_order_decode",
     "spike_count", "tsc_decode",
 ]

@@ -17,12 +17,12 @@ delta modulation returns ON and OFF rasters). Intensity codes take a declared ra
 ``lif``, ``integrate_fire``   neuron-model encoders (Kim et al., 2019)
 ``tsc``                       temporal switch coding (Han & Roy, 2020)
 ``phase``                     phase coding with weighted spikes (Kim et al., 2018)
+``burst``                     burst coding (Park et al., 2019)
 ============================  ==============================================================
-
-Burst coding (Park et al., 2019) is not implemented.
 """
 from ._common import SPIKE_DTYPE
 from .bsa import bsa, bsa_filter
+from .burst import burst
 from .delta import delta
 from .latency import latency
 from .neuron_model import integrate_fire, lif
@@ -33,6 +33,6 @@ from .rate import poisson, regular
 from .tsc import tsc
 
 __all__ = [
-    "SPIKE_DTYPE", "bsa", "bsa_filter", "delta", "gaussian_fields", "integrate_fire", "latency", "lif",
+    "SPIKE_DTYPE", "bsa", "bsa_filter", "burst", "delta", "gaussian_fields", "integrate_fire", "latency", "lif",
     "phase", "poisson", "population", "rank_order", "regular", "tsc",
 ]

@@ -136,3 +136,14 @@ def phase_encode(q, n_phases, out):
     """Phase coding: bit :math:`K-1-(t \\bmod K)` of :math:`q` at step :math:`t`."""
     for t in range(out.shape[0]):
         out[t] = (np.asarray(q) >> (n_phases - 1 - t % n_phases)) & 1
+
+
+def burst_encode(n_spikes, isi, period, out):
+    """Burst coding: spikes at :math:`kL + j\\,\\mathrm{ISI}` for :math:`j < N_s` (see the kernel)."""
+    out[...] = 0
+    for m in range(out.shape[1]):
+        for start in range(0, out.shape[0], period):
+            for j in range(int(n_spikes[m])):
+                t = start + j * int(isi[m])
+                if t < out.shape[0] and j * int(isi[m]) < period:
+                    out[t, m] = 1
