@@ -200,3 +200,120 @@ def tsc_dense_events(spikes_in, weight, bias, current, v, adds):
                 v[b, j] += current[b, j]
                 if t < n_steps - 1:
                     v[b, j] += bias[j]
+
+
+@numba.njit(cache=True)
+def lif_neuron_run(current, bias, v, refractory, dt, tau_rc, tau_ref, spikes):
+    r"""Leaky integrate-and-fire neurons of a soft-LIF-trained network (Hunsberger & Eliasmith, 2015),
+    integrated exactly over each step with the spike time resolved inside the step.
+
+    With the input current :math:`J = I[t] + b` held over the step, threshold 1, reset to 0 and the
+    remaining refractory time :math:`\rho` (seconds, at the start of the step):
+
+    .. math::
+        \delta &= \mathrm{clip}(\Delta t - \rho,\, 0,\, \Delta t) \\
+        v &\leftarrow \max\big(0,\; J + (v - J)\, e^{-\delta/\tau_{RC}}\big) \\
+        \rho &\leftarrow \max(\rho - \Delta t, 0)
+
+    and if :math:`v > 1` the neuron spikes, :math:`v \leftarrow 0`, and the refractory period
+    counts from the crossing time: the crossing happened
+    :math:`t_o = -\tau_{RC}\log\big(1 - (v - 1)/(J - 1)\big)` before the end of the step, so
+    :math:`\rho \leftarrow \tau_\mathrm{ref} - t_o`. For a constant :math:`J` the rate then equals
+    :math:`[\tau_\mathrm{ref} + \tau_{RC}\log(1 + 1/(J - 1))]^{-1}` on average, whatever
+    :math:`\Delta t` (the continuous-time LIF the network was trained with).
+
+    Parameters
+    ----------
+    current : float32 array (T, batch, n) or (1, batch, n)
+        Synaptic current :math:`I[t]`; with a leading 1 the same current every step (analog input).
+    bias : float32 array (n,)
+        :math:`b` (the layer's bias plus the threshold offset: the ANN input is :math:`J - 1`).
+    v : float32 array (batch, n)
+        Membrane potential, updated in place.
+    refractory : float32 array (batch, n)
+        Remaining refractory time :math:`\rho` in seconds, updated in place.
+    dt, tau_rc, tau_ref : float
+        Step :math:`\Delta t`, membrane time constant :math:`\tau_{RC}`, refractory period (seconds).
+    spikes : float32 array (T, batch, n)
+        Receives the spikes (0.0 / 1.0).
+    """
+    n_steps, batch, n = spikes.shape
+    const = current.shape[0] == 1
+    for t in range(n_steps):
+        tc = 0 if const else t
+        for b in range(batch):
+            for i in range(n):
+                J = current[tc, b, i] + bias[i]
+                rho = refractory[b, i]
+                delta = min(max(dt - rho, 0.0), dt)
+                u = J + (v[b, i] - J) * math.exp(-delta / tau_rc)
+                if u < 0.0:
+                    u = 0.0
+                rho = max(rho - dt, 0.0)
+                if u > 1.0:
+                    t_over = -tau_rc * math.log1p(-(u - 1.0) / (J - 1.0))
+                    spikes[t, b, i] = 1.0
+                    u = 0.0
+                    rho = tau_ref - t_over
+                else:
+                    spikes[t, b, i] = 0.0
+                v[b, i] = u
+                refractory[b, i] = rho
+
+
+@numba.njit(cache=True)
+def ttfs_neuron_run(increment, bias, onset, t0, dt, v_th, current, v, fired, spikes):
+    r"""Time-to-first-spike neurons (Rueckauer & Liu, 2018, "Conversion of analog to spiking neural
+    networks using sparse temporal coding", ISCAS).
+
+    A neuron fires at most once. Its first spike switches its synapses on for the rest of the
+    inference: each postsynaptic neuron then receives a constant current :math:`w_{ji}` per unit of
+    time (a step-function postsynaptic potential), so with :math:`t_i` the spike step of input
+    :math:`i`,
+
+    .. math::
+        I_j[k] &= I_j[k-1] + \sum_i w_{ji}\,[t_i = k] \qquad(\text{``increment''}) \\
+        v_j[k] &= v_j[k-1] + \Delta t\,\big(I_j[k] + b_j\,[k \ge k_0]\big) \\
+        s_j[k] &= [\,v_j[k] \ge V_\mathrm{th}\ \text{and}\ j \text{ has not fired}\,]
+
+    with :math:`k_0` the step of the layer's first input spike (the bias is integrated only once
+    the layer receives input). An activation :math:`a` is coded by the time to first spike
+    :math:`t \approx V_\mathrm{th}/a` (exact for the first layer, whose analog input switches on at
+    step 0): the activation is the instantaneous rate :math:`1/t`.
+
+    Parameters
+    ----------
+    increment : float32 array (T, batch, n)
+        :math:`\sum_i w_{ji}[t_i = k]`, the current switched on at each step of the chunk.
+    bias : float32 array (n,)
+    onset : int64 array (batch,)
+        :math:`k_0` per sample (a large value: no input yet).
+    t0 : int
+        Global step of the chunk's first step.
+    dt : float
+        :math:`\Delta t` (time units per step).
+    v_th : float
+        :math:`V_\mathrm{th}`; ``inf`` for a non-firing (output) layer.
+    current, v : float32 arrays (batch, n)
+        :math:`I` and :math:`v`, updated in place.
+    fired : uint8 array (batch, n)
+        1 once the neuron has fired, updated in place.
+    spikes : float32 array (T, batch, n)
+        Receives :math:`s`.
+    """
+    n_steps, batch, n = spikes.shape
+    for t in range(n_steps):
+        k = t0 + t
+        for b in range(batch):
+            active = k >= onset[b]
+            for i in range(n):
+                current[b, i] += increment[t, b, i]
+                if active:
+                    v[b, i] += dt * (current[b, i] + bias[i])
+                else:
+                    v[b, i] += dt * current[b, i]
+                if fired[b, i] == 0 and v[b, i] >= v_th:
+                    fired[b, i] = 1
+                    spikes[t, b, i] = 1.0
+                else:
+                    spikes[t, b, i] = 0.0

@@ -41,12 +41,19 @@ def trained_cnn():
     return _cnn(0)
 
 
-def _rate_ac_at_accuracy(net, Xcal, Xte, yte, target, Ts):
-    """Synaptic additions of Poisson rate coding (data-based) at the first T reaching ``target``;
-    if none does, those at the largest T (rate coding is then less accurate *and* costlier)."""
+def _rate_ac_at_accuracy(net, Xcal, Xte, yte, target, Ts, draws=4):
+    """Synaptic additions of Poisson rate coding (data-based) at the first T whose accuracy reaches
+    ``target``; if none does, those at the largest T (rate coding is then less accurate *and*
+    costlier).
+
+    The accuracy of the rate network is the mean over ``draws`` Poisson input draws. One draw is
+    not enough: its accuracy scatters by ~0.4 points (sd, digits CNN at T = 32), and taking the
+    first T at which a single noisy draw crosses the target picks lucky draws (on seed 3 of the
+    slow test, draw 0 at T = 32 scored 98.6 %, above TSC's 98.4 %, while the mean of 8 draws was
+    98.1 %)."""
     snn = convert(net, Xcal, method="data")
     for T in Ts:
-        acc = snn.score(Xte, yte, T, random_state=0)
+        acc = np.mean([snn.score(Xte, yte, T, random_state=k) for k in range(draws)])
         if acc >= target:
             break
     return snn.operations()["synaptic_adds"], T
@@ -82,7 +89,7 @@ def test_mlp_tsc_fast(trained_mlp):
     n_syn = sum(b.layer.weight.size for b in tsc.blocks)
     assert ops["synaptic_adds"] <= 2 * n_syn
     assert max(ops["spikes_per_layer"][1:]) <= 2 * 128
-    rate_ac, T = _rate_ac_at_accuracy(net, Xtr[:500], Xte, yte, acc - 0.005, (32, 64, 128, 256))
+    rate_ac, T = _rate_ac_at_accuracy(net, Xtr[:500], Xte, yte, acc, (32, 64, 128, 256), draws=2)
     assert rate_ac is not None, "rate coding never reached the TSC accuracy"
     assert rate_ac >= 5 * ops["synaptic_adds"]
 
@@ -131,7 +138,11 @@ def test_issue_criteria_five_seeds(kind):
         tsc = convert(net, cal, method="tsc")
         t64 = tsc.score(Xte, yte, 64)
         tsc_ac = tsc.operations()["synaptic_adds"]
-        rate_ac, _ = _rate_ac_at_accuracy(net, cal, Xte, yte, t64 - 0.005, (32, 64, 128, 256, 512))
+        # "equal accuracy": the rate network's mean accuracy reaches TSC's own. With the former
+        # target t64 - 0.005 the claim is false on seed 3 (CNN): there rate coding is within 0.5
+        # points of TSC already at T = 32 (mean of 8 draws 98.1 % vs 98.4 %) with only 2.3x TSC's
+        # additions; it first matches TSC at T = 128 (98.5 %), with 9.6x (RESULTS.md, conversion).
+        rate_ac, _ = _rate_ac_at_accuracy(net, cal, Xte, yte, t64, (32, 64, 128, 256, 512))
         rows.append((ann, data, p200, p64, s32, s4, p4, t64, tsc_ac, rate_ac))
         assert data >= ann - 0.02
         assert p200 >= ann - 0.005

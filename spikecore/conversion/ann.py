@@ -17,7 +17,7 @@ from spikecore import _validate as V
 from spikecore.learning.optimizers import SGD, Adam
 
 from .layers import (QCFS, AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, Layer, MaxPool2D,
-                     ReLU, Softmax)
+                     ReLU, SoftLIF, Softmax)
 
 __all__ = ["Sequential", "mlp", "small_cnn"]
 
@@ -177,22 +177,36 @@ class Sequential:
         return "Sequential([%s], input_shape=%s)" % (", ".join(map(repr, self.layers)), self.input_shape)
 
 
-def mlp(sizes, *, activation="relu", ceiling=1.0, levels=8, dropout=0.0, random_state=None):
+def _activation(activation, ceiling, levels, softlif, gen):
+    if activation == "relu":
+        return ReLU()
+    if activation == "clipped":
+        return ClippedReLU(ceiling)
+    if activation == "qcfs":
+        return QCFS(levels, ceiling)
+    return SoftLIF(**dict(softlif or {}, random_state=gen))
+
+
+def mlp(sizes, *, activation="relu", ceiling=1.0, levels=8, dropout=0.0, softlif=None, random_state=None):
     """A multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``: Dense layers with ReLU (or
     :class:`~.layers.ClippedReLU` with ``activation="clipped"``, :class:`~.layers.QCFS` with
-    ``activation="qcfs"``) between them and linear logits.
+    ``activation="qcfs"``, :class:`~.layers.SoftLIF` with ``activation="softlif"``) between them
+    and linear logits.
 
     Parameters
     ----------
     sizes : sequence of int
         Layer widths, input first (e.g. ``(64, 128, 64, 10)``).
-    activation : {"relu", "clipped", "qcfs"}
+    activation : {"relu", "clipped", "qcfs", "softlif"}
     ceiling : float
         Ceiling :math:`\\lambda` of the clipped ReLU (Deng & Gu, 2021), initial threshold of QCFS.
     levels : int
         Quantisation steps :math:`L` of QCFS (Bu et al., 2022).
     dropout : float
         Dropout rate after each hidden activation (0: none).
+    softlif : dict, optional
+        Keyword arguments of :class:`~.layers.SoftLIF` (``tau_rc``, ``tau_ref``, ``gamma``,
+        ``amplitude``, ``noise``) for ``activation="softlif"`` (Hunsberger & Eliasmith, 2015).
     random_state : None, int or Generator
 
     Returns
@@ -203,21 +217,20 @@ def mlp(sizes, *, activation="relu", ceiling=1.0, levels=8, dropout=0.0, random_
     sizes = [V.integer("sizes", s, low=1) for s in sizes]
     if len(sizes) < 2:
         V.fail("sizes", sizes, "at least two widths (input and output)")
-    V.choice("activation", activation, ("relu", "clipped", "qcfs"))
+    V.choice("activation", activation, ("relu", "clipped", "qcfs", "softlif"))
     gen = V.rng(random_state)
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Dense(a, b, random_state=gen))
         if i < len(sizes) - 2:
-            layers.append(ReLU() if activation == "relu" else ClippedReLU(ceiling) if activation == "clipped"
-                          else QCFS(levels, ceiling))
+            layers.append(_activation(activation, ceiling, levels, softlif, gen))
             if dropout:
                 layers.append(Dropout(dropout, random_state=gen))
     return Sequential(layers, (sizes[0],))
 
 
 def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="avg", batch_norm=True,
-              activation="relu", ceiling=1.0, random_state=None):
+              activation="relu", ceiling=1.0, softlif=None, random_state=None):
     """A small CNN: ``[Conv3x3(pad 1) -> BatchNorm -> ReLU -> Pool2] x 2 -> Flatten -> Dense``.
 
     Parameters
@@ -231,9 +244,11 @@ def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="a
         Pooling (2x2, stride 2).
     batch_norm : bool
         Insert batch normalisation after each convolution (folded at conversion).
-    activation : {"relu", "clipped"}
+    activation : {"relu", "clipped", "qcfs", "softlif"}
     ceiling : float
-        Ceiling of the clipped ReLU.
+        Ceiling of the clipped ReLU (initial threshold of QCFS).
+    softlif : dict, optional
+        Keyword arguments of :class:`~.layers.SoftLIF` for ``activation="softlif"``.
     random_state : None, int or Generator
 
     Returns
@@ -241,7 +256,7 @@ def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="a
     Sequential
     """
     V.choice("pool", pool, ("avg", "max"))
-    V.choice("activation", activation, ("relu", "clipped", "qcfs"))
+    V.choice("activation", activation, ("relu", "clipped", "qcfs", "softlif"))
     gen = V.rng(random_state)
     c, h, w = (int(s) for s in input_shape)
     layers = []
@@ -249,7 +264,7 @@ def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="a
         layers.append(Conv2D(c, cout, 3, padding=1, random_state=gen))
         if batch_norm:
             layers.append(BatchNorm(cout))
-        layers.append(ReLU() if activation == "relu" else ClippedReLU(ceiling))
+        layers.append(_activation(activation, ceiling, 8, softlif, gen))
         layers.append(AvgPool2D(2) if pool == "avg" else MaxPool2D(2))
         c, h, w = cout, h // 2, w // 2
     layers += [Flatten(), Dense(c * h * w, n_classes, random_state=gen)]

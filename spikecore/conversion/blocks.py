@@ -26,13 +26,14 @@ import numpy as np
 from spikecore import _validate as V
 
 from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
-                     QCFS, ReLU, Scale, Softmax, col2im, im2col)
+                     QCFS, ReLU, Scale, SoftLIF, Softmax, col2im, im2col)
 
 
 class Block:
     """One synaptic operation (``layer``: a :class:`Dense` or :class:`Conv2D` with folded
-    weights), its activation (``"relu"``, ``"clip"`` with ``ceiling``, or ``None`` for the
-    logits) and an optional ``maxpool`` (:class:`MaxPool2D`) after the activation.
+    weights), its activation (``"relu"``, ``"clip"`` with ``ceiling``, ``"softlif"`` with the
+    :class:`~.layers.SoftLIF` layer in ``softlif``, or ``None`` for the logits) and an optional
+    ``maxpool`` (:class:`MaxPool2D`) after the activation.
 
     Attributes
     ----------
@@ -54,6 +55,7 @@ class Block:
         self.out_shape = layer.output_shape(self.in_shape)
         self.activation = None
         self.ceiling = None
+        self.softlif = None
         self.maxpool = None
         self.pool_shape = self.out_shape
         self.has_bn = False
@@ -107,6 +109,8 @@ class Block:
             return np.maximum(z, 0.0)
         if self.activation == "clip":
             return np.clip(z, 0.0, self.ceiling)
+        if self.activation == "softlif":
+            return self.softlif.forward(z)
         return z
 
     def pool(self, a):
@@ -219,11 +223,13 @@ def to_blocks(model):
             L.weight *= a.reshape((-1,) + (1,) * (L.weight.ndim - 1))
             L.bias[...] = a * L.bias + c
             cur.has_bn = True
-        elif isinstance(layer, (ReLU, ClippedReLU, QCFS)):
+        elif isinstance(layer, (ReLU, ClippedReLU, QCFS, SoftLIF)):
             if cur is None or cur.activation is not None or pending_pool is not None:
                 V.fail(where, layer, "an activation directly after a synaptic layer (or its batch norm)")
-            cur.activation = "relu" if isinstance(layer, ReLU) else "clip"
+            cur.activation = ("relu" if isinstance(layer, ReLU) else "softlif" if isinstance(layer, SoftLIF)
+                              else "clip")
             cur.ceiling = getattr(layer, "ceiling", None)
+            cur.softlif = layer if isinstance(layer, SoftLIF) else None
         elif isinstance(layer, (AvgPool2D, MaxPool2D)):
             if cur is None or cur.activation is None or cur.maxpool is not None or pending_pool is not None:
                 V.fail(where, layer, "pooling after an activation (pooling of inputs or of logits does not convert)")

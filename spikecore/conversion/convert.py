@@ -1,31 +1,67 @@
 r"""ANN -> SNN conversion: :func:`convert` turns a trained :class:`~.ann.Sequential` (built here or
 imported with :func:`~.onnx_import.load_onnx`) into a :class:`~.spiking.SpikingModel` of
-integrate-and-fire (IF) or temporal-switch-coding (TSC) neurons.
+integrate-and-fire (IF), leaky integrate-and-fire (LIF, soft-LIF), time-to-first-spike (TTFS) or
+temporal-switch-coding (TSC) neurons.
 
 Methods
 -------
 Each method is a short name; its settings can be overridden by keyword (``reset=``,
-``input_coding=``, ``normalization=``, ``percentile=``).
+``input_coding=``, ``normalization=``, ``percentile=``, ``dt=``). "NIR/Loihi" says whether
+:func:`spikecore.conversion.export.to_graph` exports it (NIR: the NIR writer; Loihi: the netx
+writer, which needs reset to zero).
 
-============== ============================= ========== ========= ==========================================
-``method``     normalisation :math:`\lambda`  reset      input     source
-============== ============================= ========== ========= ==========================================
-``"data"``     max activation (data-based)   to zero    Poisson   Diehl et al., 2015
-``"model"``    max possible activation       to zero    Poisson   Diehl et al., 2015
-               from the weights (model-based)
-``"percentile"`` p-th percentile (p = 99.9),  subtract   analog    Rueckauer et al., 2017 (biases, batch-norm
-               biases, batch norm folded                          folding, spiking max-pooling)
-``"shift"``    as ``"percentile"`` plus the  subtract   analog    Deng & Gu, 2021 (the default: most accurate
-               bias shift :math:`V_{th}/2T`                        at moderate T on the digits)
-``"tsc"``      max activation, TSC neurons   --         TSC       Han & Roy, 2020
-``"rmp"``      max activation times the      subtract   Poisson   Han, Srinivasan & Roy, 2020 (RMP-SNN)
-               threshold scale :math:`\alpha`
-``"spike-norm"`` max per-step input current   to zero    Poisson   Sengupta et al., 2019 (Spike-Norm)
-               with the previous layers
-               spiking (spiking domain)
-``"qcfs"``     the trained QCFS threshold    subtract   analog    Bu et al., 2022 (QCFS; :math:`v(0) = V_{th}/2`)
-               :math:`\lambda_l` of each layer
-============== ============================= ========== ========= ==========================================
+================ ============================== ========== ========= ======== ========== ===========================================
+``method``       normalisation :math:`\lambda`   neuron     reset     input    NIR/Loihi  source
+================ ============================== ========== ========= ======== ========== ===========================================
+``"data"``       max activation (data-based)    IF         to zero   Poisson  yes / yes  Diehl et al., 2015
+``"model"``      max possible activation from   IF         to zero   Poisson  yes / yes  Diehl et al., 2015
+                 the weights (model-based)
+``"percentile"`` p-th percentile (p = 99.9),    IF         subtract  analog   yes / no   Rueckauer et al., 2017 (biases, batch-norm
+                 biases, batch norm folded                                               folding, spiking max-pooling)
+``"shift"``      as ``"percentile"`` plus the   IF         subtract  analog   yes / no   Deng & Gu, 2021 -- **the default**
+                 bias shift :math:`V_{th}/2T`
+``"rmp"``        max activation times the       IF         subtract  Poisson  yes / no   Han, Srinivasan & Roy, 2020 (RMP-SNN)
+                 threshold scale :math:`\alpha`
+``"spike-norm"`` max per-step input current,    IF         to zero   Poisson  yes / yes  Sengupta et al., 2019 (Spike-Norm)
+                 previous layers spiking
+``"qcfs"``       the trained QCFS threshold     IF,        subtract  analog   yes / no   Bu et al., 2022 (QCFS)
+                 :math:`\lambda_l` of each layer :math:`v_0 = V_{th}/2`
+``"soft-lif"``   none: the ANN is trained with  LIF with   to zero   analog   no         Hunsberger & Eliasmith, 2015
+                 the soft-LIF rate curve        refractory
+``"ttfs"``       p-th percentile (p = 99.9)     TTFS (one  --        analog   no         Rueckauer & Liu, 2018
+                                                spike)
+``"tsc"``        max activation                 TSC (two   --        TSC      no         Han & Roy, 2020
+                                                spikes)
+================ ============================== ========== ========= ======== ========== ===========================================
+
+The default, ``"shift"``, is the most accurate at moderate :math:`T` for a model the user
+brings (a plain ReLU network, no special training): on the bundled digits (5 seeds, MLP and CNN)
+it is within 1 point of the ANN at :math:`T = 32`, and at short :math:`T` clearly better than
+``"percentile"`` (rounding instead of flooring halves the quantisation error; at :math:`T = 16`
+both are within a sample or two of each other); the data-based Poisson methods need
+:math:`T \approx 500` for the same accuracy, ``"qcfs"`` and ``"soft-lif"`` need an ANN trained
+for them, TTFS loses 0.5-6 points (below), and TSC needs three windows of :math:`N` steps.
+
+Soft-LIF (Hunsberger & Eliasmith, 2015, "Spiking deep networks with LIF neurons"): the ANN is
+trained with :class:`~.layers.SoftLIF` (the LIF rate curve with a softplus-smoothed threshold,
+hand-written derivative); conversion keeps the weights, adds the threshold offset 1 to the hidden
+biases (the ANN input is :math:`j - V_\mathrm{th}`) and scales each layer's input weights by
+:math:`A/\Delta t` (a spike of amplitude :math:`A` over a step :math:`\Delta t`, ``dt`` = 1 ms by
+default). The LIF neurons (:func:`spikecore.kernels.conversion.lif_neuron_run`) integrate exactly
+and resolve the spike time inside the step, so a constant current gives the trained rate for any
+:math:`\Delta t`. Measured on the digits MLP (seed 0): ANN 98.0 %, SNN 98.0 % after 0.1 s (T = 100).
+
+TTFS (Rueckauer & Liu, 2018, "Conversion of analog to spiking neural networks using sparse
+temporal coding", ISCAS; the base model of their SNN toolbox, without the dynamic threshold or
+corrective spikes): every neuron fires at most once; its spike switches its synapses on for the
+rest of the inference (step-function postsynaptic potential), and an activation :math:`a` is coded
+by the time to first spike :math:`t \approx V_\mathrm{th}/a` (``dt`` = 0.1 time units per step by
+default: a unit activation fires after 10 steps). The analog input switches on at step 0; a
+layer's bias is integrated from its first input spike; the output layer integrates without
+firing and the class is the argmax of its potential. Each synapse does at most one addition per
+inference. Measured (seed 0, T = 80): MLP 98.0 % vs ANN 98.6 % with 5.3 k additions (percentile
+rate coding at T = 64: 0.1 M); CNN 89.5 % vs 95.8 % -- neurons whose ANN activation is 0 still
+ramp up and fire late, so TTFS accuracy falls for longer runs (72.6 % at T = 160).
 
 Normalisation (Diehl et al., 2015; Rueckauer et al., 2017). With :math:`\lambda_l` the scale of
 layer :math:`l`'s activations (:math:`\lambda_0` that of the input: 1 for analog input, the
@@ -112,6 +148,9 @@ METHODS = {
     "rmp": dict(normalization="max", reset="subtract", input_coding="poisson", shift=False, threshold_scale=1.0),
     "spike-norm": dict(normalization="spike", reset="zero", input_coding="poisson", shift=False),
     "qcfs": dict(normalization="max", reset="subtract", input_coding="analog", shift=False, v_init=0.5),
+    "soft-lif": dict(normalization=None, reset="zero", input_coding="analog", shift=False, neuron="lif", dt=1e-3),
+    "ttfs": dict(normalization="percentile", reset="zero", input_coding="analog", shift=False, neuron="ttfs",
+                 dt=0.1),
 }
 NORMALIZATIONS = ("max", "percentile", "model", "spike")
 RESETS = ("zero", "subtract")
@@ -174,7 +213,7 @@ def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0),
 
 def convert(model, calibration_data, method="shift", *, normalization=None, percentile=99.9, reset=None,
             input_coding=None, x_max=None, threshold_scale=None, calibration_timesteps=128, random_state=0,
-            batch_size=512):
+            batch_size=512, dt=None):
     r"""Convert a trained ANN into a spiking network (methods in the module docstring).
 
     Parameters
@@ -186,7 +225,7 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         Inputs on which the activations are measured (a few hundred training samples suffice).
     method : str
         ``"data"``, ``"model"``, ``"percentile"``, ``"shift"``, ``"tsc"``, ``"rmp"``,
-        ``"spike-norm"`` or ``"qcfs"`` (table above).
+        ``"spike-norm"``, ``"qcfs"``, ``"soft-lif"`` or ``"ttfs"`` (table above).
     normalization : {"max", "percentile", "model", "spike"}, optional
         Override of the method's normalisation.
     percentile : float
@@ -208,6 +247,9 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         Seed of the Poisson input during Spike-Norm's calibration.
     batch_size : int
         Batch size of the calibration pass.
+    dt : float, optional
+        Step of ``"soft-lif"`` in seconds (default 1 ms) or of ``"ttfs"`` in time units (default
+        0.1: a unit activation first crosses threshold after 10 steps).
 
     Returns
     -------
@@ -217,6 +259,17 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         V.fail("model", model, "a spikecore.conversion.Sequential (build one or use load_onnx)", TypeError)
     V.choice("method", method, tuple(METHODS))
     cfg = dict(METHODS[method])
+    if dt is not None:
+        if method not in ("soft-lif", "ttfs"):
+            V.fail("dt", dt, "None except for method='soft-lif' or 'ttfs' (the other methods count steps)")
+        cfg["dt"] = V.positive("dt", dt)
+    if method == "soft-lif":
+        for name, value in (("normalization", normalization), ("reset", reset), ("threshold_scale", threshold_scale)):
+            if value is not None:
+                V.fail(name, value, "None for method='soft-lif' (LIF neurons of the trained rate curve: "
+                       "threshold 1, reset to 0, no normalisation)")
+    if method == "ttfs" and input_coding not in (None, "analog"):
+        V.fail("input_coding", input_coding, "'analog' for method='ttfs' (the input switches on at step 0)")
     if normalization is not None:
         cfg["normalization"] = V.choice("normalization", normalization, NORMALIZATIONS)
     if reset is not None:
@@ -241,6 +294,14 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         V.fail("calibration_data", V._Described("<0 samples>"), "at least one sample")
 
     pre, blocks = to_blocks(model)
+    softlif = [b.activation == "softlif" for b in blocks[:-1]]
+    if method == "soft-lif" and not all(softlif):
+        V.fail("model", model, "SoftLIF activations in every hidden layer for method='soft-lif' "
+               "(train with mlp(..., activation='softlif') or small_cnn(..., activation='softlif'))")
+    if method != "soft-lif" and any(softlif):
+        V.fail("method", method, "'soft-lif' for a network with SoftLIF activations")
+    if cfg.get("neuron") in ("ttfs", "lif") and any(b.maxpool is not None for b in blocks):
+        V.fail("model", model, "no max-pooling for method=%r (use average pooling)" % method)
     Xp = apply_pre(pre, X).reshape(X.shape[0], -1)
     spike_coded = cfg["input_coding"] != "analog"
     if spike_coded:
@@ -259,6 +320,9 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         x_range = (float(Xp.min()), float(Xp.max()))
         lam_in = 1.0
         Xcal = Xp
+    out_lambda = _output_lambda(model, X, batch_size)
+    if method == "soft-lif":
+        return _soft_lif(model, blocks, pre, cfg, lam_in, x_max if spike_coded else None, out_lambda)
     if cfg["normalization"] == "spike":
         lambdas = spike_norm_lambdas(blocks, pre, model.input_shape, X, lam_in=lam_in, reset=cfg["reset"],
                                      input_coding=cfg["input_coding"], x_max=x_max if spike_coded else None,
@@ -276,4 +340,29 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
     return SpikingModel(blocks, pre, input_shape=model.input_shape, method=method,
                         reset=cfg["reset"], input_coding=cfg["input_coding"], shift=cfg["shift"],
                         x_max=x_max if spike_coded else None, lambdas=[lam_in] + lambdas,
-                        normalization=cfg["normalization"], ann=model, v_init=cfg.get("v_init", 0.0))
+                        normalization=cfg["normalization"], ann=model, v_init=cfg.get("v_init", 0.0),
+                        neuron=cfg.get("neuron"), dt=cfg.get("dt"), output_lambda=out_lambda)
+
+
+def _output_lambda(model, X, batch_size):
+    """Largest logit of the ANN over the calibration set (1 if none is positive)."""
+    z = model.logits(X, batch_size=batch_size)
+    top = float(z.max()) if z.size else 0.0
+    return top if top > 0 else 1.0
+
+
+def _soft_lif(model, blocks, pre, cfg, lam_in, x_max, out_lambda):
+    r"""Soft-LIF conversion (Hunsberger & Eliasmith, 2015; module docstring): a spike of a layer with
+    amplitude :math:`A` stands for :math:`A/\Delta t` of activation, so the next layer's weights are
+    multiplied by :math:`A/\Delta t`; hidden biases gain the threshold offset 1 (:math:`j = z + 1`)."""
+    dt = cfg["dt"]
+    prev = lam_in
+    for b in blocks[:-1]:
+        b.layer.weight *= np.float32(prev)
+        b.layer.bias += np.float32(1.0)
+        prev = b.softlif.amplitude / dt
+    blocks[-1].layer.weight *= np.float32(prev)
+    return SpikingModel(blocks, pre, input_shape=model.input_shape, method="soft-lif", reset="zero",
+                        input_coding=cfg["input_coding"], shift=False, x_max=x_max,
+                        lambdas=[lam_in] + [b.softlif.amplitude / dt for b in blocks[:-1]], normalization=None,
+                        ann=model, neuron="lif", dt=dt, output_lambda=out_lambda)

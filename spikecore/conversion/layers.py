@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from spikecore import _validate as V
 
-__all__ = ["Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "QCFS",
+__all__ = ["Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "QCFS", "SoftLIF",
            "Flatten", "Dropout", "Softmax", "Scale", "im2col", "col2im"]
 
 
@@ -442,6 +442,91 @@ class QCFS(Layer):
 
     def __repr__(self):
         return "QCFS(levels=%d, threshold=%g)" % (self.levels, self.ceiling)
+
+
+class SoftLIF(Layer):
+    r"""Soft leaky integrate-and-fire rate nonlinearity (Hunsberger & Eliasmith, 2015, "Spiking deep
+    networks with LIF neurons", arXiv:1510.08829), for training an ANN that converts to LIF neurons.
+
+    A LIF neuron :math:`\tau_{RC}\,\dot v = -v + j` with threshold :math:`V_\mathrm{th} = 1`, reset
+    to 0 and refractory period :math:`\tau_\mathrm{ref}` fires, for a constant current :math:`j`, at
+
+    .. math:: r(j) = \Big[\tau_\mathrm{ref} + \tau_{RC} \log\Big(1 + \frac{V_\mathrm{th}}{\rho(j - V_\mathrm{th})}\Big)\Big]^{-1}
+
+    with :math:`\rho(x) = \max(x, 0)` (:math:`r = 0` for :math:`j \le V_\mathrm{th}`). Its derivative
+    is unbounded at threshold; the soft LIF replaces :math:`\rho` by the softplus
+    :math:`\rho_\gamma(x) = \gamma \log(1 + e^{x/\gamma})` (smoothing :math:`\gamma`). The layer
+    input :math:`z` is the current above threshold, :math:`j = z + V_\mathrm{th}`, and the output is
+    the rate times an amplitude :math:`A` (the value a spike carries to the next layer):
+
+    .. math:: y = A\,\Big[\tau_\mathrm{ref} + \tau_{RC}\log\big(1 + 1/\rho_\gamma(z)\big)\Big]^{-1}
+
+    Backward (hand-written; float64 inside): with :math:`p = \rho_\gamma(z)`,
+    :math:`\partial p/\partial z = \sigma(z/\gamma)` (the logistic function) and
+    :math:`\partial \log(1 + 1/p)/\partial p = -1/(p(p+1))`,
+
+    .. math:: \frac{\partial y}{\partial z} = \frac{y^2}{A}\,\frac{\tau_{RC}\,\sigma(z/\gamma)}{p\,(p + 1)}
+
+    Training with noise (Hunsberger & Eliasmith, 2015, section 2.3): with ``noise`` :math:`\sigma_n > 0`,
+    training adds :math:`\mathcal N(0, (\sigma_n A/\tau_\mathrm{ref})^2)` to the output, the
+    variability spikes put on a rate; inference is noise-free.
+
+    Parameters
+    ----------
+    tau_rc : float
+        Membrane time constant :math:`\tau_{RC}` in seconds (default 0.02, as the paper).
+    tau_ref : float
+        Refractory period :math:`\tau_\mathrm{ref}` in seconds (default 0.002; the paper used 0.001-0.004).
+    gamma : float
+        Smoothing :math:`\gamma` of the softplus, in units of the threshold (default 0.05).
+    amplitude : float
+        :math:`A`, the activation a rate of 1 Hz stands for (default 0.01: 100 Hz -> 1).
+    noise : float
+        :math:`\sigma_n` of the training noise, relative to :math:`A/\tau_\mathrm{ref}` (default 0).
+    random_state : None, int or Generator
+        Noise generator.
+    """
+
+    def __init__(self, tau_rc=0.02, tau_ref=0.002, gamma=0.05, amplitude=0.01, noise=0.0, random_state=None):
+        self.tau_rc = V.positive("tau_rc", tau_rc, "s")
+        self.tau_ref = V.real("tau_ref", tau_ref, low=0.0)
+        self.gamma = V.positive("gamma", gamma)
+        self.amplitude = V.positive("amplitude", amplitude)
+        self.noise = V.real("noise", noise, low=0.0)
+        self._rng = V.rng(random_state)
+
+    def _softplus(self, z):
+        u = z / self.gamma
+        p = self.gamma * (np.maximum(u, 0.0) + np.log1p(np.exp(-np.abs(u))))
+        return np.maximum(p, 1e-300), u
+
+    def forward(self, x, training=False):
+        z = np.asarray(x, np.float64)
+        p, u = self._softplus(z)
+        y = self.amplitude / (self.tau_ref + self.tau_rc * np.log1p(1.0 / p))
+        self._p, self._u, self._y = p, u, y
+        if training and self.noise > 0:
+            y = y + self._rng.normal(0.0, self.noise * self.amplitude / max(self.tau_ref, 1e-3), y.shape)
+        return y.astype(np.float32)
+
+    def backward(self, g):
+        p, u, y = self._p, self._u, self._y
+        sig = np.exp(-np.logaddexp(0.0, -u))  # logistic 1/(1 + e^-u), accurate far into the tails
+        dy = (y * y / self.amplitude) * self.tau_rc * sig / (p * (p + 1.0))
+        return (g * dy).astype(np.float32)
+
+    def rate(self, j):
+        r"""Rate :math:`r(j)` (Hz) of the LIF neuron the layer converts to, for a constant input current
+        :math:`j` (threshold 1), without smoothing: the spiking network's target."""
+        j = np.asarray(j, np.float64)
+        out = np.zeros_like(j)
+        on = j > 1.0
+        out[on] = 1.0 / (self.tau_ref + self.tau_rc * np.log1p(1.0 / (j[on] - 1.0)))
+        return out
+
+    def __repr__(self):
+        return "SoftLIF(tau_rc=%g, tau_ref=%g, gamma=%g, amplitude=%g)" % (
+            self.tau_rc, self.tau_ref, self.gamma, self.amplitude)
 
 
 class Flatten(Layer):

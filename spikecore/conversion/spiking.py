@@ -8,6 +8,16 @@ instantaneous (a spike reaches the next layer in the same step), so this is exac
 simulation. With analog input the first layer's current :math:`W x + b` is the same every step and
 is computed once.
 
+Soft-LIF (Hunsberger & Eliasmith, 2015): the same chunked loop with
+:func:`~spikecore.kernels.conversion.lif_neuron_run` (exact LIF integration, spike times resolved
+inside the step, refractory period); a spike of a layer with amplitude :math:`A` carries
+:math:`A/\Delta t` to the next layer, so the mean current equals the ANN's :math:`W (A r) + b`.
+
+TTFS (Rueckauer & Liu, 2018): the chunked loop with
+:func:`~spikecore.kernels.conversion.ttfs_neuron_run`; the matrix product of a chunk maps the
+spikes of each step to the current they switch on (each neuron spikes at most once, so every
+synapse is switched on at most once: at most one addition per synapse).
+
 TSC (Han & Roy, 2020): per window, :func:`~spikecore.kernels.conversion.tsc_on_duration` reads the
 on-time of every input from its two spikes, the block integrates
 :math:`v = W d + (N-1) b` (the result of :func:`~spikecore.kernels.conversion.tsc_dense_events`,
@@ -57,13 +67,26 @@ class SpikingModel:
     v_init : float
         Initial membrane potential of the hidden IF neurons (threshold units; 0.5 for QCFS,
         Bu et al., 2022).
+    neuron : {"if", "lif", "ttfs", "tsc"}
+        Neuron model: integrate-and-fire (rate methods), leaky integrate-and-fire with refractory
+        period (``"soft-lif"``), time-to-first-spike (``"ttfs"``) or temporal switch coding.
+    dt : float or None
+        Step: seconds for ``"lif"``, time units (threshold crossings of a unit activation) for
+        ``"ttfs"``.
+    output_lambda : float or None
+        Largest logit of the ANN over the calibration set (threshold of a spiking output layer
+        in :func:`spikecore.conversion.export.to_graph`).
     last_stats : dict
         Operation counts of the last :meth:`predict` call (see :meth:`operations`).
     """
 
     def __init__(self, blocks, pre, *, input_shape, method, reset, input_coding, shift, x_max, lambdas,
-                 normalization, ann=None, v_init=0.0):
+                 normalization, ann=None, v_init=0.0, neuron=None, dt=None, output_lambda=None):
         self.blocks, self.pre = blocks, pre
+        self.neuron = neuron or ("tsc" if input_coding == "tsc" else "if")
+        V.choice("neuron", self.neuron, ("if", "lif", "ttfs", "tsc"))
+        self.dt = dt
+        self.output_lambda = output_lambda
         self.v_init = float(v_init)
         self.input_shape = tuple(input_shape)
         self.method, self.reset, self.input_coding = method, reset, input_coding
@@ -127,8 +150,10 @@ class SpikingModel:
         with ctx:
             for s in range(0, X.shape[0], batch_size):
                 xb = X[s:s + batch_size]
-                if self.input_coding == "tsc":
+                if self.neuron == "tsc":
                     outs.append(self._run_tsc(xb, T, stats))
+                elif self.neuron == "ttfs":
+                    outs.append(self._run_ttfs(xb, T, stats))
                 else:
                     outs.append(self._run_rate(xb, T, gen, stats))
         self.last_stats = stats
@@ -176,7 +201,7 @@ class SpikingModel:
         -------
         float64 array (n_out of the last block,)
         """
-        if self.input_coding == "tsc":
+        if self.neuron != "if":
             V.fail("model", self, "a rate-coded (IF) network for max_input_current")
         X, T = self._check(X, timesteps)
         batch_size = V.integer("batch_size", batch_size, low=1)
@@ -191,6 +216,50 @@ class SpikingModel:
                 self._run_rate(X[s:s + batch_size], T, gen, stats, probe)
         return probe
 
+    def _poisson_setup(self, X, gen):
+        """Per-input spike probabilities as Philox thresholds and the batch's key (one draw of
+        ``gen`` per batch: the same stream as :meth:`encode`)."""
+        p = (X.reshape(-1).astype(np.float64) / self.x_max).clip(0.0, 1.0)
+        threshold = np.empty(p.size, np.uint64)
+        _rng.probability_threshold(p, threshold)
+        return threshold, np.uint64(gen.integers(0, 2 ** 63))
+
+    def encode(self, X, timesteps, *, batch_size=256, random_state=None):
+        r"""The input spike trains :meth:`run` feeds the network (Poisson input), as a raster.
+
+        Input :math:`i` spikes at step :math:`t` with probability :math:`x_i / x_{\max}`
+        (counter-based Philox stream: :func:`spikecore.kernels.rng.philox_bernoulli`); with the same
+        ``random_state`` and ``batch_size`` these are exactly the spikes :meth:`run` draws, so an
+        exported network (:func:`spikecore.conversion.export.to_graph`) can be driven by them.
+
+        Parameters
+        ----------
+        X : array (n, *input_shape)
+        timesteps : int
+            :math:`T`.
+        batch_size : int
+            Must equal the ``batch_size`` of the :meth:`run` to reproduce (one key per batch).
+        random_state : None, int or Generator
+
+        Returns
+        -------
+        uint8 array (T, n, *input_shape)
+        """
+        if self.input_coding != "poisson":
+            V.fail("model", self, "a network with Poisson input for encode() (analog input is the value "
+                   "itself, every step)")
+        X, T = self._check(X, timesteps)
+        batch_size = V.integer("batch_size", batch_size, low=1)
+        gen = V.rng(random_state)
+        out = np.empty((T, X.shape[0]) + self.input_shape, np.uint8)
+        for s in range(0, X.shape[0], batch_size):
+            xb = X[s:s + batch_size]
+            threshold, key = self._poisson_setup(xb, gen)
+            raw = np.empty((T, threshold.size), np.uint8)
+            _rng.philox_bernoulli(threshold, key, np.uint64(0), 0, raw)
+            out[:, s:s + xb.shape[0]] = raw.reshape((T, xb.shape[0]) + self.input_shape)
+        return out
+
     def _run_rate(self, X, T, gen, stats, probe=None):
         B = X.shape[0]
         blocks = self.blocks
@@ -198,6 +267,8 @@ class SpikingModel:
         shift = np.float32(0.5 / T) if self.shift else np.float32(0.0)
         Tc = self._chunk(T, B)
         v = [np.full((B, b.n_out), self.v_init, np.float32) for b in blocks[:-1]]
+        lif = self.neuron == "lif"
+        refractory = [np.zeros((B, b.n_out), np.float32) for b in blocks[:-1]] if lif else None
         spikes = [np.empty((Tc, B, b.n_out), np.float32) for b in blocks[:-1]]
         pooled = [np.empty((Tc, B, int(np.prod(b.pool_shape))), np.float32) if b.maxpool is not None else None
                   for b in blocks[:-1]]
@@ -213,11 +284,8 @@ class SpikingModel:
             first = blocks[0].linear(np.ascontiguousarray(x0, np.float32), with_bias=False)[None]
             stats["macs"][0] += B * blocks[0].macs()
         else:
-            p = (X.reshape(-1).astype(np.float64) / self.x_max).clip(0.0, 1.0)
-            threshold = np.empty(p.size, np.uint64)
-            _rng.probability_threshold(p, threshold)
-            key = np.uint64(gen.integers(0, 2 ** 63))
-            raw = np.empty((Tc, p.size), np.uint8)
+            threshold, key = self._poisson_setup(X, gen)
+            raw = np.empty((Tc, threshold.size), np.uint8)
         for t0 in range(0, T, Tc):
             tc = min(Tc, T - t0)
             if not analog:
@@ -236,7 +304,11 @@ class SpikingModel:
                     stats["neuron_updates"][i] += tc * B * b.n_out
                     break
                 sp = spikes[i][:tc]
-                _k.if_neuron_run(cur, biases[i], v[i], 1.0, soft, sp)
+                if lif:
+                    cell = b.softlif
+                    _k.lif_neuron_run(cur, biases[i], v[i], refractory[i], self.dt, cell.tau_rc, cell.tau_ref, sp)
+                else:
+                    _k.if_neuron_run(cur, biases[i], v[i], 1.0, soft, sp)
                 stats["neuron_updates"][i] += tc * B * b.n_out
                 stats["out_spikes"][i] += sp.sum((0, 1))
                 if b.maxpool is not None:
@@ -248,6 +320,50 @@ class SpikingModel:
             if not (i == 0 and analog):
                 stats["synaptic_adds"][i] = float(stats["in_spikes"][i] @ self._fan_out[i])
         return acc.astype(np.float32)
+
+    def _run_ttfs(self, X, T, stats):
+        B = X.shape[0]
+        blocks = self.blocks
+        Tc = self._chunk(T, B)
+        never = np.int64(np.iinfo(np.int64).max // 2)
+        current = [np.zeros((B, b.n_out), np.float32) for b in blocks]
+        v = [np.zeros((B, b.n_out), np.float32) for b in blocks]
+        fired = [np.zeros((B, b.n_out), np.uint8) for b in blocks]
+        onset = [np.full(B, never, np.int64) for b in blocks]
+        onset[0][:] = 0  # the analog input switches on at step 0
+        spikes = [np.empty((Tc, B, b.n_out), np.float32) for b in blocks]
+        biases = [b.bias_per_neuron() for b in blocks]
+        x0 = X.reshape(B, -1)
+        for p in self.pre:
+            x0 = p.forward(x0.reshape((B,) + self.input_shape)).reshape(B, -1)
+        first = np.zeros((Tc, B, blocks[0].n_out), np.float32)
+        first[0] = blocks[0].linear(np.ascontiguousarray(x0, np.float32), with_bias=False)
+        stats["macs"][0] += B * blocks[0].macs()
+        last = len(blocks) - 1
+        for t0 in range(0, T, Tc):
+            tc = min(Tc, T - t0)
+            for i, b in enumerate(blocks):
+                if i == 0:
+                    inc = first[:tc]
+                else:
+                    stats["in_spikes"][i] += x.sum((0, 1))
+                    seen = x.reshape(tc, B, -1).any(2)
+                    start = np.where(seen.any(0), t0 + seen.argmax(0), never)
+                    np.minimum(onset[i], start, out=onset[i])
+                    inc = b.linear(x.reshape(tc * B, -1), with_bias=False).reshape(tc, B, -1)
+                sp = spikes[i][:tc]
+                # the output layer integrates without firing (threshold inf): class = argmax of v
+                _k.ttfs_neuron_run(np.ascontiguousarray(inc, np.float32), biases[i], onset[i], t0, self.dt,
+                                   np.inf if i == last else 1.0, current[i], v[i], fired[i], sp)
+                stats["neuron_updates"][i] += tc * B * b.n_out
+                if i < last:
+                    stats["out_spikes"][i] += sp.sum((0, 1))
+                x = sp
+            if t0 == 0:
+                first[0] = 0.0
+        for i in range(1, len(blocks)):
+            stats["synaptic_adds"][i] = float(stats["in_spikes"][i] @ self._fan_out[i])
+        return v[last] / np.float32(self.dt * T)
 
     def _run_tsc(self, X, N, stats):
         from spikecore.encoding import tsc as tsc_encode
@@ -278,7 +394,7 @@ class SpikingModel:
     def latency(self, timesteps):
         """Steps from input onset to the decision: :math:`T`, or :math:`N \\times` (number of
         synaptic layers) for TSC (one window per layer)."""
-        return timesteps * len(self.blocks) if self.input_coding == "tsc" else timesteps
+        return timesteps * len(self.blocks) if self.neuron == "tsc" else timesteps
 
     def operations(self):
         """Per-inference operation counts of the last run (module docstring), as a dict.
@@ -338,9 +454,15 @@ class SpikingModel:
         ann_acc = self.ann.score(X, y) if self.ann is not None else None
         return ConversionReport(self.method, rows, ann_acc)
 
+    def to_graph(self, timesteps=None, *, output="integrator", dt=1e-3):
+        """The network as a :class:`spikecore.interop.graph.GraphNetwork` for the NIR and Lava
+        exporters (see :func:`spikecore.conversion.export.to_graph`)."""
+        from .export import to_graph
+        return to_graph(self, timesteps, output=output, dt=dt)
+
     def __repr__(self):
-        return "SpikingModel(method=%r, %d blocks, reset=%r, input=%r)" % (
-            self.method, len(self.blocks), self.reset, self.input_coding)
+        return "SpikingModel(method=%r, %d blocks, neuron=%r, reset=%r, input=%r)" % (
+            self.method, len(self.blocks), self.neuron, self.reset, self.input_coding)
 
 
 class ConversionReport:

@@ -67,3 +67,37 @@ def tsc_dense_events(spikes_in, weight, bias, current, v, adds):
         v += current
         if t < N - 1:
             v += bias
+
+
+def lif_neuron_run(current, bias, v, refractory, dt, tau_rc, tau_ref, spikes):
+    r"""LIF neurons with exact integration and in-step spike times (Hunsberger & Eliasmith, 2015):
+    :math:`\delta = \mathrm{clip}(\Delta t - \rho, 0, \Delta t)`,
+    :math:`v \leftarrow \max(0, J + (v - J)e^{-\delta/\tau_{RC}})`; a spike when :math:`v > 1`, then
+    :math:`v = 0` and :math:`\rho = \tau_\mathrm{ref} - t_o`,
+    :math:`t_o = -\tau_{RC}\log(1 - (v-1)/(J-1))`. See the kernel for the parameters."""
+    for t in range(spikes.shape[0]):
+        J = (current[0 if current.shape[0] == 1 else t] + bias).astype(np.float64)  # float32 sum, then float64
+        ref = refractory.astype(np.float64)
+        delta = np.clip(dt - ref, 0.0, dt)
+        u = np.maximum(J + (v.astype(np.float64) - J) * np.exp(-delta / tau_rc), 0.0)
+        rho = np.maximum(ref - dt, 0.0)
+        s = u > 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_over = -tau_rc * np.log1p(-(u - 1.0) / (J - 1.0))
+        spikes[t] = s
+        v[...] = np.where(s, 0.0, u)
+        refractory[...] = np.where(s, tau_ref - t_over, rho)
+
+
+def ttfs_neuron_run(increment, bias, onset, t0, dt, v_th, current, v, fired, spikes):
+    r"""Time-to-first-spike neurons (Rueckauer & Liu, 2018): :math:`I \mathrel{+}= \mathrm{increment}[k]`,
+    :math:`v \mathrel{+}= \Delta t (I + b [k \ge k_0])`, one spike when :math:`v \ge V_\mathrm{th}`
+    for the first time. See the kernel for the parameters."""
+    for t in range(spikes.shape[0]):
+        active = (t0 + t >= onset)[:, None]
+        current += increment[t]
+        drive = np.where(active, current + bias, current).astype(np.float64)  # float32 sum, then float64
+        v[...] = v.astype(np.float64) + dt * drive
+        s = (fired == 0) & (v >= v_th)
+        fired[s] = 1
+        spikes[t] = s
