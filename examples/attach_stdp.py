@@ -9,11 +9,18 @@ at random: the causal inputs are potentiated, the others are not.
 Part 2 does the same for a sparse (CSR) connection you already have as (indptr, indices, data):
 the rule updates `data` in place, so anything sharing that array sees the learned weights.
 
-Part 3 trains Diehl & Cook's (2015) network (the `spikecore train` main job) in three lines.
+Part 3 attaches the rule to a connection of a simulated `Network` (`net.connect(...,
+plasticity=rule)`): the postsynaptic spikes now come from the LIF neurons themselves and the
+weights change inside `net.run`, step by step. Ten inputs fire in volleys that make the
+neurons fire right after them (causal), ten fire at random: the causal ones are potentiated.
+
+Part 4 trains Diehl & Cook's (2015) network (the `spikecore train` main job) in three lines.
 """
 import numpy as np
 
 from spikecore.learning import DiehlCookClassifier, PairSTDP, PlasticSynapses, stdp_window
+from spikecore.network import Network
+from spikecore.neurons import LIF
 
 rng = np.random.default_rng(0)
 
@@ -43,7 +50,22 @@ for t in range(T):                               # step by step, e.g. inside you
     sparse.step(pre[t], post[t, :, :2])
 print("CSR weights updated in place:", sparse.weights is data, "mean %.3f" % data.mean())
 
-# -- part 3: the Diehl & Cook network --------------------------------------------------------------
+# -- part 3: a plastic connection inside a simulated network -------------------------------------
+net = Network(dt=dt, seed=0)
+inputs = net.add_source(20, name="inputs")
+neurons = net.add(LIF(tau_mem=10e-3, v_th=0.2, t_ref=2e-3), n=5, name="neurons")
+conn = net.connect(inputs, neurons, weight=np.full((5, 20), 0.25), delay=1e-3,
+                   plasticity=PairSTDP(a_plus=0.01, a_minus=0.0105, w_max=1.0))
+net.record_spikes(neurons)
+volleys = (rng.random((T, 1, 20)) < 0.01)               # 10 Hz background on every input
+volleys[::50, :, :10] = True                             # inputs 0..9 fire together every 50 ms
+result = net.run(T, inputs={inputs: volleys})            # weights learn during the run
+W_net = conn.to_dense()                                  # the connection holds the learned weights
+print("network run: %d output spikes; mean weight, causal inputs %.3f  random inputs %.3f"
+      % (result.spike_count(neurons).sum(), W_net[:, :10].mean(), W_net[:, 10:].mean()))
+# the weights persist: a second run continues from them (net.reset() clears traces, not weights)
+
+# -- part 4: the Diehl & Cook network --------------------------------------------------------------
 from spikecore.datasets import load_digits  # noqa: E402
 
 X, y = load_digits(return_X_y=True)

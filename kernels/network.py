@@ -16,7 +16,14 @@ step :math:`t` (schedule of Brian2's default clock-driven update, Stimberg, Bret
    (:func:`spikecore.kernels.propagation.spike_list`) and monitored;
 3. every connection scatters the outgoing synapses of those neurons into the ring slots
    :math:`(t + 1 + d) \\bmod D` of its target (:mod:`spikecore.kernels.propagation`), so a spike
-   emitted at step :math:`t` acts on the update of step :math:`t + 1 + d`.
+   emitted at step :math:`t` acts on the update of step :math:`t + 1 + d`;
+4. every *plastic* connection applies one step of its rule
+   (:func:`spikecore.kernels.plasticity.stdp_dense_step` / :func:`~spikecore.kernels.plasticity.stdp_csr_step`:
+   trace decay, depression at presynaptic spikes, potentiation at postsynaptic spikes) with the
+   postsynaptic spikes of step :math:`t` and, for a synapse of delay :math:`d`, the presynaptic
+   spikes *arriving* at step :math:`t` (emitted at :math:`t - d`), as Brian2's delayed ``on_pre``
+   and NEST's dendritic delay do. Propagation of step :math:`t` therefore uses the weights
+   reached after step :math:`t - 1`.
 
 The network is described by flat buffers and integer tables (built by
 :mod:`spikecore.network.network`), because a compiled loop cannot hold a list of Python
@@ -26,6 +33,7 @@ import numba
 import numpy as np
 
 from .neurons import adaptive_lif_step, izhikevich_step, lif_step
+from .plasticity import RULE_BCM, RULE_RSTDP, stdp_csr_step, stdp_dense_step
 from .propagation import (conv2d_propagate, csr_propagate, dense_propagate, pool2d_propagate,
                           spike_list)
 
@@ -49,6 +57,11 @@ C_KIND, C_PRE, C_POST, C_CHANNEL, C_DELAY, C_PTR, C_SYN, C_NNZ, C_HAS_DELAYS, C_
 # c_out, c_in, k_h, k_w, in_h, in_w, out_h, out_w, s_y, s_x, p_y, p_x
 C_GEOM = 10
 N_CON_COLS = 22
+
+# columns of pl_int (one row per plastic connection; offsets into the pl_* buffers)
+(PL_CON, PL_RULE, PL_NV, PL_G, PL_DELAY, PL_X, PL_Y, PL_THETA, PL_ELIG, PL_COL, PL_SYNPRE,
+ PL_HIST, PL_HCNT, PL_HLEN) = range(14)
+N_PL_COLS = 14
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,6 +251,41 @@ def _propagate_connection(c, t, batch, n_slots, pop_model, pop_n, pop_state, pop
 
 
 @numba.njit(cache=True)
+def _arrivals(t, pre_idx, pre_cnt, hidx, hcnt, delays, n_pre, vidx, vcnt):
+    # Presynaptic spikes ARRIVING at step t on a plastic connection. The spikes emitted at t are
+    # stored in a history ring (slot t mod H); delay group g (delay delays[g]) lists the spikes
+    # emitted at t - delays[g], numbered g * n_pre + j: one "virtual" presynaptic neuron per
+    # (group, neuron), whose traces are those seen by the synapses of that delay.
+    n_hist = hcnt.shape[0]
+    h = t % n_hist
+    for b in range(pre_cnt.shape[0]):
+        c = pre_cnt[b]
+        hcnt[h, b] = c
+        for s in range(c):
+            hidx[h, b, s] = pre_idx[b, s]
+    for b in range(pre_cnt.shape[0]):
+        k = 0
+        for g in range(delays.shape[0]):
+            hs = (t - delays[g]) % n_hist
+            off = g * n_pre
+            for s in range(hcnt[hs, b]):
+                vidx[b, k] = hidx[hs, b, s] + off
+                k += 1
+        vcnt[b] = k
+
+
+@numba.njit(cache=True)
+def _csr_propagate_groups(idx, cnt, vptr, indices, weights, no_delays, delays, n_pre, dest, t,
+                          n_slots):
+    # A plastic CSR connection with several delays is stored by (delay group, presynaptic
+    # neuron): group g holds rows g * n_pre .. (g + 1) * n_pre of the pointer vptr, all of
+    # delay delays[g]. csr_propagate reads absolute offsets from the pointer, so a slice works.
+    for g in range(delays.shape[0]):
+        csr_propagate(idx, cnt, vptr[g * n_pre: (g + 1) * n_pre + 1], indices, weights, no_delays,
+                      dest, (t + 1 + delays[g]) % n_slots)
+
+
+@numba.njit(cache=True)
 def _view2(a, offset, batch, n):
     # a[offset: offset + batch * n] as (batch, n)
     return a[offset: offset + batch * n].reshape(batch, n)
@@ -250,13 +298,18 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
                 src_ptr, src_unit,
                 con_int, con_float, csr_indptr, csr_indices, csr_weights, csr_delays, dense_w, conv_k,
                 counts, mon_list, list_t, list_b, list_i, list_p, n_list,
+                pl_int, pl_params, pl_delay, pl_trace, pl_theta, pl_col, pl_syn_pre, pl_hist_idx,
+                pl_hist_cnt, modulator,
                 vrec_off, vrec_stride, vrec):
     """Advance a network from run step ``r_start`` to ``r_stop`` in one compiled loop.
 
     Each step :math:`t = t_0 + r` follows the schedule of the module docstring: neuron update
     with the ring slot :math:`t \\bmod D` as input, spike lists, monitors, then propagation of
     every connection into slots :math:`(t + 1 + d) \\bmod D` (event-driven propagation with a
-    delay ring buffer: Brette et al., 2007; Morrison et al., 2005).
+    delay ring buffer: Brette et al., 2007; Morrison et al., 2005), then one plasticity step of
+    every plastic connection (traces of Morrison, Diesmann & Gerstner, 2008; the rules of
+    :mod:`spikecore.kernels.plasticity`) with the postsynaptic spikes of step :math:`t` and the
+    presynaptic spikes arriving at :math:`t` (emitted at :math:`t - d`).
 
     Parameters
     ----------
@@ -322,6 +375,34 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
         Receive recorded spikes: step (absolute), batch element, neuron, population.
     n_list : int64 (1,)
         Number of recorded spikes so far (updated).
+    pl_int : int64 (Q, 14) or None
+        None when no connection is plastic. One row per plastic connection (columns ``PL_*``):
+        connection index, rule code, number
+        of virtual presynaptic neurons :math:`G\\,n_\\mathrm{pre}`, number of delay groups
+        :math:`G`, offset of the group delays in ``pl_delay``, offsets of the traces
+        :math:`x_1, x_2` (each ``(batch, G n_pre)``) and :math:`y_1, y_2` (each
+        ``(batch, n_post)``) in ``pl_trace``, of the BCM threshold in ``pl_theta``, of the
+        eligibility traces in ``pl_trace``, of the CSR column index (``post_ptr`` then
+        ``post_syn``) in ``pl_col`` and of ``syn_pre`` in ``pl_syn_pre``, offsets of the spike
+        history ``(H, batch, n_pre)`` in ``pl_hist_idx`` and ``(H, batch)`` in ``pl_hist_cnt``,
+        and :math:`H` (largest delay + 1). A CSR connection with :math:`G > 1` is stored in
+        ``csr_*`` by (delay group, presynaptic neuron) rows and propagated group by group,
+        after the other connections.
+    pl_params : float64 (Q, N_PARAMS)
+        Rule parameter vectors (:mod:`spikecore.kernels.plasticity`).
+    pl_delay : int64 (.,)
+        Delay in steps of each delay group.
+    pl_trace : float (.,)
+        Traces and eligibility traces (network dtype), flat, updated.
+    pl_theta : float64 (.,)
+        BCM thresholds, updated.
+    pl_col : int64 (.,), pl_syn_pre : int32 (.,)
+        Column index of the plastic CSR connections (see
+        :func:`spikecore.kernels.plasticity.stdp_csr_step`).
+    pl_hist_idx : int32 (.,), pl_hist_cnt : int64 (.,)
+        Presynaptic spike history of the plastic connections, updated.
+    modulator : float64 (R, batch) or (0, batch)
+        Neuromodulator (reward) of every run step for reward-modulated rules; empty: zero.
     vrec_off, vrec_stride : int64 (M,)
         Voltage monitor: ``fstate[vrec_off[m] + b * vrec_stride[m]]`` is recorded.
     vrec : float (R, batch, M)
@@ -372,6 +453,58 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
     con_del = [csr_delays[con_int[c, C_SYN]: con_int[c, C_SYN] + con_int[c, C_NNZ]]
                if con_int[c, C_KIND] == CONN_CSR and con_int[c, C_HAS_DELAYS] else csr_delays[0:0]
                for c in range(n_con)]
+    # plastic connections: views and scratch lists, made once. A network without them gets
+    # pl_int=None, and Numba prunes these branches at compile time (no plasticity code).
+    n_pl = 0
+    con_grouped = np.zeros(n_con, np.int64)  # plastic CSR stored by delay group
+    if pl_int is not None:
+        n_pl = pl_int.shape[0]
+        for q in range(n_pl):
+            if pl_int[q, PL_G] > 1:
+                con_grouped[pl_int[q, PL_CON]] = 1
+        pl_c = [pl_int[q, PL_CON] for q in range(n_pl)]
+        pl_npost = [pop_n[con_int[pl_c[q], C_POST]] for q in range(n_pl)]
+        pl_npre = [pop_n[con_int[pl_c[q], C_PRE]] for q in range(n_pl)]
+        pl_nv = [pl_int[q, PL_NV] for q in range(n_pl)]
+        pl_dense = [con_int[pl_c[q], C_KIND] == CONN_DENSE for q in range(n_pl)]
+        pl_x1 = [_view2(pl_trace, pl_int[q, PL_X], batch, pl_nv[q]) for q in range(n_pl)]
+        pl_x2 = [_view2(pl_trace, pl_int[q, PL_X] + batch * pl_nv[q], batch, pl_nv[q])
+                 for q in range(n_pl)]
+        pl_y1 = [_view2(pl_trace, pl_int[q, PL_Y], batch, pl_npost[q]) for q in range(n_pl)]
+        pl_y2 = [_view2(pl_trace, pl_int[q, PL_Y] + batch * pl_npost[q], batch, pl_npost[q])
+                 for q in range(n_pl)]
+        pl_th = [_view2(pl_theta, pl_int[q, PL_THETA], batch if pl_int[q, PL_RULE] == RULE_BCM else 1,
+                        pl_npost[q] if pl_int[q, PL_RULE] == RULE_BCM else 1) for q in range(n_pl)]
+        pl_rs = [pl_int[q, PL_RULE] == RULE_RSTDP for q in range(n_pl)]
+        pl_e3 = [pl_trace[pl_int[q, PL_ELIG]: pl_int[q, PL_ELIG] + batch * pl_npre[q] * pl_npost[q]]
+                 .reshape(batch, pl_npre[q], pl_npost[q]) if pl_rs[q] and pl_dense[q]
+                 else pl_trace[pl_int[q, PL_ELIG]: pl_int[q, PL_ELIG] + 1].reshape(1, 1, 1)
+                 for q in range(n_pl)]
+        pl_e2 = [_view2(pl_trace, pl_int[q, PL_ELIG], batch, con_int[pl_c[q], C_NNZ])
+                 if pl_rs[q] and not pl_dense[q] else _view2(pl_trace, pl_int[q, PL_ELIG], 1, 1)
+                 for q in range(n_pl)]
+        pl_wd = [dense_w[con_int[pl_c[q], C_W]: con_int[pl_c[q], C_W] + pl_npre[q] * pl_npost[q]]
+                 .reshape(pl_npre[q], pl_npost[q]) if pl_dense[q] else dense_w[0:0].reshape(0, 0)
+                 for q in range(n_pl)]
+        pl_ptr = [csr_indptr[con_int[pl_c[q], C_PTR]: con_int[pl_c[q], C_PTR] + pl_nv[q] + 1]
+                  for q in range(n_pl)]
+        pl_pptr = [pl_col[pl_int[q, PL_COL]: pl_int[q, PL_COL] + (0 if pl_dense[q] else pl_npost[q] + 1)]
+                   for q in range(n_pl)]
+        pl_psyn = [pl_col[pl_int[q, PL_COL] + pl_npost[q] + 1: pl_int[q, PL_COL] + pl_npost[q] + 1
+                          + con_int[pl_c[q], C_NNZ]] if not pl_dense[q] else pl_col[0:0]
+                   for q in range(n_pl)]
+        pl_spre = [pl_syn_pre[pl_int[q, PL_SYNPRE]: pl_int[q, PL_SYNPRE] + con_int[pl_c[q], C_NNZ]]
+                   if not pl_dense[q] else pl_syn_pre[0:0] for q in range(n_pl)]
+        pl_dl = [pl_delay[pl_int[q, PL_DELAY]: pl_int[q, PL_DELAY] + pl_int[q, PL_G]]
+                 for q in range(n_pl)]
+        pl_hidx = [pl_hist_idx[pl_int[q, PL_HIST]: pl_int[q, PL_HIST]
+                               + pl_int[q, PL_HLEN] * batch * pl_npre[q]]
+                   .reshape(pl_int[q, PL_HLEN], batch, pl_npre[q]) for q in range(n_pl)]
+        pl_hcnt = [pl_hist_cnt[pl_int[q, PL_HCNT]: pl_int[q, PL_HCNT] + pl_int[q, PL_HLEN] * batch]
+                   .reshape(pl_int[q, PL_HLEN], batch) for q in range(n_pl)]
+        pl_vidx = [np.empty((batch, pl_nv[q]), np.int32) for q in range(n_pl)]
+        pl_vcnt = [np.zeros(batch, np.int64) for q in range(n_pl)]
+        no_modulator = np.zeros(batch, np.float64)
     for r in range(r_start, r_stop):
         if n_list[0] + worst > capacity:
             return r
@@ -414,6 +547,8 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
             if total == 0:
                 continue
             if con_int[c, C_KIND] == CONN_CSR:
+                if con_grouped[c]:
+                    continue  # propagated below, delay group by delay group
                 csr_propagate(pop_idx[pre], scount[pre], con_ptr[c], con_ind[c], con_w[c],
                               con_del[c], con_dest[c], (t + 1 + con_int[c, C_DELAY]) % n_slots)
             else:
@@ -421,4 +556,28 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
                                       pop_ring, pop_spk, fstate, sidx, scount, ring, con_int,
                                       con_float, csr_indptr, csr_indices, csr_weights, csr_delays,
                                       dense_w, conv_k)
+        if pl_int is None:
+            continue
+        for q in range(n_pl):  # plastic CSR connections with several delays
+            if pl_int[q, PL_G] > 1:
+                c = pl_c[q]
+                pre = con_int[c, C_PRE]
+                _csr_propagate_groups(pop_idx[pre], scount[pre], pl_ptr[q], con_ind[c], con_w[c],
+                                      con_del[c], pl_dl[q], pl_npre[q], con_dest[c], t, n_slots)
+        for q in range(n_pl):  # plasticity, after propagation, with this step's spikes
+            c = pl_c[q]
+            pre = con_int[c, C_PRE]
+            post = con_int[c, C_POST]
+            _arrivals(t, pop_idx[pre], scount[pre], pl_hidx[q], pl_hcnt[q], pl_dl[q], pl_npre[q],
+                      pl_vidx[q], pl_vcnt[q])
+            mod = modulator[r] if modulator.shape[0] > 0 else no_modulator
+            if pl_dense[q]:
+                stdp_dense_step(pl_wd[q], pl_vidx[q], pl_vcnt[q], pop_idx[post], scount[post],
+                                pl_x1[q], pl_x2[q], pl_y1[q], pl_y2[q], pl_th[q], pl_e3[q], mod,
+                                pl_int[q, PL_RULE], pl_params[q])
+            else:
+                stdp_csr_step(pl_ptr[q], con_ind[c], con_w[c], pl_pptr[q], pl_psyn[q], pl_spre[q],
+                              pl_vidx[q], pl_vcnt[q], pop_idx[post], scount[post], pl_x1[q],
+                              pl_x2[q], pl_y1[q], pl_y2[q], pl_th[q], pl_e2[q], mod,
+                              pl_int[q, PL_RULE], pl_params[q])
     return r_stop

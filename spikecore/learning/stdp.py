@@ -27,6 +27,7 @@ import numpy as np
 from spikecore import _validate as V
 from spikecore.kernels import plasticity as K
 from spikecore.kernels.propagation import spike_list
+from spikecore.network.connections import csr_columns  # noqa: F401 (the connection's column index)
 
 
 class PlasticityRule:
@@ -440,22 +441,6 @@ RULES = {
     "reward": RewardModulatedSTDP,
     "bcm": BCM,
 }
-
-
-def csr_columns(indptr, indices, n_post):
-    """Column index of a CSR matrix stored by presynaptic row, for postsynaptic updates.
-
-    Returns ``(post_ptr, post_syn, syn_pre)``: ``post_syn[post_ptr[i]:post_ptr[i+1]]`` are the
-    synapse numbers onto postsynaptic neuron ``i`` (ascending), ``syn_pre[k]`` the presynaptic
-    neuron of synapse ``k``.
-    """
-    indptr = np.asarray(indptr, np.int64)
-    indices = np.asarray(indices)
-    syn_pre = np.repeat(np.arange(indptr.shape[0] - 1, dtype=np.int32), np.diff(indptr))
-    post_syn = np.argsort(indices, kind="stable").astype(np.int64)
-    post_ptr = np.zeros(n_post + 1, np.int64)
-    np.cumsum(np.bincount(indices, minlength=n_post), out=post_ptr[1:])
-    return post_ptr, post_syn, syn_pre
 
 
 class PlasticSynapses:

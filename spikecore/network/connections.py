@@ -126,6 +126,10 @@ class Connection:
         Transposed dense weights (``kind == "dense"``).
     conv, pool : Conv2D or Pool2D
         Geometry (``kind == "conv2d"`` / ``"pool2d"``).
+    plasticity : PlasticityRule or None
+        The rule that changes the weights during :meth:`Network.run` (``kind`` dense or csr;
+        e.g. :class:`spikecore.learning.PairSTDP`). The weight arrays above always hold the
+        current weights: the simulator copies them in before a run and back after it.
     """
 
     def __init__(self, name, kind, pre, post, target, delay=0, max_delay=0):
@@ -140,6 +144,7 @@ class Connection:
         self.weights_t = None
         self.conv = self.pool = None
         self.in_shape = self.out_shape = None
+        self.plasticity = None
 
     @property
     def n_synapses(self):
@@ -199,6 +204,22 @@ class Connection:
         n = self.n_synapses
         return "Connection(%r, kind=%r, target=%d%s, max_delay=%d)" % (
             self.name, self.kind, self.target, "" if n is None else ", synapses=%d" % n, self.max_delay)
+
+
+def csr_columns(indptr, indices, n_post):
+    """Column index of a CSR matrix stored by presynaptic row, for postsynaptic updates.
+
+    Returns ``(post_ptr, post_syn, syn_pre)``: ``post_syn[post_ptr[i]:post_ptr[i+1]]`` are the
+    synapse numbers onto postsynaptic neuron ``i`` (ascending), ``syn_pre[k]`` the presynaptic
+    neuron (row) of synapse ``k``.
+    """
+    indptr = np.asarray(indptr, np.int64)
+    indices = np.asarray(indices)
+    syn_pre = np.repeat(np.arange(indptr.shape[0] - 1, dtype=np.int32), np.diff(indptr))
+    post_syn = np.argsort(indices, kind="stable").astype(np.int64)
+    post_ptr = np.zeros(n_post + 1, np.int64)
+    np.cumsum(np.bincount(indices, minlength=n_post), out=post_ptr[1:])
+    return post_ptr, post_syn, syn_pre
 
 
 def _pair(name, value, low):

@@ -19,6 +19,14 @@ spike sources; populations of other models (``SRM0``, ``HodgkinHuxley``, user mo
 ``kernel_step``) are advanced by a slower path that calls their compiled step from Python once
 per step. ``mode="event"`` runs LIF/IF networks event-driven
 (:mod:`spikecore.kernels.event_driven`).
+
+Plasticity in a run: ``net.connect(pre, post, weight=W, plasticity=PairSTDP())`` attaches any rule
+of :mod:`spikecore.learning.stdp` to a dense or CSR connection; inside the same compiled loop,
+after the step's propagation, the rule's traces and the weights are updated with the spikes of
+that step (:func:`spikecore.kernels.plasticity.stdp_dense_step` / ``stdp_csr_step``). For a
+synapse with delay :math:`d` the presynaptic spike counts at its *arrival* :math:`t + d` (as
+Brian2's delayed ``on_pre`` and NEST's dendritic delay). Weights persist across runs and
+``reset()``; traces persist across runs and are cleared by ``reset()``.
 """
 import time
 
@@ -27,8 +35,10 @@ import numpy as np
 from .. import _validate as V
 from ..kernels import network as K
 from ..kernels import neurons as KN
+from ..kernels import plasticity as KP
 from ..kernels.propagation import spike_list
 from . import connections as C
+from .connections import csr_columns
 from .monitors import RunResult, SpikeList
 from .population import Population, PopulationView, check_size
 
@@ -178,7 +188,7 @@ class Network:
 
     def connect(self, pre, post, weight=None, *, p=None, in_degree=None, pairs=None,
                 one_to_one=False, conv=None, pool=None, delay=0.0, max_delay=None, target=0,
-                autapses=True, name=None):
+                autapses=True, name=None, plasticity=None):
         """Connect population ``pre`` to input channel ``target`` of population ``post``.
 
         Exactly one connectivity rule applies:
@@ -212,6 +222,15 @@ class Network:
             Allow ``i -> i`` synapses when ``pre is post`` (random rules only).
         name : str, optional
             Connection name for messages; ``"pre->post"`` by default.
+        plasticity : PlasticityRule, optional
+            A rule of :mod:`spikecore.learning.stdp` (``PairSTDP``, ``TripletSTDP``,
+            ``PresynapticTraceSTDP``, ``ExponentialSTDP``, ``PrePostTraceSTDP``,
+            ``RewardModulatedSTDP``, ``BCM``) that changes the weights during every
+            :meth:`run`, step by step (dense and sparse connections; not conv/pool). Its traces
+            follow the spikes of ``pre`` *arriving* through each synapse (emitted
+            :math:`d` steps earlier on a synapse of delay :math:`d`) and of ``post``. The
+            weights must lie within the rule's bounds ``[w_min, w_max]`` (for inhibitory
+            synapses give the rule negative bounds).
 
         Returns
         -------
@@ -231,6 +250,21 @@ class Network:
                        self.rng, weight=weight, p=p, in_degree=in_degree, pairs=pairs,
                        one_to_one=one_to_one or None, conv=conv, pool=pool, delay=delay,
                        max_delay=max_delay, autapses=autapses)
+        if plasticity is not None:
+            if not hasattr(plasticity, "kernel_params"):
+                V.fail("plasticity", plasticity, "a plasticity rule (e.g. spikecore.learning."
+                       "PairSTDP())" + where, TypeError)
+            if conn.kind not in ("dense", "csr"):
+                V.fail("plasticity", plasticity, "None for a %s connection (plastic connections "
+                       "are dense or sparse)%s" % (conn.kind, where))
+            _, params = plasticity.kernel_params(self.dt)  # checks the rule now, not at run time
+            w = conn.weights_t if conn.kind == "dense" else conn.weights
+            lo, hi = params[KP.P_W_MIN], params[KP.P_W_MAX]
+            if w.size and (w.min() < lo or w.max() > hi):
+                V.fail("weight", "<weights in [%g, %g]>" % (w.min(), w.max()),
+                       "weights within the bounds [w_min, w_max] = [%g, %g] of the rule %s%s"
+                       % (lo, hi, type(plasticity).__name__, where))
+            conn.plasticity = plasticity
         self.connections.append(conn)
         self.reset()
         return conn
@@ -263,7 +297,9 @@ class Network:
     def reset(self):
         """Forget the state: the next run starts from the initial state at step 0.
 
-        Adding a population or a connection does this too.
+        Adding a population or a connection does this too. The traces of plastic connections
+        (and their eligibility traces, BCM thresholds and spikes still in transit) are cleared;
+        their *weights* are kept: learning is not undone.
         """
         self._state = None
         self.t = 0
@@ -276,8 +312,26 @@ class Network:
                    RuntimeError)
         return self._state.views[pop.index]
 
+    def plasticity_state(self, conn):
+        """The traces of plastic connection ``conn``: ``{name: array}`` views (writeable).
+
+        ``x1``, ``x2`` ``(batch, G * n_pre)``: presynaptic traces (one per delay group ``g`` and
+        presynaptic neuron ``j``, at index ``g * n_pre + j``; ``G = 1`` unless a sparse
+        connection has several delays); ``y1``, ``y2`` ``(batch, n_post)``: postsynaptic
+        traces; ``theta`` (BCM thresholds) and ``eligibility`` (reward-modulated rules) when the
+        rule has them. Symbols as in :mod:`spikecore.kernels.plasticity`.
+        """
+        if conn not in self.connections:
+            V.fail("conn", conn, "a connection of this network (from net.connect)", TypeError)
+        if conn.plasticity is None:
+            V.fail("conn", conn, "a plastic connection (connect(..., plasticity=rule))", TypeError)
+        if self._state is None:
+            V.fail("state", None, "a network that has been run (or call net.run(0, batch=...))",
+                   RuntimeError)
+        return self._state.plastic_views(self.connections.index(conn))
+
     # -- running -------------------------------------------------------------------------------
-    def run(self, n_steps, inputs=None, batch=None, mode="clock"):
+    def run(self, n_steps, inputs=None, batch=None, mode="clock", reward=None):
         """Simulate ``n_steps`` steps and return what was recorded.
 
         Parameters
@@ -295,6 +349,13 @@ class Network:
         mode : {"clock", "event"}
             Clock-driven (every neuron every step) or event-driven (LIF/IF networks only:
             neurons advanced only when input reaches them; same spikes).
+        reward : array (n_steps,) or (n_steps, batch), optional
+            Neuromodulator :math:`M(t)` of every step for the ``RewardModulatedSTDP``
+            connections (all of them receive it; default 0: eligibility traces build up but
+            weights do not change). With ``batch > 1`` the copies share the weights: each
+            copy has its own traces and eligibility, and the weight change of a step is
+            :math:`\\eta \\sum_b M_b(t)\\, c_b` summed over the batch (likewise the spike-driven
+            updates of the other rules are applied for each copy in turn).
 
         Returns
         -------
@@ -311,10 +372,30 @@ class Network:
                 V.fail("batch", batch, "the batch of the running state (%d); call net.reset() first"
                        % self._state.batch)
             self._state = _State(self, batch)
+        plastic = [c for c in self.connections if c.plasticity is not None]
+        modulator = self._check_reward(reward, n_steps, batch, plastic)
         if mode == "event":
+            if plastic:
+                V.fail("mode", mode, "'clock' for a network with plastic connections (%s)"
+                       % ", ".join(c.name for c in plastic))
             from .event_driven import run_event_driven
             return run_event_driven(self, n_steps, inputs, batch)
-        return self._state.run(self, n_steps, inputs)
+        return self._state.run(self, n_steps, inputs, modulator)
+
+    def _check_reward(self, reward, n_steps, batch, plastic):
+        if reward is None:
+            return np.zeros((0, batch), np.float64)
+        modulated = [c for c in plastic if c.plasticity.rule_code == KP.RULE_RSTDP]
+        if not modulated:
+            V.fail("reward", "<array>", "None: no connection has a reward-modulated rule "
+                   "(connect(..., plasticity=RewardModulatedSTDP()))")
+        m = V.array("reward", reward, ndim=(1, 2), finite=True, kinds="biuf").astype(np.float64)
+        if m.shape[0] != n_steps or (m.ndim == 2 and m.shape[1] not in (1, batch)):
+            V.fail("reward", "<array of shape %s>" % (m.shape,), "shape (n_steps,) = (%d,) or "
+                   "(n_steps, batch) = (%d, %d)" % (n_steps, n_steps, batch))
+        if m.ndim == 1:
+            m = m[:, None]
+        return np.ascontiguousarray(np.broadcast_to(m, (n_steps, batch)))
 
     def _check_inputs(self, inputs, n_steps):
         if not isinstance(inputs, dict):
@@ -408,6 +489,15 @@ def _events_csr(t, b, i, n_steps, batch):
     return ptr, unit
 
 
+def _grow_spike_lists(run):
+    """Enlarge the recorded-spike lists of a run (keeping what they hold) to hold one more step."""
+    n_list = int(run["n_list"][0])
+    grown = [np.zeros(2 * run["lists"][0].size + run["worst"], np.int32) for _ in range(4)]
+    for old, new in zip(run["lists"], grown):
+        new[:n_list] = old[:n_list]
+    run["lists"] = grown
+
+
 class _State:
     """Flat buffers and tables of a network for one batch size (see kernels.network.network_run)."""
 
@@ -476,6 +566,7 @@ class _State:
                 views[sname][...] = init[sname]
             self.views.append(views)
         self._tables(conns)
+        self._plastic_tables(net)
 
     def _tables(self, conns):
         dtype = self.dtype
@@ -484,21 +575,31 @@ class _State:
         self.con_float = np.zeros(n, np.float64)
         ptrs, idxs, ws, ds, dense, kern = [], [], [], [], [], []
         o_ptr = o_syn = o_dense = o_kern = 0
+        self.pl_groups, self.pl_order = {}, {}  # plastic connections: group delays, synapse order
         for c, conn in enumerate(conns):
             row = self.con_int[c]
             row[K.C_KIND] = _KIND_CODES[conn.kind]
             row[K.C_PRE], row[K.C_POST] = conn.pre.index, conn.post.index
             row[K.C_CHANNEL], row[K.C_DELAY] = conn.target, conn.delay
             if conn.kind == "csr":
-                row[K.C_PTR], row[K.C_SYN], row[K.C_NNZ] = o_ptr, o_syn, conn.indices.size
-                row[K.C_HAS_DELAYS] = 1 if conn.delays.size else 0
-                ptrs.append(conn.indptr)
-                idxs.append(conn.indices)
-                ws.append(conn.weights.astype(dtype))
-                ds.append(conn.delays if conn.delays.size else np.zeros(conn.indices.size, np.int32))
-                o_ptr += conn.indptr.size
-                o_syn += conn.indices.size
+                indptr, indices, weights, delays = conn.indptr, conn.indices, conn.weights, conn.delays
+                if conn.plasticity is not None:
+                    groups, order = _delay_groups(conn)
+                    self.pl_groups[c], self.pl_order[c] = groups, order
+                    if order is not None:  # several delays: rows by (delay group, pre neuron)
+                        indptr, indices, weights = _grouped_csr(conn, groups, order)
+                        delays = delays[:0]
+                row[K.C_PTR], row[K.C_SYN], row[K.C_NNZ] = o_ptr, o_syn, indices.size
+                row[K.C_HAS_DELAYS] = 1 if delays.size else 0
+                ptrs.append(indptr)
+                idxs.append(indices)
+                ws.append(weights.astype(dtype))
+                ds.append(delays if delays.size else np.zeros(indices.size, np.int32))
+                o_ptr += indptr.size
+                o_syn += indices.size
             elif conn.kind == "dense":
+                if conn.plasticity is not None:
+                    self.pl_groups[c], self.pl_order[c] = np.array([conn.delay], np.int64), None
                 row[K.C_W] = o_dense
                 dense.append(conn.weights_t.astype(dtype).ravel())
                 o_dense += conn.weights_t.size
@@ -529,6 +630,100 @@ class _State:
         self.csr_delays = cat(ds, np.int32)
         self.dense_w = cat(dense, dtype)
         self.conv_k = cat(kern, dtype)
+
+    def _plastic_tables(self, net):
+        # Tables and buffers of the plastic connections (layout: kernels.network.network_run).
+        batch, dtype = self.batch, self.dtype
+        plastic = [(c, conn) for c, conn in enumerate(net.connections) if conn.plasticity is not None]
+        self.pl_int = np.zeros((len(plastic), K.N_PL_COLS), np.int64)
+        self.pl_params = np.zeros((len(plastic), KP.N_PARAMS), np.float64)
+        delays, cols, syn_pre = [], [], []
+        o_f = o_th = o_d = o_col = o_sp = o_h = o_hc = 0
+        for q, (c, conn) in enumerate(plastic):
+            row = self.pl_int[q]
+            code, self.pl_params[q] = conn.plasticity.kernel_params(net.dt)
+            groups = self.pl_groups[c]
+            n_pre, n_post = conn.pre.n, conn.post.n
+            n_v = groups.size * n_pre
+            row[K.PL_CON], row[K.PL_RULE], row[K.PL_NV], row[K.PL_G] = c, code, n_v, groups.size
+            row[K.PL_DELAY] = o_d
+            delays.append(groups)
+            o_d += groups.size
+            row[K.PL_X] = o_f
+            row[K.PL_Y] = o_f + 2 * batch * n_v
+            row[K.PL_ELIG] = o_f + 2 * batch * (n_v + n_post)
+            n_syn = n_pre * n_post if conn.kind == "dense" else conn.indices.size
+            o_f = row[K.PL_ELIG] + (batch * n_syn if code == KP.RULE_RSTDP else 1)
+            row[K.PL_THETA] = o_th
+            o_th += batch * n_post if code == KP.RULE_BCM else 1
+            row[K.PL_COL], row[K.PL_SYNPRE] = o_col, o_sp
+            if conn.kind == "csr":
+                ci = self.con_int[c]
+                post_ptr, post_syn, pre_of = csr_columns(
+                    self.csr_indptr[ci[K.C_PTR]: ci[K.C_PTR] + n_v + 1],
+                    self.csr_indices[ci[K.C_SYN]: ci[K.C_SYN] + ci[K.C_NNZ]], n_post)
+                cols += [post_ptr, post_syn]
+                syn_pre.append(pre_of)
+                o_col += post_ptr.size + post_syn.size
+                o_sp += pre_of.size
+            n_hist = int(groups.max()) + 1
+            row[K.PL_HIST], row[K.PL_HCNT], row[K.PL_HLEN] = o_h, o_hc, n_hist
+            o_h += n_hist * batch * n_pre
+            o_hc += n_hist * batch
+
+        def cat(parts, dt):
+            return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0, dt), dtype=dt)
+
+        self.pl_delay = cat(delays, np.int64)
+        self.pl_col = cat(cols, np.int64)
+        self.pl_syn_pre = cat(syn_pre, np.int32)
+        self.pl_trace = np.zeros(o_f, dtype)
+        self.pl_theta = np.zeros(o_th, np.float64)
+        self.pl_hist_idx = np.zeros(o_h, np.int32)
+        self.pl_hist_cnt = np.zeros(o_hc, np.int64)
+
+    def plastic_views(self, c):
+        """Views of the traces of plastic connection number ``c`` (see Network.plasticity_state)."""
+        q = int(np.flatnonzero(self.pl_int[:, K.PL_CON] == c)[0])
+        row, batch = self.pl_int[q], self.batch
+        n_v, n_post = int(row[K.PL_NV]), int(self.pop_n[self.con_int[c, K.C_POST]])
+        tr = self.pl_trace
+        out = {"x1": tr[row[K.PL_X]: row[K.PL_X] + batch * n_v].reshape(batch, n_v),
+               "x2": tr[row[K.PL_X] + batch * n_v: row[K.PL_X] + 2 * batch * n_v].reshape(batch, n_v),
+               "y1": tr[row[K.PL_Y]: row[K.PL_Y] + batch * n_post].reshape(batch, n_post),
+               "y2": tr[row[K.PL_Y] + batch * n_post: row[K.PL_Y] + 2 * batch * n_post].reshape(
+                   batch, n_post)}
+        if row[K.PL_RULE] == KP.RULE_BCM:
+            out["theta"] = self.pl_theta[row[K.PL_THETA]: row[K.PL_THETA] + batch * n_post].reshape(
+                batch, n_post)
+        if row[K.PL_RULE] == KP.RULE_RSTDP:
+            n_syn = int(row[K.PL_NV]) * n_post if self.con_int[c, K.C_KIND] == K.CONN_DENSE \
+                else int(self.con_int[c, K.C_NNZ])
+            out["eligibility"] = tr[row[K.PL_ELIG]: row[K.PL_ELIG] + batch * n_syn].reshape(batch, -1)
+        return out
+
+    def _plastic_weights(self, net, load):
+        # Copy the weights of the plastic connections into the simulator (load) or back into
+        # the Connection objects, in the simulator's synapse order.
+        for c in self.pl_int[:, K.PL_CON]:
+            conn, ci = net.connections[c], self.con_int[c]
+            if conn.kind == "dense":
+                engine = self.dense_w[ci[K.C_W]: ci[K.C_W] + conn.weights_t.size]
+                own = conn.weights_t.reshape(-1)
+            else:
+                engine = self.csr_weights[ci[K.C_SYN]: ci[K.C_SYN] + ci[K.C_NNZ]]
+                order = self.pl_order[c]
+                if order is not None:
+                    if load:
+                        engine[:] = conn.weights[order]
+                    else:
+                        conn.weights[order] = engine
+                    continue
+                own = conn.weights
+            if load:
+                engine[:] = own
+            else:
+                own[:] = engine
 
     def voltage_offset(self, pop):
         """Offset in ``fstate`` of the membrane-potential array of ``pop``."""
@@ -575,11 +770,11 @@ class _State:
         return (pop_ext, pop_bias, cat(ext_parts, self.dtype), cat(bias_parts, self.dtype),
                 cat(ptr_parts, np.int64), cat(unit_parts, np.int32))
 
-    def prepare(self, net, n_steps, inputs):
+    def prepare(self, net, n_steps, inputs, modulator=None):
         """Allocate the per-run buffers (inputs, monitors) of an ``n_steps`` run; returns a dict."""
         batch = self.batch
         P = len(net.populations)
-        run = {}
+        run = {"modulator": np.zeros((0, batch), np.float64) if modulator is None else modulator}
         (run["pop_ext"], run["pop_bias"], run["ext"], run["bias"], run["src_ptr"],
          run["src_unit"]) = self._inputs(net, n_steps, inputs)
         run["counts"] = np.zeros((n_steps, P, batch), np.int32)
@@ -608,12 +803,16 @@ class _State:
                 run["ext"], run["bias"], self.spk, self.sidx, self.scount, run["src_ptr"],
                 run["src_unit"], self.con_int, self.con_float, self.csr_indptr, self.csr_indices,
                 self.csr_weights, self.csr_delays, self.dense_w, self.conv_k, run["counts"],
-                run["mon_list"], *run["lists"], run["n_list"], run["vrec_off"],
+                run["mon_list"], *run["lists"], run["n_list"],
+                self.pl_int if self.pl_int.shape[0] else None, self.pl_params,
+                self.pl_delay, self.pl_trace, self.pl_theta, self.pl_col, self.pl_syn_pre,
+                self.pl_hist_idx, self.pl_hist_cnt, run["modulator"], run["vrec_off"],
                 run["vrec_stride"], run["vrec"])
 
-    def run(self, net, n_steps, inputs):
+    def run(self, net, n_steps, inputs, modulator=None):
         batch = self.batch
-        run = self.prepare(net, n_steps, inputs)
+        run = self.prepare(net, n_steps, inputs, modulator)
+        self._plastic_weights(net, load=True)
         external = [p for p in net.populations if p.model is not None
                     and self.pop_model[p.index] == K.MODEL_EXTERNAL]
         ext_params = [p.model.step_params(net.dt) for p in external]
@@ -622,19 +821,18 @@ class _State:
         while r < n_steps:
             if external:
                 stop = r + 1
+                if int(run["n_list"][0]) + run["worst"] > run["lists"][0].size:
+                    _grow_spike_lists(run)  # first: the external step cannot be taken twice
                 self._advance_external(net, external, ext_params, r, run)
             else:
                 stop = n_steps
             r = K.network_run(*self.kernel_args(net.t, r, stop, run))
             if r < stop:  # spike-list buffers could overflow: grow them and continue
-                n_list = int(run["n_list"][0])
-                grown = [np.zeros(2 * run["lists"][0].size + run["worst"], np.int32) for _ in range(4)]
-                for old, new in zip(run["lists"], grown):
-                    new[:n_list] = old[:n_list]
-                run["lists"] = grown
+                _grow_spike_lists(run)
                 if external:  # the external step was taken: the buffers must hold one step
                     V.fail("spike buffer", r, "room for one step", RuntimeError)
         wall = time.perf_counter() - t0
+        self._plastic_weights(net, load=False)
         m = int(run["n_list"][0])
         lt, lb, li, lp = (x[:m] for x in run["lists"])
         spikes = {}
@@ -675,3 +873,28 @@ class _State:
             idx = self.sidx[self.pop_spk[i]: self.pop_spk[i] + blk].reshape(batch, n)
             spike_list(spikes, idx, self.scount[i])
 
+
+def _delay_groups(conn):
+    """Delays (steps) of the groups of a plastic connection, and the synapse order that groups them.
+
+    A connection with one delay is one group (order ``None``: its own CSR order). A sparse
+    connection with several delays is stored by (group, presynaptic neuron) so that each group's
+    presynaptic traces follow the spikes arriving through its delay.
+    """
+    if conn.kind == "csr" and conn.delays.size:
+        groups, group = np.unique(conn.delays.astype(np.int64), return_inverse=True)
+        if groups.size > 1:
+            pre = np.repeat(np.arange(conn.pre.n, dtype=np.int64), np.diff(conn.indptr))
+            return groups, np.argsort(group * conn.pre.n + pre, kind="stable")
+        return groups, None
+    return np.array([conn.delay], np.int64), None
+
+
+def _grouped_csr(conn, groups, order):
+    """``(indptr, indices, weights)`` of ``conn`` with rows ``g * n_pre + j`` (delay group, neuron)."""
+    group = np.searchsorted(groups, conn.delays.astype(np.int64))
+    pre = np.repeat(np.arange(conn.pre.n, dtype=np.int64), np.diff(conn.indptr))
+    rows = (group * conn.pre.n + pre)[order]
+    indptr = np.zeros(groups.size * conn.pre.n + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=groups.size * conn.pre.n), out=indptr[1:])
+    return indptr, conn.indices[order], conn.weights[order]

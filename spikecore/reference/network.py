@@ -10,12 +10,18 @@
 2. spikes are listed and recorded;
 3. each connection adds :math:`W^{(d)} z` into slot :math:`(t + 1 + d) \\bmod D` with the
    reference propagation of :mod:`spikecore.reference.propagation` (dense matrix times the
-   spike vector).
+   spike vector);
+4. each plastic connection makes one step of its rule with the reference
+   :func:`spikecore.reference.plasticity.stdp_dense_step` / ``stdp_csr_step``: postsynaptic
+   spikes of step :math:`t`; for delay group :math:`g` (delay :math:`d_g`) the presynaptic
+   spikes emitted at :math:`t - d_g`, i.e. arriving at :math:`t`, as presynaptic neurons
+   :math:`g\\,n_\\mathrm{pre} + j` (Morrison, Diesmann & Gerstner, 2008, for the traces).
 """
 import numpy as np
 
 from ..kernels import network as codes
 from . import neurons as RN
+from . import plasticity as RPL
 from . import propagation as RP
 
 
@@ -30,9 +36,13 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
                 src_ptr, src_unit,
                 con_int, con_float, csr_indptr, csr_indices, csr_weights, csr_delays, dense_w, conv_k,
                 counts, mon_list, list_t, list_b, list_i, list_p, n_list,
+                pl_int, pl_params, pl_delay, pl_trace, pl_theta, pl_col, pl_syn_pre, pl_hist_idx,
+                pl_hist_cnt, modulator,
                 vrec_off, vrec_stride, vrec):
     """Reference of :func:`spikecore.kernels.network.network_run` (same arguments and result)."""
     n_pop = len(pop_n)
+    plastic = [] if pl_int is None else list(pl_int)  # None: no plastic connection
+    grouped = [int(pl[codes.PL_CON]) for pl in plastic if pl[codes.PL_G] > 1]
     worst = sum(batch * pop_n[p] for p in range(n_pop) if mon_list[p])
     for r in range(r_start, r_stop):
         if n_list[0] + worst > list_t.shape[0]:
@@ -107,7 +117,7 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
             for b in range(batch):
                 vrec[r, b, m] = fstate[vrec_off[m] + b * vrec_stride[m]]
         # 3. propagation
-        for row, scale in zip(con_int, con_float):
+        for c, (row, scale) in enumerate(zip(con_int, con_float)):
             kind, pre, post, ch, delay = row[:5]
             n_pre, n_post, nch = int(pop_n[pre]), int(pop_n[post]), int(pop_nch[post])
             idx = _block(sidx, pop_spk[pre], (batch, n_pre))
@@ -121,6 +131,8 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
             if kind == codes.CONN_CSR:
                 s0, nnz = row[codes.C_SYN], row[codes.C_NNZ]
                 delays = csr_delays[s0: s0 + nnz] if row[codes.C_HAS_DELAYS] else csr_delays[:0]
+                if c in grouped:
+                    continue  # propagated after the other connections, below
                 RP.csr_propagate(idx, cnt, csr_indptr[row[codes.C_PTR]: row[codes.C_PTR] + n_pre + 1],
                                  csr_indices[s0: s0 + nnz], csr_weights[s0: s0 + nnz], delays,
                                  dest, slot)
@@ -132,4 +144,78 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
             else:
                 RP.pool2d_propagate(idx, cnt, g[4], g[5], g[6], g[7], g[2], g[3], g[8], g[9], scale,
                                     dest, slot)
+        # plastic sparse connections with several delays, rows by (delay group g, neuron j):
+        # each group's block with its own delay
+        for pl in plastic:
+            if pl[codes.PL_G] > 1:
+                row = con_int[pl[codes.PL_CON]]
+                pre, post = row[codes.C_PRE], row[codes.C_POST]
+                n_pre, n_post, nch = int(pop_n[pre]), int(pop_n[post]), int(pop_nch[post])
+                if pop_model[post] == codes.MODEL_CUBA_LIF and n_slots == 1:
+                    dest = _block(fstate, pop_state[post, 1], (nch, 1, batch, n_post))[row[codes.C_CHANNEL]]
+                else:
+                    dest = _block(ring, pop_ring[post], (nch, n_slots, batch, n_post))[row[codes.C_CHANNEL]]
+                s0 = row[codes.C_SYN]
+                ptr = csr_indptr[row[codes.C_PTR]: row[codes.C_PTR] + pl[codes.PL_NV] + 1]
+                for g, d in enumerate(pl_delay[pl[codes.PL_DELAY]: pl[codes.PL_DELAY] + pl[codes.PL_G]]):
+                    a, z = ptr[g * n_pre], ptr[(g + 1) * n_pre]
+                    RP.csr_propagate(_block(sidx, pop_spk[pre], (batch, n_pre)), scount[pre],
+                                     ptr[g * n_pre: (g + 1) * n_pre + 1] - a,
+                                     csr_indices[s0 + a: s0 + z], csr_weights[s0 + a: s0 + z],
+                                     csr_delays[:0], dest, (t + 1 + d) % n_slots)
+        # 4. plasticity
+        for q, pl in enumerate(plastic):
+            _plastic_step(q, pl, t, r, batch, pop_n, pop_spk, sidx, scount, con_int, csr_indptr,
+                          csr_indices, csr_weights, dense_w, pl_params, pl_delay, pl_trace,
+                          pl_theta, pl_col, pl_syn_pre, pl_hist_idx, pl_hist_cnt, modulator)
     return r_stop
+
+
+def _plastic_step(q, pl, t, r, batch, pop_n, pop_spk, sidx, scount, con_int, csr_indptr,
+                  csr_indices, csr_weights, dense_w, pl_params, pl_delay, pl_trace, pl_theta,
+                  pl_col, pl_syn_pre, pl_hist_idx, pl_hist_cnt, modulator):
+    c = int(pl[codes.PL_CON])
+    row = con_int[c]
+    pre, post = int(row[codes.C_PRE]), int(row[codes.C_POST])
+    n_pre, n_post = int(pop_n[pre]), int(pop_n[post])
+    rule, n_v, n_groups = int(pl[codes.PL_RULE]), int(pl[codes.PL_NV]), int(pl[codes.PL_G])
+    n_hist = int(pl[codes.PL_HLEN])
+    # history of emitted presynaptic spikes; the spikes arriving now in each delay group
+    hidx = _block(pl_hist_idx, pl[codes.PL_HIST], (n_hist, batch, n_pre))
+    hcnt = _block(pl_hist_cnt, pl[codes.PL_HCNT], (n_hist, batch))
+    pre_idx = _block(sidx, pop_spk[pre], (batch, n_pre))
+    hcnt[t % n_hist] = scount[pre]
+    for b in range(batch):
+        hidx[t % n_hist, b, : scount[pre, b]] = pre_idx[b, : scount[pre, b]]
+    vidx = np.zeros((batch, n_v), np.int32)
+    vcnt = np.zeros(batch, np.int64)
+    for b in range(batch):
+        arrived = [hidx[(t - d) % n_hist, b, : hcnt[(t - d) % n_hist, b]] + g * n_pre
+                   for g, d in enumerate(pl_delay[pl[codes.PL_DELAY]: pl[codes.PL_DELAY] + n_groups])]
+        arrived = np.concatenate(arrived)
+        vidx[b, : arrived.size] = arrived
+        vcnt[b] = arrived.size
+    post_idx = _block(sidx, pop_spk[post], (batch, n_post))
+    x1 = _block(pl_trace, pl[codes.PL_X], (batch, n_v))
+    x2 = _block(pl_trace, pl[codes.PL_X] + batch * n_v, (batch, n_v))
+    y1 = _block(pl_trace, pl[codes.PL_Y], (batch, n_post))
+    y2 = _block(pl_trace, pl[codes.PL_Y] + batch * n_post, (batch, n_post))
+    bcm = rule == RPL.RULE_BCM
+    theta = _block(pl_theta, pl[codes.PL_THETA], (batch, n_post) if bcm else (1, 1))
+    mod = modulator[r] if modulator.shape[0] else np.zeros(batch)
+    dense = row[codes.C_KIND] == codes.CONN_DENSE
+    n_syn = n_pre * n_post if dense else int(row[codes.C_NNZ])
+    rstdp = rule == RPL.RULE_RSTDP
+    if dense:
+        elig = _block(pl_trace, pl[codes.PL_ELIG], (batch, n_pre, n_post) if rstdp else (1, 1, 1))
+        RPL.stdp_dense_step(_block(dense_w, row[codes.C_W], (n_pre, n_post)), vidx, vcnt, post_idx,
+                            scount[post], x1, x2, y1, y2, theta, elig, mod, rule, pl_params[q])
+    else:
+        elig = _block(pl_trace, pl[codes.PL_ELIG], (batch, n_syn) if rstdp else (1, 1))
+        s0 = row[codes.C_SYN]
+        o = pl[codes.PL_COL]
+        RPL.stdp_csr_step(csr_indptr[row[codes.C_PTR]: row[codes.C_PTR] + n_v + 1],
+                          csr_indices[s0: s0 + n_syn], csr_weights[s0: s0 + n_syn],
+                          pl_col[o: o + n_post + 1], pl_col[o + n_post + 1: o + n_post + 1 + n_syn],
+                          pl_syn_pre[pl[codes.PL_SYNPRE]: pl[codes.PL_SYNPRE] + n_syn], vidx, vcnt,
+                          post_idx, scount[post], x1, x2, y1, y2, theta, elig, mod, rule, pl_params[q])
