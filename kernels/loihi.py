@@ -122,6 +122,73 @@ def loihi_cuba_neuron_run(u, v, current_T, i_decay, v_decay, bias, vth, spikes_T
 
 
 @numba.njit(cache=True)
+def loihi_cuba_bias_step(u, v, current, i_decay, v_decay, bias, bias_exp, vth, spikes_out):
+    """One step of Loihi's CUBA neuron driven through its bias: lava-dl netx's input layer.
+
+    The update of :func:`loihi_cuba_run` (Davies et al., 2018; Lava ``PyLifModelBitAcc``) with
+    no synaptic input and the step's input read as a bias mantissa :math:`m` per neuron,
+
+    .. math::
+        a = 0, \\qquad b_i = \\beta_i + \\mathrm{shift}(\\mathrm{rint}(m_i), e)
+
+    where :math:`\\beta_i` is the neuron's own effective bias, ``shift`` a left shift by
+    :math:`e \\ge 0` and an arithmetic right shift otherwise (Lava's ``scale_bias``). netx drives an
+    input layer by the encoded sample as bias (exponent 6), so a per-sample, per-step bias can be
+    given to the engine as an external current.
+
+    Parameters
+    ----------
+    u, v : int32 arrays (batch, n)
+        State, updated in place.
+    current : float array (batch, n)
+        Integer-valued bias mantissas :math:`m` of this step.
+    i_decay, v_decay : int
+        :math:`\\delta_u, \\delta_v` in 0..4096.
+    bias : int32 array (n,) or (1,)
+        The neurons' own effective bias :math:`\\beta` (or one for all).
+    bias_exp : int
+        Exponent :math:`e` of the mantissas.
+    vth : int
+        Threshold mantissa :math:`\\theta`.
+    spikes_out : bool or uint8 array (batch, n)
+        Receives :math:`z`.
+    """
+    batch, n = u.shape
+    vth_eff = np.int64(vth) << 6
+    one = bias.shape[0] == 1
+    for b in range(batch):
+        for i in range(n):
+            m = np.int64(np.rint(current[b, i]))
+            extra = m << bias_exp if bias_exp >= 0 else m >> (-bias_exp)
+            cur, vol, fired = _cuba_update(np.int64(u[b, i]), np.int64(v[b, i]), np.int64(0), i_decay,
+                                           v_decay, np.int64(bias[0] if one else bias[i]) + extra, vth_eff)
+            u[b, i] = cur
+            v[b, i] = vol
+            spikes_out[b, i] = fired
+
+
+@numba.njit(cache=True)
+def loihi_cuba_bias_neuron_run(u, v, current_T, i_decay, v_decay, bias, bias_exp, vth, spikes_T, v_trace):
+    """:func:`loihi_cuba_bias_step` over ``T`` steps, the engine's ``kernel_run`` form.
+
+    .. math::
+        (u, v, z)[t] = \\mathrm{LoihiCUBA}\\big(u[t-1], v[t-1], a = 0,
+        b = \\beta + \\mathrm{shift}(m[t], e)\\big)
+
+    (Davies et al., 2018). ``current_T`` is ``(T, batch, n)`` mantissas, ``spikes_T`` receives the
+    spikes and ``v_trace`` (``(T, batch, n)`` or ``(0, batch, n)``) the voltage after every step.
+    """
+    T = current_T.shape[0]
+    record = v_trace.shape[0] > 0
+    for t in range(T):
+        loihi_cuba_bias_step(u, v, current_T[t], i_decay, v_decay, bias, bias_exp, vth, spikes_T[t])
+        if record:
+            for b in range(u.shape[0]):
+                for i in range(u.shape[1]):
+                    v_trace[t, b, i] = v[b, i]
+
+
+@numba.njit(cache=True)
 def loihi_cuba_run(a_in, u, v, i_decay, v_decay, bias, vth, w_rec, rec_exp, s_prev,
                    reset_interval, reset_offset, t_start, spikes, u_rec, v_rec):
     """Run Loihi's fixed-point CUBA neuron over ``T`` steps, optionally with recurrent synapses.

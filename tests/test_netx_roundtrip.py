@@ -45,7 +45,7 @@ def loihi_nets(draw):
 def test_write_read_identity(tmp_path_factory, net, seed):
     path = tmp_path_factory.mktemp("netx") / "net.net"
     write_netx(net, path)
-    back = read_netx(path)
+    back = read_netx(path, emulator=True)
     assert len(back.layers) == len(net.layers)
     for a, b in zip(net.layers, back.layers):
         assert a.kind == b.kind and tuple(a.shape) == tuple(b.shape)
@@ -107,7 +107,7 @@ def test_float_lif_converts_to_nearly_the_same_spikes(tmp_path):
     net = _dense_lif_graph(rng)
     x = (rng.random((200, 1, 40)) < 0.2).astype(float)
     ref = net.run(x)["out"][:, 0]
-    loihi = read_netx(write_netx(net, tmp_path / "lif.net"))
+    loihi = read_netx(write_netx(net, tmp_path / "lif.net"), emulator=True)
     layer = loihi.layers[0]
     assert layer.neuron.i_decay == 4096 and layer.neuron.v_decay == round(4096 * (1 - np.exp(-1 / 20)))
     got = loihi.run(inputs=x[:, 0])["spikes"][0]
@@ -148,7 +148,7 @@ def test_cnn_with_pooling_exports_and_reports_resources(tmp_path):
     net.add("out", "Output")
     for a, b in (("in", "c1"), ("c1", "n1"), ("n1", "p"), ("p", "f"), ("f", "fc"), ("fc", "n2"), ("n2", "out")):
         net.connect(a, b)
-    loihi = read_netx(write_netx(net, tmp_path / "cnn.net"))
+    loihi = read_netx(write_netx(net, tmp_path / "cnn.net"), emulator=True)
     assert [l.kind for l in loihi.layers] == ["input", "conv", "flatten", "dense"]
     assert loihi.layers[3].weight.shape == (10, 256)  # the pool folded into the dense weights
     rep = resource_report(loihi)

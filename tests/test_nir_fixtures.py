@@ -14,7 +14,7 @@ NIR_FILES = ["NIR_paper_01_lif/lif_norse.nir", "NIR_paper_01_lif/lif_rockpool.ni
 
 def test_lif_norse_spikes_like_the_other_simulators(fixtures_dir):
     folder = fixtures_dir / "nir" / "NIR_paper_01_lif"
-    net = from_nir(folder / "lif_norse.nir", dt=1e-4)
+    net = from_nir(folder / "lif_norse.nir", dt=1e-4, as_graph=True)
     exact = np.loadtxt(folder / "lif_exact.csv", delimiter=",")
     res = net.run(exact[:, 0][:, None, None], record=["1"])
     spikes = np.nonzero(res["output"][:, 0, 0])[0]
@@ -36,7 +36,7 @@ def test_lif_norse_spikes_like_the_other_simulators(fixtures_dir):
 def test_every_fixture_loads_runs_and_exports(fixtures_dir, name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        net = from_nir(fixtures_dir / "nir" / name, dt=1e-3)
+        net = from_nir(fixtures_dir / "nir" / name, dt=1e-3, as_graph=True)
     shape = net.nodes[net.inputs[0]].shape
     x = np.zeros((4, 2) + tuple(shape))
     x[::2] = 1
@@ -48,25 +48,25 @@ def test_every_fixture_loads_runs_and_exports(fixtures_dir, name):
 
 def test_real_world_defects_are_repaired_with_warnings(fixtures_dir):
     with pytest.warns(UserWarning) as caught:
-        net = from_nir(fixtures_dir / "nir" / "spyx_shd.nir", dt=1e-3)
+        net = from_nir(fixtures_dir / "nir" / "spyx_shd.nir", dt=1e-3, as_graph=True)
     text = " ".join(str(w.message) for w in caught)
     assert "type check failed" in text and "transposing" in text and "square" in text
     assert net.nodes["linear"].params["weight"].shape == (64, 128)
     assert net.nodes["linear_2"].params["weight"].shape == (20, 64)
     with pytest.warns(UserWarning, match="type check"):
-        rock = from_nir(fixtures_dir / "nir" / "NIR_paper_01_lif" / "lif_rockpool.nir", dt=1e-4)
+        rock = from_nir(fixtures_dir / "nir" / "NIR_paper_01_lif" / "lif_rockpool.nir", dt=1e-4, as_graph=True)
     assert float(rock.nodes["1_LIFNeuronTorch"].params["r"][0]) == pytest.approx(24.019737)
 
 
 def test_sinabs_cnn_shapes(fixtures_dir):
-    net = from_nir(fixtures_dir / "nir" / "NIR_cnn_sinabs.nir", dt=1e-3)
+    net = from_nir(fixtures_dir / "nir" / "NIR_cnn_sinabs.nir", dt=1e-3, as_graph=True)
     shapes = net.infer_shapes()
     assert shapes["0"] == (16, 16, 16) and shapes["4"] == (16, 8, 8) and shapes["8"] == (128,)
     assert shapes["output"] == (10,)
 
 
 def test_recurrent_braille_graph_uses_previous_step_on_the_cycle(fixtures_dir):
-    net = from_nir(fixtures_dir / "nir" / "NIR_braille_noDelay_bias_zero.nir", dt=1e-4)
+    net = from_nir(fixtures_dir / "nir" / "NIR_braille_noDelay_bias_zero.nir", dt=1e-4, as_graph=True)
     order, back = net.order()
     assert len(back) == 1 and back <= {("lif1.w_rec", "lif1.lif"), ("lif1.lif", "lif1.w_rec")}
 
@@ -74,8 +74,8 @@ def test_recurrent_braille_graph_uses_previous_step_on_the_cycle(fixtures_dir):
 def test_lif_norse_exported_to_loihi_spikes_when_lava_does(fixtures_dir, tmp_path):
     from spikecore.interop.lava import read_netx, write_netx
     folder = fixtures_dir / "nir" / "NIR_paper_01_lif"
-    net = from_nir(folder / "lif_norse.nir", dt=1e-4)
-    loihi = read_netx(write_netx(net, tmp_path / "lif.net"))
+    net = from_nir(folder / "lif_norse.nir", dt=1e-4, as_graph=True)
+    loihi = read_netx(write_netx(net, tmp_path / "lif.net"), emulator=True)
     x = np.loadtxt(folder / "lif_exact.csv", delimiter=",")[:, :1]
     spikes = np.nonzero(loihi.run(inputs=x)["spikes"][-1][:, 0])[0]
     lava = np.loadtxt(folder / "lif_lava_cpu_fixed.csv", delimiter=",")

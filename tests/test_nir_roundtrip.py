@@ -67,11 +67,11 @@ def _same(a, b):
 @settings(max_examples=30)
 @given(graphs(), st.integers(0, 2**31 - 1))
 def test_roundtrip_identity(tmp_path_factory, net, seed):
-    back = from_nir(to_nir(net))
+    back = from_nir(to_nir(net), as_graph=True)
     _same(net, back)
     path = tmp_path_factory.mktemp("nir") / "net.nir"
     write_nir(net, path)
-    from_file = from_nir(path)  # dt comes back from the metadata
+    from_file = from_nir(path, as_graph=True)  # dt comes back from the metadata
     _same(net, from_file)
     x = (np.random.default_rng(seed).random((20, 2, net.nodes["input"].shape[0])) < 0.3).astype(float)
     np.testing.assert_array_equal(net.run(x)["output"], from_file.run(x)["output"])
@@ -93,7 +93,7 @@ def test_export_passes_nir_type_check(tmp_path):
     write_nir(net, path)
     graph = nir.read(str(path))  # strict type check on
     assert graph.metadata["dt"] == 1e-3
-    back = from_nir(path)
+    back = from_nir(path, as_graph=True)
     x = np.ones((3, 1, 2, 8, 8))
     np.testing.assert_array_equal(net.run(x)["out"], back.run(x)["out"])
 
@@ -108,7 +108,7 @@ def test_nested_graph_is_inlined():
                                 "lin": nir.Linear(weight=np.eye(2)), "sub": inner,
                                 "output": nir.Output(output_type={"output": np.array([2])})},
                          edges=[("input", "lin"), ("lin", "sub"), ("sub", "output")], metadata={"dt": 1e-3})
-    net = from_nir(outer)
+    net = from_nir(outer, as_graph=True)
     assert "sub.lif" in net.nodes and ("lin", "sub.lif") in net.edges and ("sub.lif", "output") in net.edges
     out = net.run(np.ones((30, 1, 2)))["output"]
     assert out.sum() > 0

@@ -29,6 +29,12 @@ Lava's process models (``proc/lif``, ``proc/dense``, ``proc/conv``):
 * **Timing.** Every synapse block (Dense, Conv) sends the sum of step :math:`t-1` at step
   :math:`t`, so each layer adds one step of latency; an input layer has no synapse and is driven
   by its bias (the encoded image).
+
+:func:`read_netx` returns an engine :class:`spikecore.network.Network` (populations
+``layer0``, ``layer1``, ... of :class:`~spikecore.neurons.loihi.LoihiCUBA`, run with
+``Network.run``; see :meth:`LoihiNetwork.to_network`), which reproduces lava-dl's golden outputs
+bit for bit; ``read_netx(path, emulator=True)`` (or :meth:`LoihiNetwork.from_netx`) gives the
+:class:`LoihiNetwork` emulator, which also records currents.
 """
 import math
 import os
@@ -43,7 +49,7 @@ from .._atomic import atomic_path
 from ..kernels import loihi as _k
 from ..neurons.loihi import LoihiCUBA, effective_bias
 
-__all__ = ["NetxNeuron", "NetxLayer", "LoihiNetwork", "read_netx", "write_netx",
+__all__ = ["NetxNeuron", "NetxLayer", "LoihiNetwork", "read_netx", "write_netx", "run_netx", "input_bias",
            "netx_weight_quantization", "resource_report"]
 
 _DEFAULT_NEURON = dict(type="CUBA", i_decay=0, v_decay=4096, vth_mant=1 << 17, ref_delay=1,
@@ -179,7 +185,7 @@ def netx_weight_quantization(weight):
     elif wmin >= 0:
         signed, scale = 0, 255.0 / wmax
     else:
-        signed, scale = 1, min(127.0 / wmax, -128.0 / wmin)
+        signed, scale = 1, min(127.0 / wmax if wmax > 0 else np.inf, -128.0 / wmin)
     s = int(np.floor(np.log2(scale))) + signed
     n = 8
     while n > 0 and np.sum(np.abs(w / 2.0**n - np.round(w / 2.0**n))) != 0:
@@ -401,13 +407,29 @@ class LoihiNetwork:
         return result
 
     def to_network(self, dt=1e-3):
-        """Build the equivalent :class:`spikecore.network.Network` (dense layers only).
+        """Build the equivalent :class:`spikecore.network.Network`, bit-exact with :meth:`run`.
 
-        Each layer becomes a population of :class:`~spikecore.neurons.loihi.LoihiCUBA` fed by a
-        dense connection from the previous one (a spike source ``"input"`` for the first); the
-        engine's one-step synaptic latency is Lava's. Weights are the synapse's integer weights
-        with the exponent applied, which is exact when they stay integers (always for weights
-        that fit netx's 8-bit range; otherwise a clear error).
+        Every neuron layer becomes a population of :class:`~spikecore.neurons.loihi.LoihiCUBA`
+        (``"layer0"``, ``"layer1"``, ...; conv and input layers keep their (C, H, W) shape):
+
+        * an input layer with neurons becomes :class:`~spikecore.neurons.loihi.LoihiCUBAInput`,
+          driven by its bias mantissas given to ``Network.run`` as an external current
+          (``(T, batch, C*H*W)`` per step and sample, or ``(C*H*W,)`` constant; see
+          :func:`input_bias`); a shape-only input layer, or none, becomes a spike source
+          ``"input"``;
+        * dense layers: a dense connection of the synapse's integer weights with the exponent
+          applied, exact because netx's weight truncation keeps them multiples of
+          :math:`2^{s}` (Davies et al., 2018); per-synapse ``delay`` becomes the engine's
+          per-synapse delays (a spike at step :math:`t` acts at :math:`t + 1 + d`, Lava's);
+          ``dense_rec`` adds the recurrent weights as a connection of the population to itself;
+        * conv layers: a :class:`~spikecore.network.Conv2D` connection (groups and dilation are
+          expanded into an equivalent full kernel); ``flatten`` is the engine's C-order
+          numbering already.
+
+        The engine's one-step synaptic latency is Lava's. The sums are float64 (exact integers);
+        Lava's 24-bit wrap of a conv sum is not applied, so a conv layer whose sum could reach
+        :math:`2^{23}` is refused, as are graded spikes (the engine's spikes carry no payload).
+        netx's staggered reset is :func:`run_netx`.
 
         Parameters
         ----------
@@ -417,22 +439,162 @@ class LoihiNetwork:
         Returns
         -------
         spikecore.network.Network
-            Populations ``"input"``, ``"layer0"``, ``"layer1"``, ...
+            With a ``netx`` attribute holding what only the file needs (``simulation``, neuron
+            extras, the stored weights, the input transform) for :func:`write_netx`.
         """
-        from ..network import Network
+        from ..network import Conv2D, Network
+        from ..neurons.loihi import LoihiCUBAInput
         net = Network(dt=dt)
         layers = self.neuron_layers
-        if any(l.kind not in ("dense", "dense_rec") for l in layers):
-            V.fail("network", self, "dense layers only (conv and input layers run with LoihiNetwork.run)")
-        prev = net.add_source(layers[0].weight.shape[1], name="input")
+        meta = {"simulation": dict(self.simulation), "layers": {}}
+        first = self.layers[0] if self.layers else None
+        prev, prev_shape = None, None
+        if first is not None and _shape_only(first):
+            prev_shape = tuple(first.shape)
+            prev = net.add_source(shape=prev_shape, name="input")
+        elif layers and layers[0].kind != "input":
+            if layers[0].kind == "conv":
+                V.fail("network", self, "a shape-only input layer before the first conv layer (its input shape)")
+            prev = net.add_source(int(layers[0].weight.shape[1]), name="input")
         for i, layer in enumerate(layers):
-            mant = (self._layer_bias(layer).astype(np.int64) >> 6)
-            pop = net.add(layer.neuron.model(bias_mant=mant), n=layer.size, name="layer%d" % i)
-            net.connect(prev, pop, weight=_integer_weights(layer.weight, "layers[%d].weight" % i))
-            if layer.kind == "dense_rec":
-                net.connect(pop, pop, weight=_integer_weights(layer.weight_rec, "layers[%d].weight_rec" % i))
-            prev = pop
+            name = "layer%d" % i
+            nrn = layer.neuron
+            if nrn.graded_spike:
+                V.fail("layers[%d].neuron.graded_spike" % i, True, "binary spikes: the engine's spikes carry "
+                       "no payload (layer %d, %s%s)" % (i, layer.kind, tuple(layer.shape)))
+            info = {"type": nrn.type, "ref_delay": nrn.ref_delay, "extra": dict(nrn.extra)}
+            meta["layers"][name] = info
+            shape = tuple(layer.shape)
+            shape_kw = dict(shape=shape) if len(shape) == 3 else dict(n=layer.size)
+            if layer.kind == "input":
+                model = LoihiCUBAInput(min(nrn.i_decay, 4096), min(nrn.v_decay, 4096), min(nrn.vth_mant, 2**17 - 1))
+                pop = net.add(model, name=name, **shape_kw)
+                info["transform"] = (layer.weight, layer.bias)
+                prev, prev_shape = pop, shape
+                continue
+            mant = self._layer_bias(layer).astype(np.int64) >> 6
+            pop = net.add(nrn.model(bias_mant=mant), name=name, **shape_kw)
+            if layer.kind in ("dense", "dense_rec"):
+                w = _integer_weights(layer.weight, "layers[%d].weight" % i)
+                info["weight"] = layer.weight
+                if layer.delay is not None and np.any(layer.delay):
+                    d = np.broadcast_to(np.asarray(layer.delay, np.float64), w.shape)
+                    net.connect(prev, pop, weight=w, delay=d * dt)
+                else:
+                    net.connect(prev, pop, weight=w)
+                if layer.kind == "dense_rec":
+                    info["weight_rec"] = layer.weight_rec
+                    net.connect(pop, pop, weight=_integer_weights(layer.weight_rec, "layers[%d].weight_rec" % i))
+            else:  # conv
+                kernel = _full_kernel(layer)
+                bound = float(np.abs(kernel).reshape(kernel.shape[0], -1).sum(axis=1).max())
+                if bound >= 2**23:
+                    V.fail("layers[%d].weight" % i, "<kernel with |sum| up to %d>" % bound,
+                           "a conv kernel whose sum stays below 2**23 (Lava wraps it to 24 bits; "
+                           "the engine does not: use read_netx(path, emulator=True))")
+                net.connect(prev, pop, conv=Conv2D(kernel, in_shape=prev_shape, stride=layer.stride,
+                                                   padding=layer.padding))
+            prev, prev_shape = pop, shape
+        net.netx = meta
         return net
+
+    @classmethod
+    def from_netx(cls, path):
+        """Read a netx file as a :class:`LoihiNetwork` (the same as ``read_netx(path, emulator=True)``)."""
+        layers, sim = read_netx_layers(path)
+        return cls(layers, sim)
+
+    @classmethod
+    def from_network(cls, net):
+        """The :class:`LoihiNetwork` of an engine Network of Loihi populations (inverse of :meth:`to_network`).
+
+        The network must be a chain: an optional spike source, then populations of
+        :class:`~spikecore.neurons.loihi.LoihiCUBA` (fixed point; the first may be a
+        :class:`~spikecore.neurons.loihi.LoihiCUBAInput`), each fed by one dense, sparse or
+        Conv2D connection from the one before (plus, for dense layers, one recurrent connection
+        to itself). Weights must be integers that netx loads unchanged; the file's own weights
+        kept by :meth:`to_network` are written back when they still give the network's weights.
+
+        Parameters
+        ----------
+        net : spikecore.network.Network
+
+        Returns
+        -------
+        LoihiNetwork
+        """
+        from ..neurons.loihi import LoihiCUBAInput
+        meta = getattr(net, "netx", None) or {}
+        lmeta = meta.get("layers", {})
+        sources = [p for p in net.populations if p.is_source]
+        if len(sources) > 1:
+            V.fail("network", "<%d spike sources>" % len(sources), "at most one input source for netx")
+        layers, prev = [], None
+        if sources:
+            prev = sources[0]
+            if prev.shape is not None and len(prev.shape) == 3:
+                layers.append(NetxLayer("input", tuple(prev.shape)))
+        for p in net.populations:
+            if p.is_source:
+                continue
+            model = p.model
+            if not isinstance(model, LoihiCUBA) or not model.fixed_point:
+                V.fail("network", "<population %r of %s>" % (p.name, type(model).__name__),
+                       "LoihiCUBA populations (float LIF/IF/CurrentLIF networks: write_netx converts them)",
+                       TypeError)
+            info = lmeta.get(p.name, {})
+            neuron = NetxNeuron(info.get("type", "CUBA"), model.i_decay, model.v_decay, model.vth_mant,
+                                int(info.get("ref_delay", 1)), False, dict(info.get("extra", {})))
+            incoming = [c for c in net.connections if c.post is p]
+            ff = [c for c in incoming if c.pre is not p]
+            rec = [c for c in incoming if c.pre is p]
+            shape = tuple(p.shape) if p.shape is not None else (p.n,)
+            if isinstance(model, LoihiCUBAInput):
+                if incoming or prev is not None or model.bias_exp != 6 or np.any(model.bias_mant):
+                    V.fail("network", "<population %r>" % p.name, "a LoihiCUBAInput population only as the "
+                           "first layer, without connections, own bias or a bias exponent other than 6")
+                w, b = info.get("transform", (None, None))
+                layers.append(NetxLayer("input", shape, neuron=neuron, weight=w, bias=b))
+                prev = p
+                continue
+            if len(ff) != 1 or ff[0].pre is not prev or len(rec) > 1:
+                V.fail("network", "<population %r with %d inputs>" % (p.name, len(incoming)),
+                       "a chain: one connection from the previous population (and at most one recurrent)")
+            c = ff[0]
+            beff = np.broadcast_to(effective_bias(model.bias_mant, model.bias_exp), (p.n,)).astype(np.int64)
+            if np.any(beff % 64):
+                V.fail("%s.bias" % p.name, "<bias not a multiple of 2**6>", "a bias netx stores (exponent 6)")
+            mant = beff >> 6
+            bias = mant.astype(np.float32) if np.any(mant) else None
+            if c.kind in ("dense", "csr"):
+                if rec and rec[0].kind not in ("dense", "csr"):
+                    V.fail("network", rec[0].name, "a dense recurrent connection")
+                w = _check_int(c.to_dense(), c.name)
+                delay = _connection_delays(c, w.shape)
+                if prev is not None and prev.shape is not None and len(prev.shape) == 3:
+                    layers.append(NetxLayer("flatten", ()))
+                layer = NetxLayer("dense_rec" if rec else "dense", (p.n,), neuron=neuron,
+                                  weight=_netx_file_weights(w, info.get("weight"), c.name), bias=bias,
+                                  delay=delay)
+                if rec:
+                    layer.weight_rec = _netx_file_weights(_check_int(rec[0].to_dense(), rec[0].name),
+                                                          info.get("weight_rec"), rec[0].name)
+            elif c.kind == "conv2d":
+                if rec or c.max_delay:
+                    V.fail("network", c.name, "a conv connection without delay or recurrence (netx has neither)")
+                if bias is not None:
+                    per_ch = mant.reshape(shape[0], -1)
+                    if np.any(per_ch != per_ch[:, :1]):
+                        V.fail("%s.bias" % p.name, "<per-neuron bias>", "one bias per channel for a conv layer")
+                    bias = per_ch[:, 0].astype(np.float32)
+                layer = NetxLayer("conv", shape, neuron=neuron, weight=_check_int(c.conv.kernel, c.name), bias=bias,
+                                  stride=tuple(c.conv.stride), padding=tuple(c.conv.padding))
+            else:
+                V.fail("network", c.name, "dense or conv connections (netx has no pooling layer; lower it to "
+                       "a strided conv)")
+            layers.append(layer)
+            prev = p
+        return cls(layers, meta.get("simulation", {}))
 
     @staticmethod
     def _run_neurons(model, a, batch, n, bias_mant, bias_eff, w_rec, rec_exp, r_int, r_off, record):
@@ -515,6 +677,59 @@ def _integer_weights(weight, name):
         V.fail(name, "<weights>", "weights whose exponent shift is exact (the engine adds weights, "
                "Loihi shifts the sum)")
     return (_shift(w, exp)).astype(np.float32)
+
+
+def _check_int(w, name):
+    w = np.asarray(w, np.float64)
+    if not np.all(w == np.rint(w)):
+        V.fail(name, "<non-integer weights>", "integer weights (Loihi's synapses hold integers)")
+    return w
+
+
+def _netx_file_weights(w_eff, stored, name):
+    """File weights that netx turns into the effective weights ``w_eff`` (the stored ones if still valid)."""
+    for cand in (stored, w_eff):
+        if cand is None or np.shape(cand) != w_eff.shape:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                got = _integer_weights(cand, name)
+            except ValueError:
+                continue
+        if np.array_equal(got, w_eff):
+            return np.asarray(cand, np.float32)
+    V.fail(name, "<weights in %d..%d>" % (w_eff.min(), w_eff.max()),
+           "weights lava-dl's 8-bit scaling loads unchanged (these lose bits in netx)")
+
+
+def _connection_delays(conn, shape):
+    """(n_post, n_pre) delays in steps of a dense or sparse connection, or None without delays."""
+    if conn.kind == "csr" and conn.delays.size:
+        pre, post, _, d = conn.synapses()
+        out = np.zeros(shape, np.float32)
+        out[post, pre] = d
+        return out if np.any(out) else None
+    return np.full(shape, conn.delay, np.float32) if conn.delay else None
+
+
+def _full_kernel(layer):
+    """The conv kernel with groups and dilation expanded into an equivalent dense (C_out, C_in, K, K) one."""
+    w = np.asarray(layer.weight, np.float64)
+    co, cg, kh, kw = w.shape
+    dh, dw = layer.dilation
+    g = int(layer.groups)
+    full = np.zeros((co, cg * g, dh * (kh - 1) + 1, dw * (kw - 1) + 1))
+    per = co // g
+    for k in range(co):
+        grp = k // per
+        full[k, grp * cg:(grp + 1) * cg, ::dh, ::dw] = w[k]
+    return full
+
+
+def _is_engine(network):
+    from ..network import Network
+    return isinstance(network, Network)
 
 
 def _shape_only(layer):
@@ -636,22 +851,137 @@ def read_netx_layers(path):
     return layers, sim
 
 
-def read_netx(path):
-    """Load a lava-dl netx HDF5 network as a bit-exact Loihi emulation.
+def read_netx(path, emulator=False, dt=1e-3):
+    """Load a lava-dl netx HDF5 network as an engine :class:`~spikecore.network.Network`.
 
     Parameters
     ----------
     path : str or path-like
         The ``.net`` file.
+    emulator : bool
+        False (default): the engine Network of :meth:`LoihiNetwork.to_network`, run with the
+        ordinary ``Network.run`` (or :func:`run_netx` for netx's periodic reset), bit-exact with
+        Lava's fixed-point CPU backend. True: the :class:`LoihiNetwork` emulator itself, which
+        also records currents, runs graded and 24-bit-wrapping conv layers, and is what
+        :func:`resource_report` reads.
+    dt : float
+        Step length (s) recorded in the engine Network.
 
     Returns
     -------
-    LoihiNetwork
-        Fixed-point CUBA layers with netx's conventions (module docstring); ``run`` reproduces
-        Lava's fixed-point CPU backend bit for bit.
+    spikecore.network.Network or LoihiNetwork
+        Fixed-point CUBA layers with netx's conventions (module docstring).
     """
     layers, sim = read_netx_layers(path)
-    return LoihiNetwork(layers, sim)
+    net = LoihiNetwork(layers, sim)
+    return net if emulator else net.to_network(dt)
+
+
+def input_bias(network, image):
+    """Bias mantissas of a netx input layer for an image, by netx's input transform.
+
+    .. math:: m = 2 w x - w + b
+
+    with :math:`w, b` the input layer's stored transform ``weight`` and ``bias`` (lava-dl netx;
+    64 and 0 when the file has none).
+
+    Parameters
+    ----------
+    network : spikecore.network.Network or LoihiNetwork
+        A network read with :func:`read_netx` that has an input layer.
+    image : array
+        Pixel values :math:`x`, shaped like the input layer, with an optional leading batch axis.
+
+    Returns
+    -------
+    int64 array
+        :math:`m`; flatten it to ``(batch, n)`` (or ``(T, batch, n)``) for ``Network.run``.
+    """
+    if isinstance(network, LoihiNetwork):
+        return network.input_bias(image)
+    from ..neurons.loihi import LoihiCUBAInput
+    pops = [p for p in getattr(network, "populations", []) if isinstance(p.model, LoihiCUBAInput)]
+    if not pops:
+        V.fail("network", network, "a network with a netx input layer (LoihiCUBAInput population)")
+    w, b = ((getattr(network, "netx", None) or {}).get("layers", {}).get(pops[0].name, {})
+            .get("transform", (None, None)))
+    w = int(np.ravel(w)[0]) if w is not None else 64
+    b = int(np.ravel(b)[0]) if b is not None else 0
+    return (2 * w * np.asarray(image) - w + b).astype(np.int64)
+
+
+def run_netx(network, n_steps, inputs=None, *, reset_interval=None, reset_offset=0, batch=None):
+    """Run an engine Network from :func:`read_netx` with netx's staggered periodic reset.
+
+    lava-dl's ``reset_interval`` :math:`R` and ``reset_offset`` :math:`o`: Loihi layer :math:`i`
+    (the :math:`i`-th population of Loihi neurons) sets :math:`u = v = 0` before Lava step
+    :math:`t` with :math:`t \\bmod R = (o + 1 + i) \\bmod R`, Lava's time starting at 1 (engine step
+    :math:`k` is Lava step :math:`k + 1`; the network's clock ``net.t`` counts on from earlier runs).
+    The run is cut at those steps and the states zeroed between the pieces, with the ordinary
+    ``Network.run``; spikes in flight in the synapses are kept, as in Lava.
+
+    Parameters
+    ----------
+    network : spikecore.network.Network
+    n_steps : int
+    inputs : dict, optional
+        As for ``Network.run``, with arrays only (rasters ``(n_steps, batch, n)``, currents
+        ``(n_steps, batch, n)`` or constant ``(n,)``), so they can be cut.
+    reset_interval : int, optional
+        :math:`R`; None runs without reset.
+    reset_offset : int
+        :math:`o`.
+    batch : int, optional
+        As for ``Network.run``.
+
+    Returns
+    -------
+    spikecore.network.monitors.RunResult
+        One result for the whole run, as ``Network.run`` returns it.
+    """
+    from ..network.monitors import RunResult, SpikeList
+    n_steps = V.integer("n_steps", n_steps, low=0)
+    inputs = dict(inputs or {})
+    if reset_interval is None:
+        return network.run(n_steps, inputs, batch=batch)
+    R = V.integer("reset_interval", reset_interval, low=1)
+    o = V.integer("reset_offset", reset_offset)
+    for key, value in inputs.items():
+        arr = np.asarray(value) if not isinstance(value, tuple) else None
+        if arr is None or arr.dtype == object or not (arr.ndim == 1 or (arr.ndim == 3 and arr.shape[0] == n_steps)):
+            V.fail("inputs[%r]" % getattr(key, "name", key), "<%s>" % type(value).__name__,
+                   "an array (n_steps, batch, n) or (n,) (spike lists cannot be cut at the resets)")
+    loihi = [p for p in network.populations if isinstance(p.model, LoihiCUBA)]
+    t0 = network.t
+    cuts = [r for r in range(n_steps) if any((t0 + r + 1 - (o + 1 + i)) % R == 0 for i in range(len(loihi)))]
+    pieces, start = [], 0
+    for r in cuts + [n_steps]:
+        piece = {k: (v if np.ndim(v) == 1 else np.asarray(v)[start:r]) for k, v in inputs.items()}
+        pieces.append((start, network.run(r - start, piece, batch=batch)))
+        start = r
+        if r < n_steps:
+            for i, p in enumerate(loihi):
+                if (t0 + r + 1 - (o + 1 + i)) % R == 0:
+                    for arr in network.state(p).values():
+                        arr[...] = 0
+    first = pieces[0][1]
+    counts = np.concatenate([res.counts for _, res in pieces])
+    spikes, volts = {}, {}
+    for p in network.populations:
+        try:
+            parts = [(off, res.spikes(p)) for off, res in pieces]
+            spikes[p.name] = SpikeList(*(np.concatenate([s.step + off for off, s in parts]),
+                                         np.concatenate([s.batch for _, s in parts]),
+                                         np.concatenate([s.neuron for _, s in parts])), network.dt)
+        except KeyError:
+            pass
+        try:
+            vs = [res.voltage(p) for _, res in pieces]
+            volts[p.name] = (np.concatenate([v for v, _ in vs]), vs[0][1])
+        except KeyError:
+            pass
+    return RunResult(network.populations, n_steps, first.batch, network.dt, counts, spikes, volts,
+                     sum(res.wall_s for _, res in pieces))
 
 
 # ----------------------------------------------------------------------------- writing
@@ -665,17 +995,28 @@ def write_netx(network, path, **convert):
     """Write a network as a lava-dl netx HDF5 file that ``netx.hdf5.Network`` loads.
 
     A :class:`LoihiNetwork` is written as is (``read_netx(write_netx(net))`` gives back the same
-    integers). A float :class:`spikecore.interop.graph.GraphNetwork` is first converted to Loihi
-    fixed point with :func:`spikecore.interop.loihi_convert.to_loihi` (``**convert`` is passed on).
+    integers); so is an engine :class:`~spikecore.network.Network` of Loihi populations
+    (:meth:`LoihiNetwork.from_network`: ``write_netx(read_netx(path), out)`` round-trips). A float
+    network -- a :class:`spikecore.interop.graph.GraphNetwork`, or an engine Network of LIF, IF
+    and CurrentLIF populations (taken to a graph by :func:`spikecore.interop.nir.to_graph`) -- is
+    first converted to Loihi fixed point with :func:`spikecore.interop.loihi_convert.to_loihi`
+    (``**convert`` is passed on).
 
     Parameters
     ----------
-    network : LoihiNetwork or GraphNetwork
+    network : LoihiNetwork, spikecore.network.Network or GraphNetwork
     path : str or path-like
         Output file; written atomically (temp file in the same folder, then ``os.replace``).
     """
-    if not isinstance(network, LoihiNetwork):
+    if _is_engine(network) and all(p.is_source or isinstance(p.model, LoihiCUBA) for p in network.populations):
+        if convert:
+            V.fail("convert", convert, "no conversion options for a network of Loihi populations")
+        network = LoihiNetwork.from_network(network)
+    elif not isinstance(network, LoihiNetwork):
         from .loihi_convert import to_loihi
+        if _is_engine(network):
+            from .nir import to_graph
+            network = to_graph(network)
         network = to_loihi(network, **convert)
     elif convert:
         V.fail("convert", convert, "no conversion options for a LoihiNetwork")
@@ -761,7 +1102,8 @@ def resource_report(network):
 
     Parameters
     ----------
-    network : LoihiNetwork
+    network : LoihiNetwork or spikecore.network.Network
+        An engine Network of Loihi populations is read with :meth:`LoihiNetwork.from_network`.
 
     Returns
     -------
@@ -769,6 +1111,8 @@ def resource_report(network):
         One dict per neuron layer with keys ``layer``, ``kind``, ``shape``, ``neurons``,
         ``synapses``, ``fan_in``, ``weight_bits``, ``weight_exp``, ``sign_mode``, ``delay_bits``.
     """
+    if _is_engine(network):
+        network = LoihiNetwork.from_network(network)
     rows = []
     prev = network.layers[0] if network.layers and _shape_only(network.layers[0]) else None
     for i, layer in enumerate(network.neuron_layers):

@@ -27,7 +27,7 @@ from .. import _validate as V
 from .._atomic import atomic_path
 from .graph import NODE_KINDS, GraphNetwork
 
-__all__ = ["from_nir", "to_nir", "write_nir", "read_nir"]
+__all__ = ["from_nir", "to_nir", "write_nir", "read_nir", "to_graph"]
 
 # NIR field names per node type (besides input_type / output_type / metadata)
 _FIELDS = {
@@ -101,8 +101,8 @@ def _flatten_graph(graph, prefix=""):
     return nodes, edges
 
 
-def from_nir(graph_or_path, dt=None):
-    """Import a NIR graph (object or ``.nir`` file) as a discrete-time :class:`GraphNetwork`.
+def from_nir(graph_or_path, dt=None, *, as_graph=False, dtype=np.float64):
+    """Import a NIR graph (object or ``.nir`` file) as an engine Network (or a :class:`GraphNetwork`).
 
     Parameters
     ----------
@@ -110,12 +110,25 @@ def from_nir(graph_or_path, dt=None):
     dt : float, optional
         Step in seconds; defaults to the graph's ``metadata["dt"]`` if present, else 1e-4 s
         (the NIR paper's step), with a warning.
+    as_graph : bool
+        False (default): a :class:`spikecore.network.Network` run with ``Network.run``
+        (populations named after the neuron nodes, spike sources after the Input nodes; the
+        mapping, the one-step-per-layer latency and what cannot be mapped are in
+        :mod:`spikecore.interop.nir_engine`). True: the :class:`GraphNetwork`, which keeps NIR's
+        nodes and parameters unchanged and runs any graph spikecore reads.
+    dtype : numpy float dtype
+        Float type of the engine populations (float64 by default, the graph's precision).
 
     Returns
     -------
-    GraphNetwork
-        Nodes keep NIR's names and parameters; see :mod:`spikecore.interop.graph` for the
-        discretisation.
+    spikecore.network.Network or GraphNetwork
+        See :mod:`spikecore.interop.graph` for the discretisation.
+
+    Raises
+    ------
+    spikecore.interop.nir_engine.NotRepresentable
+        When the engine cannot hold the graph (the message names the node); ``as_graph=True``
+        reads it.
     """
     nir = _nir()
     graph = graph_or_path if isinstance(graph_or_path, nir.NIRGraph) else read_nir(graph_or_path)
@@ -153,7 +166,10 @@ def from_nir(graph_or_path, dt=None):
         net.connect(a, b)
     _repair(net)
     net.infer_shapes()
-    return net
+    if as_graph:
+        return net
+    from .nir_engine import to_network
+    return to_network(net, dtype=dtype)
 
 
 def _shortcut(edges, identities):
@@ -215,12 +231,28 @@ def _repair(net):
                       "the square ones probably are too (ambiguous, not changed)" % (square, transposed))
 
 
+def to_graph(network):
+    """``network`` as a :class:`GraphNetwork`: as is, or mapped from an engine Network.
+
+    See :func:`spikecore.interop.nir_engine.to_graph` (Pedersen et al., 2024, for NIR).
+    """
+    from ..network import Network
+    if isinstance(network, Network):
+        from .nir_engine import to_graph as engine_to_graph
+        return engine_to_graph(network)
+    if not isinstance(network, GraphNetwork):
+        V.fail("network", network, "a spikecore.interop.graph.GraphNetwork or spikecore.network.Network", TypeError)
+    return network
+
+
 def to_nir(network, type_check=True):
-    """Export a :class:`GraphNetwork` as a ``nir.NIRGraph`` (``dt`` goes into ``metadata``).
+    """Export a :class:`GraphNetwork` or an engine Network as a ``nir.NIRGraph`` (``dt`` in ``metadata``).
 
     Parameters
     ----------
-    network : GraphNetwork
+    network : GraphNetwork or spikecore.network.Network
+        An engine Network (LIF, IF, CurrentLIF populations) is first mapped with
+        :func:`spikecore.interop.nir_engine.to_graph`.
     type_check : bool
         Run NIR's type check on the result (default True).
 
@@ -229,8 +261,7 @@ def to_nir(network, type_check=True):
     nir.NIRGraph
     """
     nir = _nir()
-    if not isinstance(network, GraphNetwork):
-        V.fail("network", network, "a spikecore.interop.graph.GraphNetwork", TypeError)
+    network = to_graph(network)
     network.infer_shapes()
     nodes = {}
     for name, node in network.nodes.items():
@@ -262,11 +293,11 @@ def to_nir(network, type_check=True):
 
 
 def write_nir(network, path):
-    """Write a :class:`GraphNetwork` to a ``.nir`` file (atomically: temp file, then replace).
+    """Write a :class:`GraphNetwork` or engine Network to a ``.nir`` file (atomically: temp file, then replace).
 
     Parameters
     ----------
-    network : GraphNetwork
+    network : GraphNetwork or spikecore.network.Network
     path : str or path-like
     """
     nir = _nir()

@@ -61,13 +61,18 @@ class LoihiCUBA(NeuronModel):
         True: Lava's bit-accurate model. False: its float variant with
         :math:`d_u = \\delta_u/4096`, :math:`d_v = \\delta_v/4096`, threshold :math:`2^6\\theta` and
         bias :math:`b` in the same units (Lava's ``PyLifModelFloat`` equations).
+    dtype : numpy float dtype
+        Type of the synaptic sums the network engine hands the neurons: float64 (default) holds
+        every integer sum exactly up to :math:`2^{53}`; float32 only below :math:`2^{24}`. The
+        state itself is always int32.
 
     Notes
     -----
     As an engine neuron model (:mod:`spikecore.neurons.base`) the state is ``("u", "v")``, int32,
     the synaptic input of a step is the integer weight sum (passed as float, rounded), ``dt`` is
     ignored (Loihi's decays are per step) and :meth:`run_lava` offers Lava's extras (recurrent
-    weights, periodic reset, recording ``u``).
+    weights, periodic reset, recording ``u``). In a :class:`spikecore.network.Network` the
+    population runs on the engine's general per-step path.
     """
 
     state_names = ("u", "v")
@@ -75,8 +80,9 @@ class LoihiCUBA(NeuronModel):
     kernel_step = staticmethod(_k.loihi_cuba_step)
     kernel_run = staticmethod(_k.loihi_cuba_neuron_run)
 
-    def __init__(self, i_decay, v_decay, vth_mant, bias_mant=0, bias_exp=0, fixed_point=True):
-        super().__init__(np.float32)
+    def __init__(self, i_decay, v_decay, vth_mant, bias_mant=0, bias_exp=0, fixed_point=True,
+                 dtype=np.float64):
+        super().__init__(dtype)
         self.i_decay = V.integer("i_decay", i_decay, low=0, high=4096)
         self.v_decay = V.integer("v_decay", v_decay, low=0, high=4096)
         self.vth_mant = V.integer("vth_mant", vth_mant, low=0, high=2**17 - 1)
@@ -155,3 +161,33 @@ class LoihiCUBA(NeuronModel):
                              self.i_decay / 4096.0, self.v_decay / 4096.0, b.astype(np.float64),
                              float(self.vth_mant) * 64.0, spikes, ur, vr)
         return (spikes, (ur, vr)) if record else spikes
+
+
+class LoihiCUBAInput(LoihiCUBA):
+    """Loihi CUBA neurons driven through their bias: the input layer of a lava-dl netx network.
+
+    netx encodes a sample as the bias mantissas of its input layer (Davies et al., 2018; lava-dl
+    ``netx.blocks.Input``). This model reads the step's input (in the engine: an external current
+    ``(T, batch, n)`` or a constant ``(n,)``) as those mantissas :math:`m`:
+
+    .. math::
+        u[t] = \\mathrm{wrap}_{24}(\\mathrm{rtz}(u[t-1](4096-\\delta_u)/2^{12})),\\quad
+        v[t] = \\mathrm{clip}_{24}(\\mathrm{rtz}(v[t-1](4096-\\delta_v)/2^{12}) + u[t] + \\beta
+        + m[t]\\, 2^{e}),\\quad z[t] = [v[t] > 2^6 \\theta]
+
+    with :math:`\\beta = m_0 2^{e}` the neurons' own bias (``bias_mant``) and :math:`e` =
+    ``bias_exp`` (netx: 6). Synaptic input is not used: connect nothing to such a population.
+    Parameters as :class:`LoihiCUBA` (fixed point only).
+    """
+
+    kernel_step = staticmethod(_k.loihi_cuba_bias_step)
+    kernel_run = staticmethod(_k.loihi_cuba_bias_neuron_run)
+
+    def __init__(self, i_decay, v_decay, vth_mant, bias_mant=0, bias_exp=6, dtype=np.float64):
+        super().__init__(i_decay, v_decay, vth_mant, bias_mant=bias_mant, bias_exp=bias_exp,
+                         fixed_point=True, dtype=dtype)
+
+    def step_params(self, dt):
+        """Kernel parameters ``(i_decay, v_decay, bias, bias_exp, vth)``; ``dt`` is not used."""
+        return (self.i_decay, self.v_decay, effective_bias(np.atleast_1d(self.bias_mant), self.bias_exp),
+                self.bias_exp, self.vth_mant)

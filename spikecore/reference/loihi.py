@@ -131,3 +131,29 @@ def loihi_cuba_neuron_run(u, v, current_T, i_decay, v_decay, bias, vth, spikes_T
         loihi_cuba_step(u, v, current_T[t], i_decay, v_decay, bias, vth, spikes_T[t])
         if v_trace.shape[0] > 0:
             v_trace[t] = v
+
+
+def loihi_cuba_bias_step(u, v, current, i_decay, v_decay, bias, bias_exp, vth, spikes_out):
+    """Reference of :func:`spikecore.kernels.loihi.loihi_cuba_bias_step`: one step of
+    :func:`loihi_cuba_run` with :math:`a = 0` and bias :math:`\\beta + \\mathrm{shift}(\\mathrm{rint}(m), e)`
+    per batch element and neuron (Davies et al., 2018; lava-dl netx's input layer)."""
+    m = np.rint(np.asarray(current, np.float64)).astype(np.int64)
+    extra = m << bias_exp if bias_exp >= 0 else m >> (-bias_exp)
+    own = np.broadcast_to(np.asarray(bias, np.int64), (u.shape[1],))
+    empty = np.zeros((0, 0, 0), np.int32)
+    for b in range(u.shape[0]):  # the bias differs per batch element: one run per element
+        s = np.zeros((1, 1, u.shape[1]), np.uint8)
+        ub, vb = u[b:b + 1].copy(), v[b:b + 1].copy()
+        loihi_cuba_run(np.zeros((1, 1, u.shape[1]), np.int32), ub, vb, i_decay, v_decay,
+                       (own + extra[b]).astype(np.int32), vth, np.zeros((0, 0), np.int32), 0,
+                       np.zeros((1, u.shape[1]), np.uint8), 0, 0, 1, s, empty, empty)
+        u[b], v[b] = ub[0], vb[0]
+        spikes_out[b] = s[0, 0].astype(spikes_out.dtype)
+
+
+def loihi_cuba_bias_neuron_run(u, v, current_T, i_decay, v_decay, bias, bias_exp, vth, spikes_T, v_trace):
+    """Reference of :func:`spikecore.kernels.loihi.loihi_cuba_bias_neuron_run` (step after step)."""
+    for t in range(current_T.shape[0]):
+        loihi_cuba_bias_step(u, v, current_T[t], i_decay, v_decay, bias, bias_exp, vth, spikes_T[t])
+        if v_trace.shape[0] > 0:
+            v_trace[t] = v
