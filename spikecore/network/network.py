@@ -100,6 +100,12 @@ class Network:
         self.t = 0  # steps simulated so far
 
     # -- building ------------------------------------------------------------------------------
+
+    def __repr__(self):
+        pops = ", ".join(repr(p) for p in self.populations)
+        return "Network(dt=%r, t=%d, populations=[%s], connections=%d)" % (
+            self.dt, self.t, pops, len(self.connections))
+
     def _name(self, name, prefix):
         if name is None:
             name = "%s%d" % (prefix, len(self.populations))
