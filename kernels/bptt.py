@@ -320,6 +320,134 @@ def lif_backward_sum(grad_z, w, u, beta, theta, hard_reset, detach_reset, smooth
 
 
 @njit(cache=True)
+def rlif_forward(current, weight_rec, beta, theta, hard_reset, smooth, surrogate, alpha, u, s):
+    """Run a layer of recurrently connected LIF neurons over ``T`` steps: membrane ``u``, spikes ``s``.
+
+    The input current of step ``t`` adds the layer's own spikes of the previous step through the
+    dense recurrent weights ``V`` (``V[i, j]``: from neuron ``j`` to neuron ``i``)::
+
+        soft:  u[t] = beta u[t-1] + I[t] + V s[t-1] - theta s[t-1]
+        hard:  u[t] = beta u[t-1] (1 - s[t-1]) + I[t] + V s[t-1]
+        s[t] = H(u[t] - theta)          (or sigma(u[t] - theta) when ``smooth``)
+
+    with ``u[-1] = s[-1] = 0`` (recurrent SNN of Bellec et al. 2018, trained by STBP, Wu et al.
+    2018). The product ``V s[t-1]`` is event-driven: only columns of ``V`` whose neuron spiked
+    are added.
+
+    Parameters
+    ----------
+    current : ndarray (T, batch, n) float
+        Feed-forward input current ``I[t]`` (may be a broadcast view with stride 0 along time).
+    weight_rec : ndarray (n, n) float
+        Recurrent weights ``V`` (post, pre).
+    beta, theta, hard_reset, smooth, surrogate, alpha
+        As in :func:`lif_forward`.
+    u, s : ndarray (T, batch, n) float
+        Outputs, overwritten.
+    """
+    T, B, n = current.shape
+    vt = np.ascontiguousarray(weight_rec.T)   # (pre, post): column j of V is row j (once)
+    for b in range(B):
+        for t in range(T):
+            cur = current[t, b]
+            ut = u[t, b]
+            st = s[t, b]
+            if t == 0:
+                for i in range(n):
+                    ut[i] = cur[i]
+            else:
+                up = u[t - 1, b]
+                sp = s[t - 1, b]
+                if hard_reset:
+                    for i in range(n):
+                        ut[i] = beta[i] * up[i] * (1.0 - sp[i]) + cur[i]
+                else:
+                    for i in range(n):
+                        ut[i] = beta[i] * up[i] + cur[i] - theta[i] * sp[i]
+                for j in range(n):
+                    sj = sp[j]
+                    if sj != 0.0:
+                        row = vt[j]
+                        for i in range(n):
+                            ut[i] += sj * row[i]
+            if smooth:
+                for i in range(n):
+                    st[i] = _surrogate_primitive(ut[i] - theta[i], surrogate, alpha)
+            else:
+                for i in range(n):
+                    st[i] = 1.0 if ut[i] >= theta[i] else 0.0
+
+
+@njit(cache=True)
+def rlif_backward(grad_s, u, s, weight_rec, beta, theta, hard_reset, detach_reset, surrogate,
+                  alpha, grad_u):
+    """Backward recursion of :func:`rlif_forward`: ``delta[t] = dL/du[t]`` (= ``dL/dI[t]``).
+
+    The spikes ``s[t]`` now also reach ``u[t+1]`` through ``V``, so their gradient gains the
+    term ``V^T delta[t+1]``; otherwise the recursion is :func:`lif_backward`'s (``delta[T] = 0``,
+    ``g[t] = sigma'(u[t] - theta)``; Wu et al. 2018)::
+
+        soft: dL/ds[t] = e[t] + V^T delta[t+1] - theta delta[t+1]
+              delta[t] = dL/ds[t] g[t] + beta delta[t+1]
+        hard: dL/ds[t] = e[t] + V^T delta[t+1] - beta u[t] delta[t+1]
+              delta[t] = dL/ds[t] g[t] + beta (1 - s[t]) delta[t+1]
+
+    (the reset term, last in ``dL/ds[t]``, is dropped when ``detach_reset``; the recurrent
+    term never is: it is a synapse, not the reset). The weight gradient
+    ``dL/dV = sum_t delta[t+1]^T s[t]`` is one GEMM done by the caller.
+
+    Parameters
+    ----------
+    grad_s : ndarray (T, batch, n) float
+        ``e[t]``: gradient of the loss with respect to the spikes from downstream layers.
+    u, s : ndarray (T, batch, n) float
+        Membrane and spikes saved by :func:`rlif_forward`.
+    weight_rec : ndarray (n, n) float
+        Recurrent weights ``V`` (post, pre).
+    beta, theta, hard_reset, detach_reset, surrogate, alpha
+        As in :func:`lif_backward`.
+    grad_u : ndarray (T, batch, n) float
+        Output ``delta[t]``, overwritten.
+    """
+    T, B, n = u.shape
+    g = np.empty(n, dtype=grad_u.dtype)      # surrogate of one row (allocated once)
+    e = np.empty(n, dtype=grad_u.dtype)      # total dL/ds[t] of one row
+    zero = np.zeros(n, dtype=grad_u.dtype)   # delta[T] = 0
+    for b in range(B):
+        for t in range(T - 1, -1, -1):
+            ut = u[t, b]
+            _surrogate_row(ut, theta, surrogate, alpha, g)
+            es = grad_s[t, b]
+            for j in range(n):
+                e[j] = es[j]
+            if t == T - 1:
+                dn = zero
+            else:
+                dn = grad_u[t + 1, b]
+                for i in range(n):          # e += V^T delta[t+1], row by row of V
+                    di = dn[i]
+                    if di != 0.0:
+                        row = weight_rec[i]
+                        for j in range(n):
+                            e[j] += di * row[j]
+            out = grad_u[t, b]
+            if hard_reset:
+                st = s[t, b]
+                if detach_reset:
+                    for i in range(n):
+                        out[i] = e[i] * g[i] + beta[i] * (1.0 - st[i]) * dn[i]
+                else:
+                    for i in range(n):
+                        out[i] = (e[i] - beta[i] * ut[i] * dn[i]) * g[i] + beta[i] * (1.0 - st[i]) * dn[i]
+            elif detach_reset:
+                for i in range(n):
+                    out[i] = e[i] * g[i] + beta[i] * dn[i]
+            else:
+                for i in range(n):
+                    out[i] = (e[i] - theta[i] * dn[i]) * g[i] + beta[i] * dn[i]
+
+
+@njit(cache=True)
 def adam_update(p, g, m, v, learning_rate, beta1, beta2, eps, k):
     """One Adam step (Kingma & Ba 2015) on flat arrays, in place, in a single pass.
 

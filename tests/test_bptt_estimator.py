@@ -166,3 +166,72 @@ def test_save_and_load_hdf5(tmp_path):
         path = persist.save_estimator(clf, tmp_path / "model.h5")
         loaded, _ = persist.load_estimator(path)
         np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_report_and_history_after_fit():
+    """report_: spikes per layer and synaptic operations per sample, checked against a count made
+    here from the network's own forward pass; history: loss and accuracy per epoch."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 5)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    clf = SurrogateGradientClassifier(hidden_layer_sizes=(7, 6), n_steps=6, max_epochs=3,
+                                      encoding="rate", recurrent=True, early_stopping=True,
+                                      n_iter_no_change=5, random_state=0).fit(X, y)
+    rep = clf.report_
+    assert rep["layers"] == ["RecurrentLIF", "RecurrentLIF"]
+    np.testing.assert_array_equal(rep["neurons"], [7, 6])
+    assert len(clf.history_) == len(clf.train_scores_) == len(clf.validation_scores_) \
+        == len(clf.validation_loss_) == clf.n_epochs_ == 3
+    assert all(0.0 <= a <= 1.0 for a in clf.train_scores_ + clf.validation_scores_)
+    assert all(np.isfinite(clf.validation_loss_))
+    # recount on the same (training) samples with the same input spikes
+    train = np.setdiff1d(np.arange(50), clf._split(y, np.random.default_rng(0))[1])
+    assert rep["n_samples"] == len(train)
+    x = clf._encode(X[train], np.random.default_rng(clf._predict_seed))
+    l1, l2, out = clf.network_.layers
+    s1 = l1.forward(x, 6)
+    s2 = l2.forward(s1, 6)
+    clf.network_.clear()
+    n = len(train)
+    np.testing.assert_allclose(rep["spikes_per_sample"], [s1.sum() / n, s2.sum() / n])
+    np.testing.assert_allclose(rep["spike_rate"], rep["spikes_per_sample"] / [7 * 6, 6 * 6])
+    assert rep["input_spikes_per_sample"] == pytest.approx(x.sum() / n)
+    synops = (x.sum() * 7 + s1.sum() * 6 + s2.sum() * 2        # feed-forward fan-outs
+              + s1[:-1].sum() * 7 + s2[:-1].sum() * 6)         # recurrent fan-outs
+    assert rep["synaptic_operations_per_sample"] == pytest.approx(synops / n)
+    assert rep["input_macs_per_sample"] == 0.0
+    # direct coding: analog input -> MACs, every step
+    d = SurrogateGradientClassifier(hidden_layer_sizes=(4,), n_steps=3, max_epochs=1,
+                                    random_state=0).fit(X, y)
+    assert d.report_["input_spikes_per_sample"] == 0.0
+    assert d.report_["input_macs_per_sample"] == pytest.approx(5 * 4 * 3)
+
+
+def test_save_and_load_recurrent_and_truncated(tmp_path):
+    """Recurrent weights, truncation window and the report survive an HDF5 round trip; the
+    loaded model predicts identically and keeps training state out of the file."""
+    persist = pytest.importorskip("spikecore.learning.persist")
+    h5py = pytest.importorskip("h5py")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 16)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    for kw in ({"recurrent": True, "truncation": 3, "train_beta": True},
+               {"recurrent": True, "conv_channels": (2,), "input_shape": (4, 4), "hidden_layer_sizes": (5,),
+                "readout": "spike_count", "truncation": 2}):
+        clf = SurrogateGradientClassifier(max_epochs=2, n_steps=5, random_state=0, **kw).fit(X, y)
+        clf.predict(X)   # inference must not leave arrays behind in the saved file
+        path = persist.save_estimator(clf, tmp_path / "model.h5")
+        loaded, _ = persist.load_estimator(path)
+        np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+        rec = [layer for layer in loaded.network_.layers if hasattr(layer, "weight_rec")]
+        assert rec and all(r.weight_rec.shape == (5 if "conv_channels" in kw else 100,) * 2 for r in rec)
+        np.testing.assert_array_equal(rec[0].weight_rec, [la for la in clf.network_.layers
+                                                          if hasattr(la, "weight_rec")][0].weight_rec)
+        assert loaded.network_.truncation == kw["truncation"] and loaded.truncation == kw["truncation"]
+        np.testing.assert_array_equal(loaded.report_["spikes_per_sample"], clf.report_["spikes_per_sample"])
+        with h5py.File(path, "r") as f:
+            kept = []
+            f.visititems(lambda name, obj: kept.append(name) if name.rsplit("/", 1)[-1] in
+                         ("_state", "_x", "_cols", "_pending", "initial_state") and
+                         obj.attrs.get("kind") != "none" else None)
+        assert kept == []

@@ -8,7 +8,7 @@ from spikecore.learning.surrogates import (  # noqa: F401
 from spikecore.learning.losses import cross_entropy, mse_count, softmax  # noqa: F401
 from spikecore.learning.optimizers import SGD, Adam  # noqa: F401
 from spikecore.learning.bptt import (  # noqa: F401
-    DenseLIF, LeakyReadout, SpikeCount, SpikingNetwork, build_mlp, lif_parameter_grads,
+    DenseLIF, LeakyReadout, RecurrentLIF, SpikeCount, SpikingNetwork, build_mlp, lif_parameter_grads,
 )
 from spikecore.learning.conv import AvgPool2d, Conv2dLIF, Flatten, build_convnet  # noqa: F401
 from spikecore.learning.blas_threads import limit_blas_threads  # noqa: F401

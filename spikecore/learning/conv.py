@@ -25,7 +25,9 @@ spread over each window (zero on dropped rows/columns).
 import numpy as np
 
 from spikecore import _validate
-from spikecore.learning.bptt import LeakyReadout, LIFNeurons, DenseLIF, SpikeCount, SpikingNetwork
+from spikecore.learning.bptt import (
+    DenseLIF, LeakyReadout, LIFNeurons, RecurrentLIF, SpikeCount, SpikingNetwork,
+)
 
 
 def _shape3(name, shape):
@@ -119,6 +121,14 @@ class Conv2dLIF(LIFNeurons):
     def params(self):
         """Trainable arrays, in the order of :attr:`grads`."""
         return [self.weight, self.bias] + self._neuron_params()
+
+    def fan_out(self):
+        """Synapses driven by each input element ``(C H W,)``: ``F`` times the number of output
+        positions whose window covers it (fewer at the zero-padded borders)."""
+        C, H, W = self.in_shape
+        F, Ho, Wo = self.out_shape
+        cover = col2im(np.ones((C * self.k * self.k, Ho * Wo)), (1, C, H, W), self.k, self.p)
+        return F * cover.reshape(-1)
 
     def forward(self, x, n_steps, smooth=False):
         """Spikes ``(T, B, F, Ho, Wo)`` for ``x`` ``(B, C, H, W)`` (static) or ``(T, B, C, H, W)``
@@ -230,13 +240,16 @@ class Flatten:
 def build_convnet(input_shape, conv_channels, n_out, *, kernel_size=3, pool_size=2,
                   hidden_layer_sizes=(), n_steps=25, readout="membrane", beta=0.9, threshold=1.0,
                   reset="soft", detach_reset=True, surrogate="fast_sigmoid", surrogate_scale=None,
-                  train_beta=False, train_threshold=False, random_state=None, dtype=np.float32):
+                  train_beta=False, train_threshold=False, recurrent=False, truncation=None,
+                  random_state=None, dtype=np.float32):
     """Build a spiking convolutional network trained by STBP (Wu et al. 2018; 2019).
 
     ``[Conv2dLIF(k x k, same padding) -> AvgPool2d(pool_size)] x len(conv_channels) -> Flatten
     -> DenseLIF x len(hidden_layer_sizes) -> readout``; the readout is as in
     :func:`spikecore.learning.bptt.build_mlp`. Pooling is skipped once a map is smaller than the
-    window. Other parameters as in :class:`Conv2dLIF`.
+    window. Other parameters as in :class:`Conv2dLIF`; ``recurrent=True`` makes the dense
+    hidden layers :class:`spikecore.learning.bptt.RecurrentLIF`; ``truncation`` is the
+    truncated-BPTT window of :class:`spikecore.learning.bptt.SpikingNetwork`.
 
     Returns
     -------
@@ -263,8 +276,9 @@ def build_convnet(input_shape, conv_channels, n_out, *, kernel_size=3, pool_size
             shape = layers[-1].out_shape
     layers.append(Flatten())
     width = int(np.prod(shape))
+    hidden = RecurrentLIF if recurrent else DenseLIF
     for h in hidden_layer_sizes:
-        layers.append(DenseLIF(width, _validate.integer("hidden_layer_sizes", h, low=1), **lif))
+        layers.append(hidden(width, _validate.integer("hidden_layer_sizes", h, low=1), **lif))
         width = h
     n_out = _validate.integer("n_out", n_out, low=1)
     if readout == "membrane":
@@ -272,4 +286,4 @@ def build_convnet(input_shape, conv_channels, n_out, *, kernel_size=3, pool_size
     else:
         layers.append(DenseLIF(width, n_out, **lif))
         layers.append(SpikeCount())
-    return SpikingNetwork(layers, n_steps)
+    return SpikingNetwork(layers, n_steps, truncation)

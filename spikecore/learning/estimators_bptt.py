@@ -1,4 +1,6 @@
 """``SurrogateGradientClassifier``: a spiking MLP trained by surrogate-gradient BPTT, sklearn-style."""
+import time
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -73,6 +75,16 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
         ``readout="spike_count"``.
     train_beta, train_threshold : bool
         Also learn the per-neuron leaks / thresholds of the LIF layers (DIET-SNN, Rathi & Roy 2021).
+    recurrent : bool
+        Give every dense hidden layer recurrent weights ``V`` (``I[t] = W x[t] + b + V s[t-1]``;
+        :class:`spikecore.learning.bptt.RecurrentLIF`, Bellec et al. 2018). Costs ``O(T B n^2)``
+        more per pass for a layer of width ``n``.
+    truncation : int or None
+        Truncated BPTT (Williams & Peng 1990): backpropagate through windows of ``K = truncation``
+        steps, carrying the neuron state forward as a constant, so training memory grows with
+        ``K`` instead of ``T`` (``O(K B n)`` instead of ``O(T B n)`` per layer; one extra forward
+        pass). ``None`` (default) or ``K >= T``: full BPTT. See
+        :class:`spikecore.learning.bptt.SpikingNetwork`.
     optimizer : {"adam", "sgd"}
         Adam (Kingma & Ba 2015) or SGD with momentum.
     learning_rate : float
@@ -109,22 +121,36 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
         The trained network.
     history_ : list of float
         Mean training loss of each epoch.
-    validation_scores_ : list of float
-        Validation accuracy of each epoch (``early_stopping`` only; else empty).
+    train_scores_ : list of float
+        Accuracy on the training mini-batches of each epoch, as they were learned (before their
+        own update).
+    validation_scores_, validation_loss_ : list of float
+        Validation accuracy and mean loss of each epoch (``early_stopping`` only; else empty).
     n_epochs_ : int
         Epochs run.
+    report_ : dict
+        Activity of the trained network on the training samples (one inference pass after
+        ``fit``; see :meth:`spikecore.learning.bptt.SpikingNetwork.activity`): ``n_samples``,
+        ``n_steps``, ``layers`` (class name of each LIF layer), ``neurons`` (their widths),
+        ``spikes_per_sample`` (array: spikes of each LIF layer per sample over the ``T`` steps),
+        ``spike_rate`` (array: spikes per neuron per step), ``input_spikes_per_sample`` (rate
+        coding; 0 for direct coding), ``synaptic_operations_per_sample`` (spike-driven
+        accumulates: events times fan-out), ``input_macs_per_sample`` (direct coding: analog input
+        times fan-out, every step), ``seconds`` (wall time of ``fit``).
 
     Notes
     -----
     Memory during training grows as ``3 T B n`` floats per LIF layer of width ``n`` (batch
-    ``B``): membrane, spikes and the backward buffer of every step are kept.
+    ``B``): membrane, spikes and the backward buffer of every step are kept; ``3 K B n`` with
+    ``truncation = K``.
     """
 
     def __init__(self, hidden_layer_sizes=(100,), n_steps=25, encoding="direct", conv_channels=(),
                  input_shape=None, beta=0.9,
                  threshold=1.0, reset="soft", detach_reset=True, surrogate="fast_sigmoid",
                  surrogate_scale=None, readout="membrane", loss="cross_entropy",
-                 train_beta=False, train_threshold=False, optimizer="adam", learning_rate=1e-3,
+                 train_beta=False, train_threshold=False, recurrent=False, truncation=None,
+                 optimizer="adam", learning_rate=1e-3,
                  momentum=0.9, batch_size=64, max_epochs=60, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, random_state=None,
                  verbose=False):
@@ -143,6 +169,8 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
         self.loss = loss
         self.train_beta = train_beta
         self.train_threshold = train_threshold
+        self.recurrent = recurrent
+        self.truncation = truncation
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.momentum = momentum
@@ -168,6 +196,8 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
         if self.loss == "mse_count" and self.readout != "spike_count":
             _validate.fail("loss", self.loss, "'cross_entropy' when readout='membrane' "
                            "(mse_count needs readout='spike_count')")
+        if self.truncation is not None:
+            _validate.integer("truncation", self.truncation, low=1)
         _validate.choice("optimizer", self.optimizer, ("adam", "sgd"))
         _validate.positive("learning_rate", self.learning_rate)
         _validate.real("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
@@ -247,6 +277,7 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
             return self._fit(X, y)
 
     def _fit(self, X, y):
+        t0 = time.perf_counter()
         sizes, conv = self._check_params()
         X, y = self._check_X_y(X, y)
         if conv:
@@ -264,7 +295,8 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
         lif = dict(n_steps=self.n_steps, readout=self.readout, beta=self.beta,
                    threshold=self.threshold, reset=self.reset, detach_reset=self.detach_reset,
                    surrogate=self.surrogate, surrogate_scale=self.surrogate_scale,
-                   train_beta=self.train_beta, train_threshold=self.train_threshold, random_state=rng)
+                   train_beta=self.train_beta, train_threshold=self.train_threshold,
+                   recurrent=bool(self.recurrent), truncation=self.truncation, random_state=rng)
         if conv:
             net = build_convnet(shape, conv, len(self.classes_), hidden_layer_sizes=sizes, **lif)
         else:
@@ -275,7 +307,9 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
             opt = SGD(self.learning_rate, self.momentum)
         self.network_ = net
         self.history_ = []
+        self.train_scores_ = []
         self.validation_scores_ = []
+        self.validation_loss_ = []
         best, best_params, stall = None, None, 0
         batch = min(self.batch_size, len(train))
         bar = tqdm(range(self.max_epochs), disable=not self.verbose, desc=type(self).__name__,
@@ -284,6 +318,7 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
         for epoch in bar:
             order = rng.permutation(train)
             total = 0.0
+            correct = 0
             for start in range(0, len(order), batch):
                 idx = order[start:start + batch]
                 out = net.forward(self._encode(X[idx], rng))
@@ -292,10 +327,14 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
                 opt.step(net.params, net.grads)
                 net.constrain()
                 total += loss * len(idx)
+                correct += int(np.sum(np.argmax(out, axis=1) == y[idx]))
             self.history_.append(total / len(order))
+            self.train_scores_.append(correct / len(order))
             if self.early_stopping:
-                score = float(np.mean(self._predict_index(X[val]) == y[val]))
+                out = self._output(X[val])
+                score = float(np.mean(np.argmax(out, axis=1) == y[val]))
                 self.validation_scores_.append(score)
+                self.validation_loss_.append(float(self._loss(out, y[val])[0]))
                 improved = best is None or score > best + self.tol
                 if improved:
                     best_params = [p.copy() for p in net.params]
@@ -315,8 +354,38 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
                 p[...] = q
         for layer in net.layers:
             layer.grads = []  # free the last batch's gradients (and keep saved models small)
+        net.clear()
         self.n_epochs_ = epoch + 1
+        self.report_ = self._activity_report(X[train], time.perf_counter() - t0)
         return self
+
+    def _activity_report(self, X, seconds):
+        """``report_``: spikes per layer and synaptic operations per sample on ``X`` (inference)."""
+        rng = np.random.default_rng(self._predict_seed)
+        net = self.network_
+        totals = {"synaptic_operations": 0.0, "input_macs": 0.0, "input_spikes": 0.0}
+        spikes = 0.0
+        with limit_blas_threads(1):
+            for i in range(0, X.shape[0], 512):
+                act = net.activity(self._encode(X[i:i + 512], rng))
+                spikes = spikes + np.array(act["spikes"], dtype=np.float64)
+                for key in totals:
+                    totals[key] += act[key]
+        n = X.shape[0]
+        spikes = np.atleast_1d(spikes / n)
+        neurons = np.array(act["neurons"], dtype=np.int64)
+        return {
+            "n_samples": int(n),
+            "n_steps": int(self.n_steps),
+            "layers": [type(layer).__name__ for layer in net.layers if hasattr(layer, "last_state")],
+            "neurons": neurons,
+            "spikes_per_sample": spikes,
+            "spike_rate": spikes / np.maximum(neurons, 1) / self.n_steps,
+            "input_spikes_per_sample": totals["input_spikes"] / n,
+            "synaptic_operations_per_sample": totals["synaptic_operations"] / n,
+            "input_macs_per_sample": totals["input_macs"] / n,
+            "seconds": float(seconds),
+        }
 
     # ------------------------------------------------------------------ prediction
     def _output(self, X):
@@ -324,6 +393,7 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
         with limit_blas_threads(1):
             chunks = [self.network_.forward(self._encode(X[i:i + 512], rng))
                       for i in range(0, X.shape[0], 512)]
+            self.network_.clear()   # inference keeps no state for a backward pass
         return np.concatenate(chunks, axis=0)
 
     def _predict_index(self, X):

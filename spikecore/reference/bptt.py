@@ -109,6 +109,50 @@ def lif_backward_sum(grad_z, w, u, beta, theta, hard_reset, detach_reset, smooth
     lif_backward(grad_s, u, s, beta, theta, hard_reset, detach_reset, surrogate, alpha, grad_u)
 
 
+def rlif_forward(current, weight_rec, beta, theta, hard_reset, smooth, surrogate, alpha, u, s):
+    """Reference recurrent LIF forward; same contract as the kernel of the same name.
+
+    ``u[t] = beta u[t-1] + I[t] + V s[t-1] - theta s[t-1]`` (soft) or
+    ``beta u[t-1] (1 - s[t-1]) + I[t] + V s[t-1]`` (hard); ``s[t] = H(u[t] - theta)`` or the
+    surrogate antiderivative when ``smooth`` (Bellec et al. 2018; Wu et al. 2018).
+    ``weight_rec`` ``V`` is ``(n, n)`` (post, pre).
+    """
+    u_prev = np.zeros(current.shape[1:])
+    s_prev = np.zeros(current.shape[1:])
+    for t in range(current.shape[0]):
+        recurrent = s_prev @ weight_rec.T
+        if hard_reset:
+            u[t] = beta * u_prev * (1.0 - s_prev) + current[t] + recurrent
+        else:
+            u[t] = beta * u_prev + current[t] + recurrent - theta * s_prev
+        if smooth:
+            s[t] = _surrogate_primitive(u[t].astype(np.float64) - theta, surrogate, alpha)
+        else:
+            s[t] = (u[t] >= theta).astype(s.dtype)
+        u_prev = u[t]
+        s_prev = s[t]
+
+
+def rlif_backward(grad_s, u, s, weight_rec, beta, theta, hard_reset, detach_reset, surrogate,
+                  alpha, grad_u):
+    """Reference backward of :func:`rlif_forward`; same contract as the kernel of the same name.
+
+    ``dL/ds[t] = e[t] + V^T delta[t+1] - [reset] (theta | beta u[t]) delta[t+1]``, then
+    ``delta[t]`` as in :func:`lif_backward` (Wu et al. 2018).
+    """
+    delta_next = np.zeros(u.shape[1:])
+    for t in range(u.shape[0] - 1, -1, -1):
+        g = _surrogate_grad(u[t].astype(np.float64) - theta, surrogate, alpha)
+        ds = grad_s[t].astype(np.float64) + delta_next @ weight_rec
+        if not detach_reset:
+            ds = ds - (beta * u[t] if hard_reset else theta) * delta_next
+        if hard_reset:
+            grad_u[t] = ds * g + beta * (1.0 - s[t]) * delta_next
+        else:
+            grad_u[t] = ds * g + beta * delta_next
+        delta_next = grad_u[t]
+
+
 def adam_update(p, g, m, v, learning_rate, beta1, beta2, eps, k):
     """Reference of the kernel of the same name: one Adam step (Kingma & Ba 2015), in place::
 
