@@ -392,7 +392,14 @@ def spikeprop_train_epoch(in_times, targets, order, w_hid, w_out, sign_in, sign_
 # the synaptic change). Spikes are the successive upward crossings of theta. They are located
 # by scanning u_j on the grid t0 + n*step (t0 = earliest onset; after a spike, scanning resumes
 # at the spike) and refining each bracketed crossing by safeguarded Newton to machine precision.
-# A pair of crossings closer together than ``step`` (a grazing touch) can be missed.
+# A pair of crossings closer together than ``step`` (a grazing touch) can be missed. On the grid
+# u_j is carried forward as running sums over the sorted onsets o (one update per grid step and
+# per onset, not a full sum per step): with s = r - o and c = w_ij^k,
+#     P = sum c s e^{-s/tau},  Q = sum c e^{-s/tau},  R = theta sum_f e^{-(r - t_j^f)/tau_r},
+#     u_j(r) = (e/tau) P - R;  advancing by h: P <- (P + Q h) e^{-h/tau}, Q <- Q e^{-h/tau},
+#     R <- R e^{-h/tau_r}.
+# Within 1e-6 (theta + R) of theta, and in the refinement, u_j is summed directly, so the
+# decisions do not depend on the running sums' rounding.
 #
 # Gradient (reverse mode over the spike times, Booij & Nguyen 2005, eqs. for dt/dw): each spike
 # satisfies u_j(t_j^f) = theta, so by implicit differentiation, with
@@ -406,20 +413,53 @@ def spikeprop_train_epoch(in_times, targets, order, w_hid, w_out, sign_in, sign_
 @njit(cache=True)
 def _multi_potential(t, pre, w, delays, tau, own, n_own, tau_r, theta):
     """(u(t), du/dt) of one neuron: synaptic part over all presynaptic spikes + refractory part."""
+    expd = np.exp(delays / tau)
+    return _multi_u(t, pre, w, delays, expd, np.min(delays), tau, own, n_own, tau_r, theta)
+
+
+@njit(cache=True)
+def _multi_u(t, pre, w, delays, expd, d_min, tau, own, n_own, tau_r, theta):
+    """``_multi_potential`` with ``expd = exp(delays / tau)`` and ``d_min = min(delays)`` given.
+
+    Uses ``exp(1 - s/tau) = exp(1 - (t - t_g)/tau) exp(d^k/tau)`` for ``s = t - t_g - d^k``:
+    one exponential per presynaptic spike instead of one per terminal. Only spikes with
+    ``t - t_g > d_min`` (some terminal has begun) are visited, so the first factor is at most
+    ``e``; when it would underflow (``t - t_g > 700 tau``) each term is computed directly.
+    """
+    # u = (1/tau) sum base w s e^(d/tau), du = (1/tau^2) sum base w (tau - s) e^(d/tau)
     u = 0.0
     du = 0.0
     m = delays.shape[0]
+    inv = 1.0 / tau
     for i in range(pre.shape[0]):
         for g in range(pre.shape[1]):
             tg = pre[i, g]
             if not math.isfinite(tg):
                 continue
-            for k in range(m):
-                s = t - tg - delays[k]
-                if s > 0.0:
-                    a = math.exp(1.0 - s / tau)
-                    u += w[i, k] * s / tau * a
-                    du += w[i, k] * (1.0 - s / tau) * a / tau
+            lag = t - tg
+            if lag <= d_min:
+                continue
+            su = 0.0
+            sd = 0.0
+            if lag < 700.0 * tau:
+                for k in range(m):
+                    s = lag - delays[k]
+                    if s > 0.0:
+                        a = w[i, k] * expd[k]
+                        su += s * a
+                        sd += (tau - s) * a
+                base = math.exp(1.0 - lag * inv)
+                u += base * su
+                du += base * sd
+            else:
+                for k in range(m):
+                    s = lag - delays[k]
+                    if s > 0.0:
+                        a = w[i, k] * math.exp(1.0 - s * inv)
+                        u += s * a
+                        du += (tau - s) * a
+    u *= inv
+    du *= inv * inv
     for f in range(n_own):
         s = t - own[f]
         if s >= 0.0:
@@ -430,7 +470,7 @@ def _multi_potential(t, pre, w, delays, tau, own, n_own, tau_r, theta):
 
 
 @njit(cache=True)
-def _multi_refine(lo, hi, pre, w, delays, tau, own, n_own, tau_r, theta):
+def _multi_refine(lo, hi, pre, w, delays, expd, d_min, tau, own, n_own, tau_r, theta):
     """Root of u(t) = theta in [lo, hi] with u(lo) < theta <= u(hi).
 
     Safeguarded Newton until its step is a few ulps, then the bracket is closed around the
@@ -439,7 +479,7 @@ def _multi_refine(lo, hi, pre, w, delays, tau, own, n_own, tau_r, theta):
     """
     t = hi
     for _ in range(100):
-        u, du = _multi_potential(t, pre, w, delays, tau, own, n_own, tau_r, theta)
+        u, du = _multi_u(t, pre, w, delays, expd, d_min, tau, own, n_own, tau_r, theta)
         g = u - theta
         if g >= 0.0:
             hi = t
@@ -457,7 +497,7 @@ def _multi_refine(lo, hi, pre, w, delays, tau, own, n_own, tau_r, theta):
         c = t + d
         if c >= hi:
             break
-        u, du = _multi_potential(c, pre, w, delays, tau, own, n_own, tau_r, theta)
+        u, du = _multi_u(c, pre, w, delays, expd, d_min, tau, own, n_own, tau_r, theta)
         if u >= theta:
             hi = c
             break
@@ -467,7 +507,7 @@ def _multi_refine(lo, hi, pre, w, delays, tau, own, n_own, tau_r, theta):
         mid = 0.5 * (lo + hi)
         if mid <= lo or mid >= hi:
             return hi
-        u, du = _multi_potential(mid, pre, w, delays, tau, own, n_own, tau_r, theta)
+        u, du = _multi_u(mid, pre, w, delays, expd, d_min, tau, own, n_own, tau_r, theta)
         if u >= theta:
             hi = mid
         else:
@@ -506,21 +546,44 @@ def srm_multi_spike_times(pre_times, weights, delays, tau, tau_r, theta, t_max, 
     """
     S = out.shape[2]
     m = delays.shape[0]
+    expd = np.exp(delays / tau)
+    d_min = np.min(delays)
+    size = pre_times.shape[1] * pre_times.shape[2] * m
+    on_t = np.empty(size)
+    on_i = np.empty(size, np.int64)
+    on_k = np.empty(size, np.int64)
+    K = _E / tau
     for b in range(pre_times.shape[0]):
         pre = pre_times[b]
-        t0 = np.inf
+        # onsets t_i^g + d^k before t_max, sorted (their minimum t0 starts the scan grid)
+        n_on = 0
         for i in range(pre.shape[0]):
             for g in range(pre.shape[1]):
                 if math.isfinite(pre[i, g]):
                     for k in range(m):
-                        if pre[i, g] + delays[k] < t0:
-                            t0 = pre[i, g] + delays[k]
+                        o = pre[i, g] + delays[k]
+                        if o < t_max:
+                            on_t[n_on] = o
+                            on_i[n_on] = i
+                            on_k[n_on] = k
+                            n_on += 1
+        _heapsort(on_t, on_i, on_k, n_on)
+        t0 = on_t[0] if n_on > 0 else np.inf
         for j in range(weights.shape[0]):
+            wj = weights[j]
             own = out[b, j]
             own[:] = np.inf
             n_own = 0
             if not t0 < t_max:
                 continue
+            # running state at time r: x_syn(r) = K P, P = sum c s e^(-s/tau), Q = sum c e^(-s/tau)
+            # over the onsets o <= r (s = r - o, c = w_ij^k);
+            # refractory part R = theta sum e^(-(r - t^f)/tau_r)
+            P = 0.0
+            Q = 0.0
+            R = 0.0
+            r = t0
+            nxt = 0
             lo = t0
             n = 0
             while n_own < S:
@@ -532,16 +595,35 @@ def srm_multi_spike_times(pre_times, weights, delays, tau, tau_r, theta, t_max, 
                     if hi >= t_max:
                         break
                     continue
-                u, du = _multi_potential(hi, pre, weights[j], delays, tau, own, n_own, tau_r, theta)
-                if u >= theta:
-                    tf = _multi_refine(lo, hi, pre, weights[j], delays, tau, own, n_own, tau_r, theta)
-                    if tf >= t_max:
-                        break
-                    own[n_own] = tf
-                    n_own += 1
-                    lo = tf
-                    n -= 1                      # rescan the rest of this cell after the reset
-                    continue
+                h = hi - r
+                if h > 0.0:
+                    dec = math.exp(-h / tau)
+                    P = (P + Q * h) * dec
+                    Q *= dec
+                    R *= math.exp(-h / tau_r)
+                    r = hi
+                while nxt < n_on and on_t[nxt] <= hi:
+                    sk = hi - on_t[nxt]
+                    e = math.exp(-sk / tau)
+                    c = wj[on_i[nxt], on_k[nxt]]
+                    P += c * sk * e
+                    Q += c * e
+                    nxt += 1
+                # The running value decides only far from theta; near it, the direct sum does
+                # (same decision as the reference twin, whatever the accumulated rounding).
+                if K * P - R >= theta - 1e-6 * (theta + R):
+                    u, du = _multi_u(hi, pre, wj, delays, expd, d_min, tau, own, n_own, tau_r, theta)
+                    if u >= theta:
+                        tf = _multi_refine(lo, hi, pre, wj, delays, expd, d_min, tau, own, n_own,
+                                           tau_r, theta)
+                        if tf >= t_max:
+                            break
+                        own[n_own] = tf
+                        n_own += 1
+                        R += theta * math.exp(-(r - tf) / tau_r)
+                        lo = tf
+                        n -= 1                  # rescan the rest of this cell after the reset
+                        continue
                 if hi >= t_max:
                     break
                 lo = hi
@@ -549,8 +631,8 @@ def srm_multi_spike_times(pre_times, weights, delays, tau, tau_r, theta, t_max, 
 
 
 @njit(cache=True)
-def _multi_sample_gradients(x, h, o, tgt, w_hid, w_out, delays, tau, tau_r, theta, t_max,
-                            min_slope, adj, grad_hid, grad_out):
+def _multi_sample_gradients(x, h, o, tgt, w_hid, w_out, delays, expd, d_min, tau, tau_r, theta,
+                            t_max, min_slope, adj, grad_hid, grad_out):
     n_out = w_out.shape[0]
     n_hid = w_hid.shape[0]
     S = h.shape[1]
@@ -560,7 +642,7 @@ def _multi_sample_gradients(x, h, o, tgt, w_hid, w_out, delays, tau, tau_r, thet
     for j in range(n_out):
         ta = o[j] if math.isfinite(o[j]) else t_max
         err += 0.5 * (ta - tgt[j]) ** 2
-        _, du = _multi_potential(ta, h, w_out[j], delays, tau, h[0], 0, tau_r, theta)
+        _, du = _multi_u(ta, h, w_out[j], delays, expd, d_min, tau, h[0], 0, tau_r, theta)
         if du < min_slope:
             du = min_slope
         c = (ta - tgt[j]) / du                  # dE/dt_j / udot_j
@@ -580,7 +662,7 @@ def _multi_sample_gradients(x, h, o, tgt, w_hid, w_out, delays, tau, tau_r, thet
             tg = h[i, g]
             if not math.isfinite(tg) or adj[i, g] == 0.0:
                 continue
-            _, du = _multi_potential(tg, x, w_hid[i], delays, tau, h[i], g, tau_r, theta)
+            _, du = _multi_u(tg, x, w_hid[i], delays, expd, d_min, tau, h[i], g, tau_r, theta)
             if du < min_slope:
                 du = min_slope
             c = adj[i, g] / du
@@ -630,9 +712,11 @@ def spikeprop_multi_gradients(in_times, hid_times, out_times, targets, w_hid, w_
     grad_hid[...] = 0.0
     grad_out[...] = 0.0
     adj = np.empty((hid_times.shape[1], hid_times.shape[2]))
+    expd = np.exp(delays / tau)
+    d_min = np.min(delays)
     err = 0.0
     for b in range(in_times.shape[0]):
         err += _multi_sample_gradients(in_times[b], hid_times[b], out_times[b], targets[b], w_hid,
-                                       w_out, delays, tau, tau_r, theta, t_max, min_slope, adj,
-                                       grad_hid, grad_out)
+                                       w_out, delays, expd, d_min, tau, tau_r, theta, t_max,
+                                       min_slope, adj, grad_hid, grad_out)
     return err

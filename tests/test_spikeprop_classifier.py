@@ -115,6 +115,18 @@ def _iris_accuracy(n_splits, epochs=200):
     return np.mean(train), np.mean(test)
 
 
+def test_iris_50_10_3_fast():
+    """Fast version of the Iris check: 30 training samples (10 per class), 30 epochs, 50-10-3,
+    tested on the other 120."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn.model_selection import train_test_split
+    X, y = datasets.load_iris(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, train_size=30, stratify=y, random_state=0)
+    clf = SpikePropClassifier(n_hidden=10, n_fields=12, n_bias=2, epochs=30, random_state=0).fit(Xtr, ytr)
+    assert clf.network_.w_hid.shape == (10, 50, 16)
+    assert clf.score(Xtr, ytr) >= 0.95 and clf.score(Xte, yte) >= 0.85
+
+
 @pytest.mark.slow
 def test_iris_50_10_3_like_the_paper():
     train, test = _iris_accuracy(5)

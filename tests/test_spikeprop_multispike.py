@@ -148,3 +148,82 @@ def test_classifier_passes_the_option_through():
     assert clf.network_.multi_spike and clf.network_.tau_refractory == 5e-3
     assert clf.predict(X).shape == (20,)
     assert not SpikePropNetwork(2, 2, 1).multi_spike         # default unchanged
+
+
+# --------------------------------------------------------------------------- Iris scale
+# Bohte et al. (2002) set-up: 4 features x 12 Gaussian receptive fields + 2 bias neurons = 50
+# inputs, 10 hidden, 3 outputs, 16 terminals (delays 1..16 ms), tau = 7 ms; here with the
+# multi-spike hidden layer of Booij & Nguyen (2005), tau_r = tau.
+
+def _iris_split(n_train, seed=0):
+    datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn.model_selection import train_test_split
+    X, y = datasets.load_iris(return_X_y=True)
+    return train_test_split(X, y, train_size=n_train, stratify=y, random_state=seed)
+
+
+def test_multi_gradient_matches_finite_differences_at_iris_scale():
+    """50-10-3 with 16 terminals on Iris-encoded inputs, hidden neurons firing up to several
+    times: analytic dt/dw == central differences (relative error < 1e-3), both layers."""
+    Xtr, _, ytr, _ = _iris_split(30)
+    clf = SpikePropClassifier(n_hidden=10, n_fields=12, n_bias=2, epochs=3, random_state=0,
+                              multi_spike=True).fit(Xtr, ytr)
+    net = clf.network_
+    net.min_slope = 1e-9                                     # exact gradient (no clipping)
+    x_all = clf.encode(Xtr)
+    h, o = net.forward(x_all)
+    repeated = (np.isfinite(h).sum(axis=2) >= 2).sum(axis=1)        # hidden neurons firing >= 2x
+    keep = np.nonzero(np.all(np.isfinite(o), axis=1) & (repeated >= 2))[0]
+    assert keep.size >= 3, "need samples where every output fires and hidden neurons fire repeatedly"
+    x = x_all[keep[:3]]
+    assert net.w_hid.shape == (10, 50, 16) and net.w_out.shape == (3, 10, 16)
+    h, o = net.forward(x)
+    _, g_hid, g_out = net.gradients(x, o - 1.0)              # dE/dw = sum of dt/dw
+    rng = np.random.default_rng(0)
+
+    def total_time():
+        return float(np.sum(net.forward(x)[1]))
+
+    for w, g in ((net.w_out, g_out), (net.w_hid, g_hid)):
+        flat = np.abs(g).ravel()
+        picks = list(np.argsort(-flat)[:8]) + list(rng.choice(np.nonzero(flat > 1e-2 * flat.max())[0], 4))
+        for f in picks:
+            old = w.flat[f]
+            step = 1e-6 * max(abs(old), 1e-2)
+            w.flat[f] = old + step
+            t_plus = total_time()
+            w.flat[f] = old - step
+            t_minus = total_time()
+            w.flat[f] = old
+            fd = (t_plus - t_minus) / (2 * step)
+            assert abs(fd - g.flat[f]) <= 1e-3 * abs(fd), (f, fd, g.flat[f])
+
+
+def _iris_multi(Xtr, ytr, Xte, yte, epochs, seed):
+    clf = SpikePropClassifier(n_hidden=10, n_fields=12, n_bias=2, epochs=epochs, random_state=seed,
+                              multi_spike=True).fit(Xtr, ytr)
+    h, _ = clf.network_.forward(clf.encode(Xtr))
+    repeat = float(np.mean(np.isfinite(h).sum(axis=2) >= 2))   # share of (sample, hidden) firing >= 2x
+    return clf.score(Xtr, ytr), clf.score(Xte, yte), repeat
+
+
+def test_iris_multi_spike_fast():
+    """Fast version: 30 training samples (10 per class), 30 epochs, tested on the other 120."""
+    Xtr, Xte, ytr, yte = _iris_split(30)
+    train, test, repeat = _iris_multi(Xtr, ytr, Xte, yte, 30, 0)
+    assert train >= 0.95 and test >= 0.85, (train, test)
+    assert repeat >= 0.1                                     # the hidden layer does fire repeatedly
+
+
+@pytest.mark.slow
+def test_iris_multi_spike_5fold():
+    """Iris 50-10-3 as Bohte et al. (2002), multi-spike hidden layer, stratified 5-fold, 200 epochs."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn.model_selection import StratifiedKFold
+    X, y = datasets.load_iris(return_X_y=True)
+    res = [_iris_multi(X[tr], y[tr], X[te], y[te], 200, k)
+           for k, (tr, te) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))]
+    train, test, repeat = np.mean(res, axis=0)
+    print("Iris multi-spike 5-fold: train %.3f test %.3f (folds %s), repeated firing %.2f"
+          % (train, test, [round(r[1], 3) for r in res], repeat))
+    assert test >= 0.92
