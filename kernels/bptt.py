@@ -178,21 +178,27 @@ def lif_backward(grad_s, u, s, beta, theta, hard_reset, detach_reset, surrogate,
             _surrogate_row(ut, theta, surrogate, alpha, g)
             dn = zero if t == T - 1 else grad_u[t + 1, b]
             e = grad_s[t, b]
-            out = grad_u[t, b]
-            if hard_reset:
-                st = s[t, b]
-                if detach_reset:
-                    for i in range(n):
-                        out[i] = e[i] * g[i] + beta[i] * (1.0 - st[i]) * dn[i]
-                else:
-                    for i in range(n):
-                        out[i] = (e[i] - beta[i] * ut[i] * dn[i]) * g[i] + beta[i] * (1.0 - st[i]) * dn[i]
-            elif detach_reset:
-                for i in range(n):
-                    out[i] = e[i] * g[i] + beta[i] * dn[i]
-            else:
-                for i in range(n):
-                    out[i] = (e[i] - theta[i] * dn[i]) * g[i] + beta[i] * dn[i]
+            _delta_row(grad_u[t, b], e, g, ut, s[t, b], dn, beta, theta, hard_reset, detach_reset)
+
+
+@njit(cache=True)
+def _delta_row(out, e, g, ut, st, dn, beta, theta, hard_reset, detach_reset):
+    # delta[t] = dL/du[t] of one row from the spike gradient e, the surrogate g = sigma'(u - theta)
+    # and delta[t+1] = dn (the equations of lif_backward); one branch per row so each loop vectorises
+    n = out.shape[0]
+    if hard_reset:
+        if detach_reset:
+            for i in range(n):
+                out[i] = e[i] * g[i] + beta[i] * (1.0 - st[i]) * dn[i]
+        else:
+            for i in range(n):
+                out[i] = (e[i] - beta[i] * ut[i] * dn[i]) * g[i] + beta[i] * (1.0 - st[i]) * dn[i]
+    elif detach_reset:
+        for i in range(n):
+            out[i] = e[i] * g[i] + beta[i] * dn[i]
+    else:
+        for i in range(n):
+            out[i] = (e[i] - theta[i] * dn[i]) * g[i] + beta[i] * dn[i]
 
 
 @njit(cache=True)
@@ -430,21 +436,7 @@ def rlif_backward(grad_s, u, s, weight_rec, beta, theta, hard_reset, detach_rese
                         row = weight_rec[i]
                         for j in range(n):
                             e[j] += di * row[j]
-            out = grad_u[t, b]
-            if hard_reset:
-                st = s[t, b]
-                if detach_reset:
-                    for i in range(n):
-                        out[i] = e[i] * g[i] + beta[i] * (1.0 - st[i]) * dn[i]
-                else:
-                    for i in range(n):
-                        out[i] = (e[i] - beta[i] * ut[i] * dn[i]) * g[i] + beta[i] * (1.0 - st[i]) * dn[i]
-            elif detach_reset:
-                for i in range(n):
-                    out[i] = e[i] * g[i] + beta[i] * dn[i]
-            else:
-                for i in range(n):
-                    out[i] = (e[i] - theta[i] * dn[i]) * g[i] + beta[i] * dn[i]
+            _delta_row(grad_u[t, b], e, g, ut, s[t, b], dn, beta, theta, hard_reset, detach_reset)
 
 
 @njit(cache=True)

@@ -172,7 +172,6 @@ def _compose(g, name, src, ops, factor, dtype):
     n_pre = int(np.prod(g.nodes[src].shape))
     n_post = int(np.prod(g.nodes[name].shape))
     structural = [o for o in ops if g.nodes[o].kind in ("Affine", "Linear", "Conv2d", "SumPool2d", "AvgPool2d")]
-    scale = np.ones(n_post)
     pre_delay, post_delay, mid_delay = np.zeros(n_pre, np.int64), np.zeros(n_post, np.int64), 0
     seen_structural = False
     for o in ops:
