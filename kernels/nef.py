@@ -19,7 +19,10 @@ Twins of every public function are in :mod:`spikecore.reference.nef`.
 """
 import math
 
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # neuron kinds (column ``E_KIND`` of ``ens_int``)
 KIND_LIF = 0
@@ -34,10 +37,13 @@ N_ENS_COLS = 8
 EF_TAU_RC, EF_TAU_REF, EF_MIN_V, EF_AMP = range(4)
 
 # columns of conn_int
-C_SRC_OFF, C_SRC_LEN, C_DST_OFF, C_DST_LEN, C_W_OFF, C_IMMEDIATE, C_STATE_OFF, C_GAIN_OFF, C_PHASE = range(9)
-N_CONN_COLS = 9
+(C_SRC_OFF, C_SRC_LEN, C_DST_OFF, C_DST_LEN, C_W_OFF, C_IMMEDIATE, C_STATE_OFF, C_GAIN_OFF, C_PHASE,
+ C_SRC_ENS) = range(10)
+N_CONN_COLS = 10
 # phases of immediate connections (C_PHASE): 0 = before the ensembles (source is an input),
 # 1 = after the ensembles (source is neurons or a pass-through node); filtered connections: -1
+# C_SRC_ENS: index of the ensemble whose whole neuron output is the source (-1 otherwise); such
+# connections visit only the neurons that fired (the ensemble's list of nonzero outputs)
 
 # columns of pes_int
 P_CONN, P_PRE_OFF, P_N_PRE, P_ACTS_OFF, P_ERR_OFF, P_ERR_DIMS, P_ENC_OFF, P_LOCAL_OFF = range(8)
@@ -291,6 +297,171 @@ def pes_local_error(scaled_encoders, error, local_error):
 # ---------------------------------------------------------------------------------------------
 # the model loop
 # ---------------------------------------------------------------------------------------------
+#
+# Speed without changing a single rounding: every helper below does, for each number, the same
+# floating-point operations in the same order as the plain step (and as the reference twin's
+# NumPy expressions to rounding), only arranged so the compiler can vectorise them and so work
+# for silent neurons is skipped:
+# * the input current J = b + E~x is summed dimension by dimension (k = 0, 1, ...) for each
+#   neuron, four dimensions per sweep over the neurons (dimensions whose x_k is 0 are skipped,
+#   as before);
+# * the LIF step runs as a branch-free pass for every neuron (vectorised) that sets aside the
+#   few neurons which spike or leave their refractory period inside the step; those get the
+#   exact scalar step (with expm1/log1p);
+# * each ensemble keeps the ascending list of its neurons with nonzero output, and connections
+#   from the ensemble visit only those (the same terms as skipping zeros, in the same order);
+# * the PES update holds kappa*dt/n * E_j for eight columns in registers and sweeps the rows.
+
+@intrinsic
+def _prefetch(typingctx, array, index):
+    # hint the CPU to load array[index]'s cache line (LLVM's llvm.prefetch: read, keep in all
+    # cache levels); changes no value. Used for the weight rows of neurons that fired, which
+    # are scattered in memory, a few rows ahead of their use.
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, value=args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+    return types.void(array, index), codegen
+
+
+_AHEAD = 8  # rows prefetched ahead
+
+
+@njit(cache=True)
+def _prefetch_row(W, i):
+    # both ends of row i of a 2-D C-contiguous W (a row of 16 float64 spans two cache lines)
+    row = W[i]
+    _prefetch(row, 0)
+    _prefetch(row, row.shape[0] - 1)
+
+
+@njit(cache=True)
+def _list_nonzero(out, spikes):
+    # spikes[:k] = ascending indices j with out[j] != 0 (branch-free); returns k
+    k = 0
+    for j in range(out.shape[0]):
+        spikes[k] = j
+        k += out[j] != 0.0
+    return k
+
+
+@njit(cache=True)
+def _lif_step_listed(voltage, refractory_time, J, dt, tau_rc, tau_ref, min_voltage, amplitude,
+                     output, full_decay, spikes):
+    # _lif_step_1d, the same numbers bit for bit, returning the number of spiking neurons and
+    # their ascending indices in spikes[:k].
+    n = voltage.shape[0]
+    # pass 1 (vectorised): the common cases -- a full step of decay, or held while refractory --
+    # for every neuron; a neuron that spikes or leaves its refractory period inside the step is
+    # marked (output 1) and left untouched.
+    for j in range(n):
+        V = voltage[j]
+        rt = refractory_time[j]
+        r = rt - dt
+        delta_t = dt - r
+        decay = full_decay if delta_t >= dt else 0.0
+        v = V - (J[j] - V) * decay
+        rare = ((delta_t > 0.0) & (delta_t < dt)) | (v > 1.0)
+        if v < min_voltage:
+            v = min_voltage
+        voltage[j] = V if rare else v
+        refractory_time[j] = rt if rare else r
+        output[j] = 1.0 if rare else 0.0
+    k = _list_nonzero(output, spikes)
+    # pass 2: the exact step for the marked neurons; the spiking ones are compacted in place
+    n_spk = 0
+    for t in range(k):
+        j = spikes[t]
+        r = refractory_time[j] - dt
+        delta_t = dt - r
+        if delta_t >= dt:
+            decay = full_decay
+        elif delta_t <= 0.0:
+            decay = 0.0
+        else:
+            decay = math.expm1(-delta_t / tau_rc)
+        v = voltage[j] - (J[j] - voltage[j]) * decay
+        if v > 1.0:
+            output[j] = amplitude / dt
+            t_spike = dt + tau_rc * math.log1p(-(v - 1.0) / (J[j] - 1.0))
+            voltage[j] = 0.0
+            refractory_time[j] = tau_ref + t_spike
+            spikes[n_spk] = j
+            n_spk += output[j] != 0.0
+        else:
+            output[j] = 0.0
+            if v < min_voltage:
+                v = min_voltage
+            voltage[j] = v
+            refractory_time[j] = r
+    return n_spk
+
+
+@njit(cache=True)
+def _input_current(J, b, jx, E, x):
+    # J = b (+ jx) + sum_k E[k] x[k], summed in the order k = 0, 1, ... for every neuron;
+    # dimensions with x[k] == 0 are skipped. jx has length 0 when no connection targets the
+    # neurons directly.
+    n = J.shape[0]
+    d = x.shape[0]
+    if jx.shape[0] > 0:
+        for j in range(n):
+            J[j] = b[j] + jx[j]
+    else:
+        for j in range(n):
+            J[j] = b[j]
+    k = 0
+    while k < d:
+        if k + 4 <= d and x[k] != 0.0 and x[k + 1] != 0.0 and x[k + 2] != 0.0 and x[k + 3] != 0.0:
+            e0, e1, e2, e3 = E[k], E[k + 1], E[k + 2], E[k + 3]
+            x0, x1, x2, x3 = x[k], x[k + 1], x[k + 2], x[k + 3]
+            for j in range(n):
+                J[j] = (((J[j] + e0[j] * x0) + e1[j] * x1) + e2[j] * x2) + e3[j] * x3
+            k += 4
+        else:
+            xk = x[k]
+            if xk != 0.0:
+                e0 = E[k]
+                for j in range(n):
+                    J[j] = J[j] + e0[j] * xk
+            k += 1
+
+
+@njit(cache=True)
+def _pes_update(W, acts, err, alpha):
+    # W[i, j] += (alpha * err[j]) * acts[i] for acts[i] != 0; eight columns per sweep over the
+    # rows, their factors held in registers (the same products and sums as the plain loop)
+    npre, m = W.shape
+    j0 = 0
+    while j0 + 8 <= m:
+        s0, s1, s2, s3 = alpha * err[j0], alpha * err[j0 + 1], alpha * err[j0 + 2], alpha * err[j0 + 3]
+        s4, s5, s6, s7 = alpha * err[j0 + 4], alpha * err[j0 + 5], alpha * err[j0 + 6], alpha * err[j0 + 7]
+        for i in range(npre):
+            a = acts[i]
+            if a != 0.0:
+                w = W[i]
+                w[j0] += s0 * a
+                w[j0 + 1] += s1 * a
+                w[j0 + 2] += s2 * a
+                w[j0 + 3] += s3 * a
+                w[j0 + 4] += s4 * a
+                w[j0 + 5] += s5 * a
+                w[j0 + 6] += s6 * a
+                w[j0 + 7] += s7 * a
+        j0 += 8
+    for j in range(j0, m):
+        s0 = alpha * err[j]
+        for i in range(npre):
+            a = acts[i]
+            if a != 0.0:
+                W[i, j] += s0 * a
+
 
 @njit(cache=True)
 def _accumulate(weights_t, w_off, src, s_off, s_len, d_len, out, o_off, scale):
@@ -309,8 +480,75 @@ def _accumulate(weights_t, w_off, src, s_off, s_len, d_len, out, o_off, scale):
 
 
 @njit(cache=True)
+def _accumulate_listed(weights_t, w_off, src, s_off, s_len, idx, d_len, out, o_off, scale):
+    # _accumulate visiting only the (ascending) source indices idx: the same terms, same order
+    s = src[s_off:s_off + s_len]
+    o = out[o_off:o_off + d_len]
+    W = weights_t[w_off:w_off + s_len * d_len].reshape((s_len, d_len))
+    k = idx.shape[0]
+    if d_len == 0:
+        return
+    for t in range(min(_AHEAD, k)):
+        _prefetch_row(W, idx[t])
+    for t in range(k):
+        if t + _AHEAD < k:
+            _prefetch_row(W, idx[t + _AHEAD])
+        i = idx[t]
+        x = s[i] * scale
+        w = W[i]
+        for j in range(d_len):
+            o[j] += w[j] * x
+
+
+@njit(cache=True)
+def _conn_accumulate(c, conn_int, weights_t, sig, o_off, scale, ens_int, spikes, n_spikes):
+    # sig[o_off:] += scale * W_c s_c, through the firing list when the source is an ensemble
+    e = conn_int[c, C_SRC_ENS]
+    if e >= 0:
+        nof = ens_int[e, E_NEURON_OFF]
+        _accumulate_listed(weights_t, conn_int[c, C_W_OFF], sig, conn_int[c, C_SRC_OFF],
+                           conn_int[c, C_SRC_LEN], spikes[nof:nof + n_spikes[e]],
+                           conn_int[c, C_DST_LEN], sig, o_off, scale)
+    else:
+        _accumulate(weights_t, conn_int[c, C_W_OFF], sig, conn_int[c, C_SRC_OFF],
+                    conn_int[c, C_SRC_LEN], conn_int[c, C_DST_LEN], sig, o_off, scale)
+
+
+@njit(cache=True)
+def _deliver_immediate(c, conn_int, weights_t, gains, sig, ens_int, spikes, n_spikes):
+    # dst += (gains *) W src, computed into the destination directly
+    d_off = conn_int[c, C_DST_OFF]
+    m = conn_int[c, C_DST_LEN]
+    g_off = conn_int[c, C_GAIN_OFF]
+    if g_off < 0:
+        _conn_accumulate(c, conn_int, weights_t, sig, d_off, 1.0, ens_int, spikes, n_spikes)
+    else:
+        k = conn_int[c, C_SRC_LEN]
+        w_off = conn_int[c, C_W_OFF]
+        s = sig[conn_int[c, C_SRC_OFF]:conn_int[c, C_SRC_OFF] + k]
+        o = sig[d_off:d_off + m]
+        g = gains[g_off:g_off + m]
+        W = weights_t[w_off:w_off + k * m].reshape((k, m))
+        e = conn_int[c, C_SRC_ENS]
+        if e >= 0:
+            nof = ens_int[e, E_NEURON_OFF]
+            for t in range(n_spikes[e]):
+                i = spikes[nof + t]
+                x = s[i]
+                w = W[i]
+                for j in range(m):
+                    o[j] += g[j] * (w[j] * x)
+        else:
+            for i in range(k):
+                x = s[i]
+                if x != 0.0:
+                    for j in range(m):
+                        o[j] += g[j] * (W[i, j] * x)
+
+
+@njit(cache=True)
 def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
-            ens_int, ens_float, enc, bias, voltage, refractory_time, jbuf,
+            ens_int, ens_float, enc, bias, voltage, refractory_time, scratch, spikes, n_spikes,
             conn_int, conn_float, weights_t, gains,
             pes_int, pes_float, probe_int, probe_float, records, record_count):
     r"""Advance a whole NEF model by ``n_steps`` steps of ``dt`` in one compiled loop.
@@ -326,19 +564,23 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
     2. Every filtered connection adds its synapse output from the previous step,
        :math:`y[n-1]`, times the postsynaptic gains when it targets neurons.
     3. Immediate (``synapse=None``) connections from inputs add :math:`W u[n]`.
-    4. Every ensemble computes :math:`J = b + \tilde{E}x + J_\mathrm{extra}` (:math:`\tilde{E}`
-       the gain- and radius-scaled encoders) and its neuron output :math:`a[n]`.
+    4. Every ensemble computes :math:`J = b + J_\mathrm{extra} + \tilde{E}x` (:math:`\tilde{E}`
+       the gain- and radius-scaled encoders; the sum over dimensions in order) and its neuron
+       output :math:`a[n]`, and lists its neurons with :math:`a_i[n] \ne 0`.
     5. Immediate connections from neurons and pass-through nodes add :math:`W s[n]` (in
        table order, which the builder sorts topologically).
     6. PES: the presynaptic filter :math:`\bar a \leftarrow \gamma\bar a + (1-\gamma)a[n]`,
-       then the change :math:`\Delta W = -\frac{\kappa dt}{n}\,E\,\bar a^\top` (error projected
-       on the postsynaptic scaled encoders for connections onto neurons), kept for step 9.
+       and the error, projected on the postsynaptic scaled encoders for connections onto
+       neurons, for the change :math:`\Delta W = -\frac{\kappa dt}{n}\,E\,\bar a^\top` of step 9.
     7. Every filtered connection updates :math:`y[n] = \gamma y[n-1] + (1-\gamma) W s[n]`,
        :math:`\gamma = e^{-dt/\tau}` (zero-order-hold low-pass).
     8. Probes whose period divides :math:`n` record their signal (or weights); a filtered
        probe records its low-pass state :math:`y[n-1]` and then updates it with :math:`s[n]`
        (the one-step lag of Nengo's probe synapses). Filtered probes update every step.
     9. :math:`W \leftarrow W + \Delta W` for every learned connection.
+
+    Sums skip zero terms (silent neurons: connections from an ensemble visit only the neurons
+    listed in step 4), which changes no result.
 
     Parameters
     ----------
@@ -358,7 +600,8 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
         Per ensemble: neuron count, neuron offset (into ``bias``/``voltage``/...), offset of
         its decoded input :math:`x` in ``sig``, dimensions, offset of its scaled encoders in
         ``enc``, neuron kind (0 LIF, 1 LIF rate, 2 IF, 3 ReLU), offset of its extra neuron
-        current in ``sig``, offset of its neuron output in ``sig``.
+        current in ``sig`` (-1 when no connection targets its neurons: then
+        :math:`J_\mathrm{extra} = 0`), offset of its neuron output in ``sig``.
     ens_float : float64 array (n_ens, 4)
         :math:`\tau_{RC}`, :math:`\tau_{ref}`, :math:`v_{min}`, amplitude.
     enc : float64 array
@@ -366,13 +609,19 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
         inner loops run over neurons, contiguously).
     bias, voltage, refractory_time : float64 arrays (n_neurons_total,)
         Bias currents and neuron state (updated in place).
-    jbuf : float64 array (max_n,)
-        Scratch for the input current of one ensemble.
-    conn_int : int64 array (n_conn, 9)
+    scratch : float64 array
+        Scratch for the input current of one ensemble (at least the largest ensemble's size).
+    spikes : int64 array (n_neurons_total,)
+        Scratch: per ensemble (at its neuron offset) the ascending indices of its neurons whose
+        output is nonzero in the current step.
+    n_spikes : int64 array (n_ens,)
+        Scratch: the length of each ensemble's list in ``spikes``.
+    conn_int : int64 array (n_conn, 10)
         Source offset/length, destination offset/length in ``sig``, offset of the transposed
         weight matrix in ``weights_t``, immediate flag, offset of the synapse state in ``sig``,
         offset of the postsynaptic gains in ``gains`` (or -1), phase of an immediate
-        connection (0 before, 1 after the ensembles).
+        connection (0 before, 1 after the ensembles), and the index of the ensemble whose
+        whole neuron output is the source (or -1).
     conn_float : float64 array (n_conn, 1)
         Synapse decay :math:`\gamma = e^{-dt/\tau}`.
     weights_t : float64 array
@@ -424,7 +673,7 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
         # 3. immediate connections from inputs
         for c in range(n_conn):
             if conn_int[c, C_IMMEDIATE] == 1 and conn_int[c, C_PHASE] == 0:
-                _deliver_immediate(c, conn_int, weights_t, gains, sig)
+                _deliver_immediate(c, conn_int, weights_t, gains, sig, ens_int, spikes, n_spikes)
         # 4. ensembles
         for e in range(n_ens):
             n = ens_int[e, E_N]
@@ -434,35 +683,31 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
             eo = ens_int[e, E_ENC_OFF]
             jo = ens_int[e, E_JEXTRA_OFF]
             oo = ens_int[e, E_OUT_OFF]
-            J = jbuf[:n]
-            b = bias[nof:nof + n]
-            jx = sig[jo:jo + n]
-            for j in range(n):
-                J[j] = b[j] + jx[j]
-            E = enc[eo:eo + d * n].reshape((d, n))
-            for k in range(d):
-                xk = sig[xo + k]
-                if xk != 0.0:
-                    for j in range(n):
-                        J[j] += E[k, j] * xk
+            J = scratch[:n]
+            jx = sig[jo:jo + n] if jo >= 0 else sig[0:0]
+            _input_current(J, bias[nof:nof + n], jx, enc[eo:eo + d * n].reshape((d, n)), sig[xo:xo + d])
             kind = ens_int[e, E_KIND]
             out = sig[oo:oo + n]
+            spk = spikes[nof:nof + n]
             if kind == KIND_LIF:
                 tau_rc = ens_float[e, EF_TAU_RC]
-                _lif_step_1d(voltage[nof:nof + n], refractory_time[nof:nof + n], J, dt, tau_rc,
-                             ens_float[e, EF_TAU_REF], ens_float[e, EF_MIN_V], ens_float[e, EF_AMP],
-                             out, math.expm1(-dt / tau_rc))
-            elif kind == KIND_LIF_RATE:
-                _lif_rate_1d(J, ens_float[e, EF_TAU_RC], ens_float[e, EF_TAU_REF], ens_float[e, EF_AMP], out)
-            elif kind == KIND_IF:
-                _if_step_1d(voltage[nof:nof + n], J, dt, ens_float[e, EF_AMP], out)
+                n_spikes[e] = _lif_step_listed(voltage[nof:nof + n], refractory_time[nof:nof + n], J, dt,
+                                               tau_rc, ens_float[e, EF_TAU_REF], ens_float[e, EF_MIN_V],
+                                               ens_float[e, EF_AMP], out, math.expm1(-dt / tau_rc), spk)
             else:
-                _relu_1d(J, ens_float[e, EF_AMP], out)
+                if kind == KIND_LIF_RATE:
+                    _lif_rate_1d(J, ens_float[e, EF_TAU_RC], ens_float[e, EF_TAU_REF], ens_float[e, EF_AMP], out)
+                elif kind == KIND_IF:
+                    _if_step_1d(voltage[nof:nof + n], J, dt, ens_float[e, EF_AMP], out)
+                else:
+                    _relu_1d(J, ens_float[e, EF_AMP], out)
+                n_spikes[e] = _list_nonzero(out, spk)
         # 5. immediate connections after the ensembles
         for c in range(n_conn):
             if conn_int[c, C_IMMEDIATE] == 1 and conn_int[c, C_PHASE] == 1:
-                _deliver_immediate(c, conn_int, weights_t, gains, sig)
-        # 6. PES: filter presynaptic activity (same step), compute the error to apply in 9
+                _deliver_immediate(c, conn_int, weights_t, gains, sig, ens_int, spikes, n_spikes)
+        # 6. PES: filter the presynaptic activity (same step); project the error on the
+        #    postsynaptic encoders for connections onto neurons (applied in step 9)
         for p in range(n_pes):
             pre = pes_int[p, P_PRE_OFF]
             npre = pes_int[p, P_N_PRE]
@@ -497,8 +742,7 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
                 state = sig[s_off:s_off + m]
                 for j in range(m):
                     state[j] *= g
-                _accumulate(weights_t, conn_int[c, C_W_OFF], sig, conn_int[c, C_SRC_OFF],
-                            conn_int[c, C_SRC_LEN], m, sig, s_off, 1.0 - g)
+                _conn_accumulate(c, conn_int, weights_t, sig, s_off, 1.0 - g, ens_int, spikes, n_spikes)
         # 8. probes
         for r in range(n_probes):
             if n_global % probe_int[r, R_PERIOD] == 0:
@@ -521,46 +765,16 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
                 g = probe_float[r, 0]
                 for k in range(probe_int[r, R_ROWS]):
                     sig[off + k] = g * sig[off + k] + (1.0 - g) * sig[src + k]
-        # 9. apply PES
+        # 9. apply PES: W <- W - (kappa dt / n) E a^T
         for p in range(n_pes):
             c = pes_int[p, P_CONN]
             npre = pes_int[p, P_N_PRE]
             m = conn_int[c, C_DST_LEN]
             w_off = conn_int[c, C_W_OFF]
-            alpha = -pes_float[p, PF_RATE] * dt / npre
-            ao = pes_int[p, P_ACTS_OFF]
             if pes_int[p, P_ENC_OFF] >= 0:
                 er = pes_int[p, P_LOCAL_OFF]
             else:
                 er = pes_int[p, P_ERR_OFF]
-            acts = sig[ao:ao + npre]
-            err = sig[er:er + m]
-            W = weights_t[w_off:w_off + npre * m].reshape((npre, m))
-            for i in range(npre):
-                a = acts[i]
-                if a != 0.0:
-                    for j in range(m):
-                        W[i, j] += (alpha * err[j]) * a
-
-
-@njit(cache=True)
-def _deliver_immediate(c, conn_int, weights_t, gains, sig):
-    # dst += (gains *) W src, computed into the destination directly
-    d_off = conn_int[c, C_DST_OFF]
-    m = conn_int[c, C_DST_LEN]
-    g_off = conn_int[c, C_GAIN_OFF]
-    if g_off < 0:
-        _accumulate(weights_t, conn_int[c, C_W_OFF], sig, conn_int[c, C_SRC_OFF],
-                    conn_int[c, C_SRC_LEN], m, sig, d_off, 1.0)
-    else:
-        k = conn_int[c, C_SRC_LEN]
-        w_off = conn_int[c, C_W_OFF]
-        s = sig[conn_int[c, C_SRC_OFF]:conn_int[c, C_SRC_OFF] + k]
-        o = sig[d_off:d_off + m]
-        g = gains[g_off:g_off + m]
-        W = weights_t[w_off:w_off + k * m].reshape((k, m))
-        for i in range(k):
-            x = s[i]
-            if x != 0.0:
-                for j in range(m):
-                    o[j] += g[j] * (W[i, j] * x)
+            ao = pes_int[p, P_ACTS_OFF]
+            _pes_update(weights_t[w_off:w_off + npre * m].reshape((npre, m)), sig[ao:ao + npre],
+                        sig[er:er + m], -pes_float[p, PF_RATE] * dt / npre)

@@ -116,3 +116,78 @@ def test_model_loop_twin(model, mode, steps):
         np.testing.assert_allclose(a.data[p], b.data[p], rtol=1e-9, atol=1e-9, err_msg=repr(p))
     for c in net.connections:
         np.testing.assert_allclose(a.weights(c), b.weights(c), rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=40)
+@given(rng=arrays, n=st.integers(1, 300), dt=st.sampled_from([1e-4, 1e-3, 2e-3]), steps=st.integers(1, 20),
+       amplitude=st.sampled_from([1.0, 0.5]))
+def test_listed_lif_step_is_the_plain_step_bit_for_bit(rng, n, dt, steps, amplitude):
+    """The model loop's two-pass LIF step gives exactly the plain step's numbers, and lists the spikers."""
+    v0 = rng.uniform(0, 1, n)
+    r0 = rng.uniform(-dt, 3 * dt, n) * (rng.random(n) < 0.5)
+    va, ra, vb, rb = v0.copy(), r0.copy(), v0.copy(), r0.copy()
+    full = np.expm1(-dt / 0.02)
+    spikes = np.zeros(n, np.int64)
+    for _ in range(steps):
+        J = rng.uniform(-1, 8, n)
+        oa, ob = np.zeros(n), np.zeros(n)
+        K._lif_step_1d(va, ra, J, dt, 0.02, 0.002, 0.0, amplitude, oa, full)
+        k = K._lif_step_listed(vb, rb, J, dt, 0.02, 0.002, 0.0, amplitude, ob, full, spikes)
+        assert np.array_equal(oa, ob) and np.array_equal(va, vb) and np.array_equal(ra, rb)
+        np.testing.assert_array_equal(spikes[:k], np.flatnonzero(oa))
+
+
+@settings(max_examples=40)
+@given(rng=arrays, n=st.integers(1, 60), d=st.integers(1, 11), zeros=st.floats(0, 1))
+def test_input_current_sums_dimensions_in_order(rng, n, d, zeros):
+    """J = b + jx + sum_k E_k x_k summed k = 0, 1, ... (four per sweep), equal to the plain loop bit for bit."""
+    E = rng.standard_normal((d, n))
+    x = rng.standard_normal(d) * (rng.random(d) >= zeros)
+    b, jx = rng.standard_normal(n), rng.standard_normal(n)
+    for extra in (jx, np.zeros(0)):
+        J = np.zeros(n)
+        K._input_current(J, b, extra, E, x)
+        want = b + extra if extra.size else b.copy()
+        for k in range(d):
+            if x[k] != 0.0:
+                want = want + E[k] * x[k]
+        assert np.array_equal(J, want)
+
+
+@settings(max_examples=30)
+@given(rng=arrays, npre=st.integers(1, 50), m=st.integers(1, 20))
+def test_pes_update_equals_outer_product_bit_for_bit(rng, npre, m):
+    W = rng.standard_normal((npre, m))
+    acts = rng.uniform(0, 300, npre) * (rng.random(npre) < 0.7)
+    err = rng.standard_normal(m)
+    alpha = -1e-4 * 1e-3 / npre
+    want = W.copy()
+    for i in range(npre):
+        if acts[i] != 0.0:
+            want[i] += (alpha * err) * acts[i]
+    K._pes_update(W, acts, err, alpha)
+    assert np.array_equal(W, want)
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), d=st.integers(4, 9), n=st.integers(8, 40), steps=st.integers(5, 40))
+def test_model_loop_twin_high_dimensional_learning(seed, d, n, steps):
+    """A learned d >= 4 communication channel (four-dimension sweeps, eight-column PES blocks) equals the twin."""
+    rng = np.random.default_rng(seed)
+    net = nef.Network(seed=seed)
+    u = net.input(rng.uniform(-0.8, 0.8, (60, d)))
+    pre, post, err = net.ensemble(n, d), net.ensemble(n, d), net.ensemble(n, d)
+    net.connect(u, pre)
+    c = net.connect(pre, post, function=lambda x: np.zeros(d), learning_rule=nef.PES(1e-2))
+    net.connect(post, err)
+    net.connect(pre, err, transform=-1)
+    net.connect(err, c.learning_rule)
+    probes = [net.probe(post, synapse=0.01), net.probe(err.neurons), net.probe(c, sample_every=0.005)]
+    a = nef.Simulator(net, seed=seed)
+    b = nef.Simulator(net, seed=seed, engine="reference")
+    a.run_steps(steps)
+    b.run_steps(steps)
+    np.testing.assert_array_equal(a.data[probes[1]], b.data[probes[1]])
+    for p in (probes[0], probes[2]):
+        np.testing.assert_allclose(a.data[p], b.data[p], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.weights(c), b.weights(c), rtol=1e-9, atol=1e-12)

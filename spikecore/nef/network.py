@@ -62,11 +62,14 @@ class Input:
         steps = np.arange(first_step, first_step + n_steps)
         if self.function is not None:
             out = np.empty((n_steps, self.size))
+            shape = (self.size,)
             for k, n in enumerate(steps):
-                v = np.atleast_1d(np.asarray(self.function(n * dt), dtype=np.float64)).ravel()
-                if v.shape != (self.size,):
-                    _validate.fail("output", self.function, "a function returning %d values at t = %g"
-                                   % (self.size, n * dt))
+                v = np.asarray(self.function(n * dt), dtype=np.float64)
+                if v.shape != shape:  # any shape holding `size` values is accepted, flattened
+                    if v.size != self.size:
+                        _validate.fail("output", self.function, "a function returning %d values at t = %g"
+                                       % (self.size, n * dt))
+                    v = v.ravel()
                 out[k] = v
             if not np.all(np.isfinite(out)):
                 _validate.fail("output", self.function, "finite values")

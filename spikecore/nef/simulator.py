@@ -31,6 +31,15 @@ def _decay(tau, dt):
     return 0.0 if tau is None or tau == 0 else float(np.exp(-dt / tau))
 
 
+def _source_ensemble(obj, ens_index):
+    """Index of the ensemble whose neuron output a connection from ``obj`` reads (-1: none)."""
+    if isinstance(obj, Ensemble):
+        return ens_index[id(obj)]
+    if isinstance(obj, Neurons):
+        return ens_index[id(obj.ensemble)]
+    return -1
+
+
 class _Signals:
     """Allocator of consecutive ranges of the signal vector."""
 
@@ -90,10 +99,17 @@ class Simulator:
         self._n_in = S.size
         # cleared every step
         self._clear_lo = S.size
+        # ensembles get an extra neuron-current slot only if some connection targets their neurons
+        neuron_input = set()
+        for c in net.connections:
+            if isinstance(c.post, Neurons):
+                neuron_input.add(id(c.post.ensemble))
+            elif isinstance(c.post, Ensemble) and c.to_neurons:
+                neuron_input.add(id(c.post))
         x_off, j_off = {}, {}
         for e in net.ensembles:
             x_off[id(e)] = S.alloc(e.dimensions)
-            j_off[id(e)] = S.alloc(e.n_neurons)
+            j_off[id(e)] = S.alloc(e.n_neurons) if id(e) in neuron_input else -1
         node_off = {id(nd): S.alloc(nd.size) for nd in net.nodes}
         err_off = {}
         for c in net.connections:
@@ -133,6 +149,8 @@ class Simulator:
             eof += e.n_neurons * e.dimensions
             gof += e.n_neurons
 
+        ens_index = {id(e): k for k, e in enumerate(net.ensembles)}
+
         def source(obj):
             if isinstance(obj, Ensemble):
                 return out_off[id(obj)], obj.n_neurons, 0
@@ -171,7 +189,7 @@ class Simulator:
             state = -1 if immediate else S.alloc(c.size_out)
             self._w_off[id(c)] = w_size
             row = [s_off, s_len, d_off, c.size_out, w_size, int(immediate), state, gain,
-                   0 if rank < 0 else 1]
+                   0 if rank < 0 else 1, _source_ensemble(c.pre, ens_index)]
             w_parts.append(np.ascontiguousarray(c.weights.T).ravel())
             w_size += c.weights.size
             rows.append((row, _decay(c.synapse, dt), rank))
@@ -188,7 +206,8 @@ class Simulator:
                 immediate = p.synapse is None or p.synapse == 0
                 state = -1 if immediate else S.alloc(t.dimensions)
                 o, n, _ = source(t)
-                rows.append(([o, n, slot, t.dimensions, w_size, int(immediate), state, -1, 1],
+                rows.append(([o, n, slot, t.dimensions, w_size, int(immediate), state, -1, 1,
+                              _source_ensemble(t, ens_index)],
                              _decay(p.synapse, dt), 0))
                 w_parts.append(np.ascontiguousarray(D).ravel())  # D is (n, d) = W^T
                 w_size += D.size
@@ -242,7 +261,11 @@ class Simulator:
         self._ens_int, self._ens_float = ens_int, ens_float
         self._enc = np.concatenate(enc_parts) if enc_parts else np.zeros(0)
         self._bias, self._voltage, self._refractory = bias, voltage, refractory
-        self._jbuf = np.zeros(max([e.n_neurons for e in net.ensembles], default=1))
+        # work space of the compiled loop: one ensemble's input current, each ensemble's list of
+        # neurons with nonzero output
+        self._scratch = np.zeros(max([e.n_neurons for e in net.ensembles], default=1))
+        self._spikes = np.zeros(n_total, np.int64)
+        self._n_spikes = np.zeros(len(net.ensembles), np.int64)
         self._conn_int, self._conn_float = conn_int, conn_float
         self._weights_t = np.concatenate(w_parts) if w_parts else np.zeros(0)
         self._gains = np.concatenate(gains_parts) if gains_parts else np.zeros(0)
@@ -281,7 +304,7 @@ class Simulator:
             self._count[:-1] = 0
             fn(chunk, self.dt, inputs, 0, self._sig, self._clear_lo, self._clear_hi,
                self._ens_int, self._ens_float, self._enc, self._bias, self._voltage, self._refractory,
-               self._jbuf, self._conn_int, self._conn_float, self._weights_t, self._gains,
+               self._scratch, self._spikes, self._n_spikes, self._conn_int, self._conn_float, self._weights_t, self._gains,
                self._pes_int, self._pes_float, self._probe_int, self._probe_float, records, self._count)
             for k, p in enumerate(self.network.probes):
                 part = records[rec_off[k]:rec_off[k + 1]]

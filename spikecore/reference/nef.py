@@ -122,11 +122,12 @@ def _add_immediate(c, conn_int, weights_t, gains, sig):
 
 
 def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
-            ens_int, ens_float, enc, bias, voltage, refractory_time, jbuf,
+            ens_int, ens_float, enc, bias, voltage, refractory_time, scratch, spikes, n_spikes,
             conn_int, conn_float, weights_t, gains,
             pes_int, pes_float, probe_int, probe_float, records, record_count):
     r"""The whole-model NEF loop, step by step in NumPy (twin of :func:`spikecore.kernels.nef.nef_run`,
-    whose docstring gives the schedule and the table layouts)."""
+    whose docstring gives the schedule and the table layouts). ``scratch``, ``spikes`` and
+    ``n_spikes`` are the kernel's work space, unused here: this twin sums over all neurons."""
     n_probes = probe_int.shape[0]
     immediate = conn_int[:, C_IMMEDIATE] == 1
     for step in range(n_steps):
@@ -145,7 +146,8 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
             n, nof, d = ens_int[e, E_N], ens_int[e, E_NEURON_OFF], ens_int[e, E_DIMS]
             E = enc[ens_int[e, E_ENC_OFF]:ens_int[e, E_ENC_OFF] + n * d].reshape(d, n).T
             x = sig[ens_int[e, E_X_OFF]:ens_int[e, E_X_OFF] + d]
-            J = bias[nof:nof + n] + sig[ens_int[e, E_JEXTRA_OFF]:ens_int[e, E_JEXTRA_OFF] + n] + E @ x
+            jo = ens_int[e, E_JEXTRA_OFF]
+            J = bias[nof:nof + n] + (sig[jo:jo + n] if jo >= 0 else 0.0) + E @ x
             out = np.zeros((1, n))
             tau_rc, tau_ref, vmin, amp = (ens_float[e, EF_TAU_RC], ens_float[e, EF_TAU_REF],
                                           ens_float[e, EF_MIN_V], ens_float[e, EF_AMP])
