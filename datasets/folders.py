@@ -248,39 +248,74 @@ def _progress(iterable, total, desc, enabled):
     return tqdm(iterable, total=total, desc=desc, unit="file")
 
 
+def convert_files(jobs):
+    """:func:`convert_file` of each job of a list, packed for the trip back from a worker.
+
+    One Dask task converts a batch of files, so the scheduler's per-task overhead
+    (milliseconds) is paid once per batch, not per file; the samples' times and units travel
+    as two concatenated arrays (one copy each) instead of two small arrays per sample.
+
+    Returns
+    -------
+    tuple
+        ``(samples_per_file, lengths, times, units, labels, extras)``; :func:`unpack_files`
+        turns it back into one list of :class:`ConvertedSample` per file.
+    """
+    per_file = [convert_file(job) for job in jobs]
+    samples = [s for converted in per_file for s in converted]
+    lengths = np.array([len(s.times) for s in samples], np.int64)
+    times = np.concatenate([s.times for s in samples]) if samples else np.zeros(0)
+    units = np.concatenate([s.units for s in samples]) if samples else np.zeros(0, np.int64)
+    return ([len(c) for c in per_file], lengths, times, units, [s.label for s in samples],
+            [s.extra for s in samples])
+
+
+def unpack_files(packed):
+    """The per-file lists of :class:`ConvertedSample` of a :func:`convert_files` result."""
+    per_file, lengths, times, units, labels, extras = packed
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    samples = [ConvertedSample(times[a:b], units[a:b], label, extra)
+               for a, b, label, extra in zip(bounds[:-1], bounds[1:], labels, extras)]
+    out, k = [], 0
+    for n in per_file:
+        out.append(samples[k:k + n])
+        k += n
+    return out
+
+
+def _files_per_task(n_files, n_threads):
+    """About four tasks per worker thread, at most 256 files each (bounded result size)."""
+    return max(1, min(256, -(-n_files // (4 * max(1, n_threads)))))
+
+
+def _name_files(jobs):
+    paths = [job.path for job in jobs]
+    return ", ".join(paths) if len(paths) <= 4 else "%s, ... %s (%d files)" % (paths[0], paths[-1], len(paths))
+
+
 def _convert_on_cluster(client, jobs):
-    """Yield :func:`convert_file` of each job, in job order, computed on a Dask cluster.
+    """Yield :func:`convert_file` of each job, in job order, computed on a Dask cluster in
+    batches of consecutive files (:func:`convert_files`).
 
     At most a window of tasks (twice the cluster's threads) is in flight, so converted
-    samples never pile up in worker memory faster than the writer consumes them. A failed
-    task raises here with the file named; the tasks not yet collected are cancelled.
+    samples never pile up in worker memory faster than the writer consumes them; a task
+    lost with its worker is run again by the scheduler. A failed task raises here with the
+    file named (the worker's own error names it; a lost worker names the task's files); the
+    tasks not yet collected are cancelled.
     """
-    window = 2 * max(1, sum(client.nthreads().values()))
-    pending = collections.deque()
-    todo = iter(jobs)
+    from spikecore.distributed._dask import map_in_order
 
-    def submit_next():
-        job = next(todo, None)
-        if job is not None:
-            pending.append((job, client.submit(convert_file, job, pure=False)))
+    per_task = _files_per_task(len(jobs), sum(client.nthreads().values()))
+    batches = [jobs[a:a + per_task] for a in range(0, len(jobs), per_task)]
 
-    for _ in range(window):
-        submit_next()
-    try:
-        while pending:
-            job, future = pending.popleft()
-            try:
-                samples = future.result()
-            except Exception as exc:
-                if job.path in str(exc):
-                    raise
-                raise RuntimeError("%s: converting this file on a Dask worker failed: %s: %s"
-                                   % (job.path, type(exc).__name__, exc)) from exc
-            submit_next()
-            yield samples
-    finally:
-        for _, future in pending:
-            future.cancel()
+    def on_error(args, exc):
+        if any(job.path in str(exc) for job in args[0]):
+            return None  # the worker's own exception already names the file: keep its type
+        return RuntimeError("%s: converting on a Dask worker failed: %s: %s"
+                            % (_name_files(args[0]), type(exc).__name__, exc))
+
+    for _, packed in map_in_order(client, convert_files, ((batch,) for batch in batches), on_error=on_error):
+        yield from unpack_files(packed)
 
 
 def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, progress=True, client=None):
@@ -307,10 +342,13 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
     progress : bool
         Show a tqdm progress bar.
     client : dask.distributed.Client, optional
-        Convert the files on this Dask cluster (one task per file; optional extra
+        Convert the files on this Dask cluster (one task per batch of consecutive files,
+        about four tasks per worker thread, at most 256 files each; optional extra
         ``dask``); the samples come back in file order and are written here by the same
-        writer, so the output is identical to the local run (``None``). A worker's
-        exception is raised here naming the file; the split being written is not created.
+        writer, so the output is identical to the local run (``None``). The source files
+        must be readable by the workers at the same path (a shared filesystem on a
+        multi-node cluster). A worker's exception is raised here naming the file; the
+        split being written is not created.
 
     Returns
     -------
@@ -329,8 +367,10 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
         def convert(split_jobs):
             return map(convert_file, split_jobs)
     else:
-        from spikecore.distributed._dask import check_client
+        from spikecore.distributed._dask import announce, check_client
         check_client(client)
+        if progress:
+            announce(client, "convert_folder %s" % os.path.basename(os.path.abspath(src)))
 
         def convert(split_jobs):
             return _convert_on_cluster(client, split_jobs)

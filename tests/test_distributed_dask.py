@@ -166,3 +166,204 @@ def test_import_spikecore_does_not_import_dask(tmp_path):
     # cwd outside the source tree, so the installed package is imported
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------- evaluation
+@pytest.fixture(scope="module")
+def digits():
+    from spikecore.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def models(digits):
+    from spikecore.conversion import convert, mlp
+    from spikecore.learning import BPSTDPClassifier, DiehlCookClassifier, PESClassifier
+    X, y = digits
+    ann = mlp((64, 24, 10), random_state=0)
+    ann.fit(X[:600], y[:600], epochs=3, random_state=0)
+    return {
+        "ann": ann,
+        "shift": convert(ann, X[:200], method="shift"),    # analog input: deterministic
+        "data": convert(ann, X[:200], method="data"),      # Poisson input
+        "diehl_cook": DiehlCookClassifier(n_neurons=10, t_present=0.03, random_state=0).fit(X[:100], y[:100]),
+        "bpstdp": BPSTDPClassifier(hidden_layer_sizes=(10,), n_steps=10, max_epochs=1, random_state=0).fit(
+            X[:100], y[:100]),
+        "pes": PESClassifier(n_neurons=30, n_epochs=1, random_state=0).fit(X[:100], y[:100]),
+    }
+
+
+@pytest.mark.parametrize("name", ["shift", "data", "diehl_cook", "bpstdp", "pes"])
+def test_evaluate_on_cluster_identical_to_local(client, models, digits, name):
+    from spikecore.distributed import evaluate
+    X, y = digits[0][1000:1300], digits[1][1000:1300]
+    kw = dict(timesteps=8, random_state=3) if name in ("shift", "data") else {}
+    local = evaluate(models[name], (X, y), batch_size=70, **kw)
+    remote = evaluate(models[name], (X, y), batch_size=70, client=client, **kw)
+    assert remote == local  # every integer, the accuracy and the notes
+    assert local["n_samples"] == 300 and local["accuracy"] == local["n_correct"] / 300
+    counts = local["counts"]
+    if name == "pes":
+        assert counts is None and "PESClassifier exposes no spike counts" in local["counts_note"]
+    elif name == "bpstdp":
+        assert counts["output_spikes"] == int(models[name].output_spike_counts(X[:70]).sum()) + int(
+            sum(models[name].output_spike_counts(X[a:a + 70]).sum() for a in range(70, 300, 70)))
+    elif name == "diehl_cook":
+        assert counts["input_spikes"] > 0 and counts["synaptic_operations"] == (
+            counts["input_spikes"] * 10 + counts["output_spikes"] * 9)  # fan-out 10, lateral 9
+    else:
+        assert counts["neuron_updates"] == 300 * 8 * (24 + 10)
+        assert all(isinstance(c, int) for c in counts["hidden_spikes"]) and counts["hidden_spikes"][0] > 0
+        assert (counts["input_spikes"] == 0) == (name == "shift")  # analog input is a current
+
+
+def test_evaluate_one_chunk_equals_score_and_operations(models, digits):
+    from spikecore.distributed import evaluate
+    snn = models["shift"]
+    X, y = digits[0][1000:1200], digits[1][1000:1200]
+    result = evaluate(snn, (X, y), timesteps=16, batch_size=200)
+    assert result["accuracy"] == snn.score(X, y, 16, batch_size=200)
+    ops = snn.operations()  # of that score call
+    assert result["counts_per_sample"]["synaptic_adds"] == pytest.approx(ops["synaptic_adds"], rel=1e-12)
+    assert result["counts_per_sample"]["hidden_spikes"] == pytest.approx(ops["spikes_per_layer"][1:], rel=1e-12)
+
+
+def test_evaluate_spike_dataset_on_workers(client, models, digits, tmp_path):
+    from spikecore.cli._data import load_data
+    from spikecore.datasets import write_spike_dataset
+    from spikecore.distributed import evaluate, spike_count_features
+    rng = np.random.default_rng(0)
+    X, y = digits[0][1000:1150], digits[1][1000:1150]
+    units = [np.repeat(np.arange(64), rng.poisson(x * 3)) for x in X]  # a rate code of the pixels
+    times = [np.sort(rng.random(len(u))) for u in units]
+    path = write_spike_dataset(tmp_path / "d.h5", times, units, y, n_units=64)
+    X_counts, y_loaded, _ = load_data(str(path))  # what `spikecore evaluate --data d.h5` loads
+    with SpikeDataset(path) as ds:
+        part, labels = spike_count_features(ds, 10, 20)
+    np.testing.assert_array_equal(part, X_counts[10:20])
+    np.testing.assert_array_equal(labels, y[10:20])
+    est = models["pes"]
+    local = evaluate(est, (X_counts, y_loaded), batch_size=40)
+    assert evaluate(est, str(path), batch_size=40) == local
+    assert evaluate(est, SpikeDataset(path), batch_size=40, client=client) == local
+
+
+def test_evaluate_error_names_the_sample_range(client, models, digits):
+    from spikecore.distributed import EvaluationError, evaluate
+    X, y = digits[0][:40].copy(), digits[1][:40]
+    X[27, 5] = np.nan
+    for c in (None, client):
+        with pytest.raises(EvaluationError, match=r"samples 20\.\.29 \(of SpikingModel\): ValueError: .*X"):
+            evaluate(models["shift"], (X, y), timesteps=4, batch_size=10, client=c)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(timesteps=None), "timesteps"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(data=[1, 2, 3]), "data"),
+])
+def test_evaluate_bad_arguments_are_named(models, digits, kwargs, match):
+    from spikecore.distributed import evaluate
+    args = dict(data=(digits[0][:10], digits[1][:10]), timesteps=4)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        evaluate(models["shift"], args.pop("data"), **args)
+    with pytest.raises(ValueError, match="timesteps"):
+        evaluate(models["pes"], (digits[0][:10], digits[1][:10]), timesteps=4)
+
+
+def test_evaluate_progress_prints_the_dashboard_once(client, models, digits, capsys):
+    from spikecore.distributed import evaluate
+    evaluate(models["pes"], (digits[0][:60], digits[1][:60]), batch_size=20, client=client, progress=True)
+    err = capsys.readouterr().err
+    assert err.count(client.dashboard_link) == 1 and "evaluate" in err
+
+
+# ---------------------------------------------------------------------------- sweeps
+def test_conversion_sweep_on_cluster_identical_to_local_and_to_report(client, models, digits):
+    from spikecore.conversion import convert
+    from spikecore.distributed import conversion_sweep
+    ann = models["ann"]
+    X, y = digits[0][1000:1200], digits[1][1000:1200]
+    cal = digits[0][:200]
+    kw = dict(methods=("shift", "data", "tsc"), timesteps=(4, 16), random_state=5)
+    local = conversion_sweep(ann, cal, X, y, **kw)
+    remote = conversion_sweep(ann, cal, X, y, client=client, **kw)
+    assert remote == local
+    assert [(r["method"], r["timesteps"]) for r in local] == [(m, t) for m in kw["methods"] for t in (4, 16)]
+    report = convert(ann, cal, method="data").report(X, y, timesteps=(4, 16), random_state=5)
+    for mine, theirs in zip(local[2:4], report.rows):
+        assert {k: mine[k] for k in theirs} == theirs
+
+
+def test_grid_search_with_the_dask_joblib_backend_equals_local(client, digits):
+    joblib = pytest.importorskip("joblib")
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    from spikecore.learning import PESClassifier
+    X, y = digits[0][:120], digits[1][:120]
+    grid = {"n_neurons": [10, 20], "n_epochs": [1]}
+    local = model_selection.GridSearchCV(PESClassifier(random_state=0), grid, cv=2, n_jobs=1).fit(X, y)
+    with joblib.parallel_backend("dask", client=client):
+        remote = model_selection.GridSearchCV(PESClassifier(random_state=0), grid, cv=2, n_jobs=-1).fit(X, y)
+    for key in ("mean_test_score", "split0_test_score", "split1_test_score", "rank_test_score"):
+        np.testing.assert_array_equal(remote.cv_results_[key], local.cv_results_[key])
+    ran = client.run_on_scheduler(lambda dask_scheduler: [p for p in dask_scheduler.task_prefixes])
+    assert any("fit_and_score" in p for p in ran)  # the fits were Dask tasks
+
+
+# ---------------------------------------------------------------------------- command line
+def test_cli_evaluate_with_scheduler_prints_the_local_result(client, tmp_path, capsys):
+    from spikecore.cli import main
+    model = tmp_path / "m.h5"
+    assert main(["train", "--method", "pes", "--quiet", "--param", "n_neurons=30", "--param", "n_epochs=1",
+                 "-o", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(model), "--batch-size", "100"]) == 0
+    here = capsys.readouterr().out
+    assert main(["evaluate", str(model), "--batch-size", "100", "--scheduler", client.scheduler.address]) == 0
+    captured = capsys.readouterr()
+    there = captured.out
+    assert client.dashboard_link in captured.err
+    line = [s for s in here.splitlines() if s.startswith("  accuracy")][0]
+    assert line.split("(")[0] == [s for s in there.splitlines() if s.startswith("  accuracy")][0].split("(")[0]
+    assert "exposes no spike counts" in there
+
+
+def test_cli_convert_with_scheduler_prints_the_same_table(client, capsys):
+    from spikecore.cli import main
+    args = ["convert", "--timesteps", "4,8", "--calibration", "100", "--method", "data"]
+    assert main(args) == 0
+    here = capsys.readouterr().out
+    assert main(args + ["--scheduler", client.scheduler.address]) == 0
+    there = capsys.readouterr().out
+    assert here == there and "| 8 |" in here
+
+
+def test_cli_convert_folder_command(client, nmnist_folder, tmp_path, capsys):
+    import argparse
+    from spikecore.cli import convert_folder as command
+    parser = argparse.ArgumentParser(prog="spikecore")
+    command.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["convert-folder", str(nmnist_folder), str(tmp_path / "out"), "--quiet",
+                              "--scheduler", client.scheduler.address])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "train" in out and "9 samples, 2312 units" in out
+    assert h5_contents(tmp_path / "out" / "train.h5") == h5_contents(
+        convert_folder(nmnist_folder, tmp_path / "local", progress=False)["train"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["convert-folder", "a", "b", "--workers", "2", "--scheduler", "tcp://x:1"])
+
+
+def test_cli_client_opens_and_closes_a_local_cluster():
+    from spikecore.distributed import cli_client
+    with cli_client() as nothing:
+        assert nothing is None
+    with cli_client(workers=1) as c:
+        assert isinstance(c, distributed.Client) and len(c.scheduler_info()["workers"]) == 1
+        assert c.submit(sum, [1, 2]).result() == 3
+    assert c.status == "closed"
+    with pytest.raises(ValueError, match="--workers"):
+        with cli_client(workers=0):
+            pass

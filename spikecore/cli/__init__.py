@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("info", "demo", "train", "evaluate", "convert")
+COMMANDS = ("info", "demo", "train", "evaluate", "convert", "convert_folder")
 
 
 def build_parser():

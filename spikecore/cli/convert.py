@@ -4,7 +4,9 @@ With an ONNX file (``pip install onnx``) the model is imported with
 :func:`spikecore.conversion.load_onnx`; without one, a 64-128-64-10 ReLU MLP is trained on the
 data first (NumPy, hand-written backprop), so the command works out of the box on the bundled
 digits. Then :func:`spikecore.conversion.convert` with the chosen method, and
-``SpikingModel.report`` over the requested time steps on the held-out split.
+``SpikingModel.report``'s table over the requested time steps on the held-out split, computed
+by :func:`spikecore.distributed.sweep.conversion_sweep` (on a Dask cluster with ``--workers N``
+or ``--scheduler ADDRESS``; the same table either way).
 """
 import numpy as np
 
@@ -32,11 +34,15 @@ def add_parser(sub):
                    help="training samples used to calibrate the normalisation (default 500)")
     p.add_argument("--test-size", type=float, default=0.25)
     p.add_argument("--seed", type=int, default=0)
+    from spikecore.distributed.cli_client import add_arguments
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args):
-    from spikecore.conversion import convert, load_onnx, mlp
+    from spikecore.conversion import ConversionReport, load_onnx, mlp
+    from spikecore.distributed.cli_client import cli_client
+    from spikecore.distributed.sweep import conversion_sweep
 
     X, y, description = load_data(args.data)
     scale = args.scale if args.scale is not None else (1.0 / 16.0 if args.data in (None, "digits") else 1.0)
@@ -58,8 +64,10 @@ def run(args):
         ann = mlp((X.shape[1], 128, 64, int(y.max()) + 1), random_state=args.seed)
         ann.fit(X_train, y_train, epochs=30, batch_size=32, random_state=args.seed)
         print("  model     64-128-64-10 ReLU MLP trained here (30 epochs)")
-    print("  ANN       test accuracy %.4f" % ann.score(X_test, y_test))
-    snn = convert(ann, X_train[:n_cal], method=args.method)
-    report = snn.report(X_test, y_test, timesteps=steps, progress=True, random_state=args.seed)
-    print(report.table())
+    ann_accuracy = ann.score(X_test, y_test)
+    print("  ANN       test accuracy %.4f" % ann_accuracy)
+    with cli_client(args.workers, args.scheduler) as client:
+        rows = conversion_sweep(ann, X_train[:n_cal], X_test, y_test, methods=[args.method], timesteps=steps,
+                                client=client, random_state=args.seed, progress=True)
+    print(ConversionReport(args.method, rows, ann_accuracy).table())
     return 0

@@ -1,7 +1,5 @@
 """Encode a large ``(n_samples, ...)`` array into spikes by chunks of samples, locally or on
 a Dask cluster, with the same seeded result whatever the chunking or the number of workers."""
-import collections
-
 import numpy as np
 
 from spikecore import _validate as v
@@ -61,33 +59,6 @@ def _chunks(n, chunk_size):
     return [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
 
 
-def _in_order(client, x, spans, encoder, num_steps, seed, params, window):
-    """Yield the chunk results in order; at most ``window`` chunks are in flight on the cluster
-    (so results never pile up in worker memory faster than the client collects them)."""
-    pending = collections.deque()
-    todo = iter(spans)
-
-    def submit_next():
-        span = next(todo, None)
-        if span is None:
-            return
-        a, b = span
-        data = client.scatter(np.asarray(x[a:b]), hash=False)
-        pending.append(client.submit(_encode_chunk, data, a, encoder, num_steps, seed, params, pure=False))
-
-    for _ in range(window):
-        submit_next()
-    try:
-        while pending:
-            future = pending.popleft()
-            result = future.result()
-            submit_next()
-            yield result
-    finally:
-        for future in pending:
-            future.cancel()
-
-
 def encode_array(x, encoder="poisson", num_steps=None, *, client=None, chunk_size=1024, random_state=None,
                  progress=False, **params):
     """Encode every sample of a large array into a spike raster, by chunks of samples, on this
@@ -125,7 +96,7 @@ def encode_array(x, encoder="poisson", num_steps=None, *, client=None, chunk_siz
         Seed source of ``"poisson"`` (the same seed gives the same spikes); must be ``None``
         for the deterministic encoders.
     progress : bool
-        Show a tqdm progress bar over the chunks.
+        Show a tqdm progress bar over the chunks; with a client, print the Dask dashboard link once.
     **params
         Keyword arguments of the encoder (``max_rate``, ``dt``, ``x_min``, ``x_max``, ...).
 
@@ -163,10 +134,13 @@ def encode_array(x, encoder="poisson", num_steps=None, *, client=None, chunk_siz
     if client is None:
         results = (_encode_chunk(x[a:b], a, encoder, num_steps, seed, params) for a, b in spans)
     else:
-        from ._dask import check_client
+        from ._dask import announce, check_client, map_in_order
         check_client(client)
-        window = 2 * max(1, sum(client.nthreads().values()))
-        results = _in_order(client, x, spans, encoder, num_steps, seed, params, window)
+        if progress:
+            announce(client, "encode_array %s" % encoder)
+        # each chunk travels inside its task (not scattered), so a task lost with its worker can run again
+        tasks = ((np.asarray(x[a:b]), a, encoder, num_steps, seed, params) for a, b in spans)
+        results = (chunk for _, chunk in map_in_order(client, _encode_chunk, tasks))
     if progress:
         from tqdm.auto import tqdm
         results = tqdm(results, total=len(spans), desc="encode %s" % encoder, unit="chunk")
