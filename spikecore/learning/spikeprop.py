@@ -74,8 +74,10 @@ def gaussian_receptive_fields(X, n_fields, feature_min, feature_max, *, gamma=1.
 class SpikePropClassifier(ClassifierMixin, BaseEstimator):
     r"""SpikeProp classifier (Bohte, Kok & La Poutré 2002), scikit-learn style.
 
-    Each feature is encoded by ``n_fields`` Gaussian receptive fields
-    (:func:`gaussian_receptive_fields`, ranges learned in ``fit``), plus ``n_bias`` reference
+    Each feature that varies in the training data is encoded by ``n_fields`` Gaussian
+    receptive fields (:func:`gaussian_receptive_fields`, ranges learned in ``fit``; a feature
+    constant in the training data carries no information and is dropped, see
+    ``drop_constant``), plus ``n_bias`` reference
     neurons firing at 0; a hidden layer of ``n_hidden`` SRM neurons and one output neuron per
     class follow, each connection having ``n_terminals`` delayed terminals (delays
     ``delay_step, 2 delay_step, ...``). The output neuron of the true class is trained to fire at
@@ -83,6 +85,23 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
     :math:`E = \frac12 \sum_j (t_j^a - t_j^d)^2` with the SpikeProp deltas (equations in
     :mod:`spikecore.learning.srm_network`). ``predict`` returns the class whose output neuron
     fires first (a silent neuron counts as firing at ``t_max``; ties go to the lower class).
+
+    Scaling to many inputs. One SpikeProp update changes a neuron's potential by
+    :math:`\Delta x_j(t) = -\eta\,\delta_j \sum_i \sum_k y_i^k(t_j)\,y_i^k(t)`, a sum over
+    every presynaptic spike: with :math:`\bar n` inputs firing per pattern the step grows like
+    :math:`\bar n`. Bohte's :math:`\eta` = 0.01 ms^-2 was set for Iris, where about 13 of the
+    50 inputs fire per pattern; on 64-pixel digits about 150 fire, the steps are ten times
+    larger and training first oscillates, then drives hidden neurons silent. So the rate
+    used is
+
+    .. math::
+
+        \eta_{eff} = \eta \, \min\left(1, \frac{n_{ref}}{\bar n}\right),
+
+    :math:`\bar n` the mean number of input neurons (fields and bias) firing per training
+    pattern and :math:`n_{ref}` = ``reference_fan_in`` (16: Bohte's XOR and Iris settings,
+    with :math:`\bar n \le 16`, are unchanged). Hidden neurons silent for a whole epoch are
+    revived (``revive_silent``, the convention in :mod:`spikecore.learning.srm_network`).
 
     Parameters
     ----------
@@ -123,14 +142,31 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
         :math:`\eta(s) = -\theta e^{-s/\tau_r}` (Booij & Nguyen 2005); default False.
     tau_refractory : float, optional
         :math:`\tau_r` (s); default ``tau``. Used only with ``multi_spike``.
+    reference_fan_in : float or None
+        :math:`n_{ref}`: ``learning_rate`` is the rate for a network whose patterns fire at most
+        this many input neurons on average; with more, it is scaled down by
+        :math:`n_{ref}/\bar n` (see above). ``None``: no scaling. Default 16.
+    drop_constant : bool
+        Drop features with zero variance in the training data before the receptive-field
+        coding (default True). Their fields would fire at the same time for every pattern:
+        extra bias neurons that only add to the fan-in.
+    revive_silent : float
+        ``rho`` of the silent-hidden-neuron convention of :class:`SpikePropNetwork`: after
+        each epoch, a hidden neuron silent on every training pattern has its incoming weights
+        raised by ``rho`` times their mean magnitude; 0 disables it. Default 0.1.
 
     Attributes
     ----------
     classes_ : ndarray
         Class labels seen in ``fit``.
     n_features_in_ : int
-    feature_min_, feature_max_ : ndarray (n_features,)
-        Ranges of the receptive fields (from the training data).
+    features_ : ndarray of int
+        Indices of the features that are encoded (all, or the non-constant ones with
+        ``drop_constant``).
+    feature_min_, feature_max_ : ndarray (n_encoded_features,)
+        Ranges of the receptive fields of ``features_`` (from the training data).
+    learning_rate_ : float
+        :math:`\eta_{eff}`, the rate actually used (s^-2).
     network_ : SpikePropNetwork
         The trained network (the lower level; trains on spike-time targets directly).
     history_ : ndarray (n_epochs,)
@@ -140,7 +176,8 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_hidden=10, n_fields=12, n_bias=1, n_inhibitory=0, n_terminals=16,
                  delay_step=1e-3, tau=7e-3, theta=1.0, t_early=14e-3, t_late=20e-3, t_max=40e-3,
                  learning_rate=1e4, epochs=200, min_slope=100.0, sign_constraint=True,
-                 random_state=None, verbose=False, multi_spike=False, tau_refractory=None):
+                 random_state=None, verbose=False, multi_spike=False, tau_refractory=None,
+                 reference_fan_in=16, drop_constant=True, revive_silent=0.1):
         self.n_hidden = n_hidden
         self.n_fields = n_fields
         self.n_bias = n_bias
@@ -160,6 +197,9 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.multi_spike = multi_spike
         self.tau_refractory = tau_refractory
+        self.reference_fan_in = reference_fan_in
+        self.drop_constant = drop_constant
+        self.revive_silent = revive_silent
 
     # ------------------------------------------------------------------ helpers
     def _check_params(self):
@@ -176,6 +216,10 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
             _validate.fail("t_late", self.t_late, "a time earlier than t_max = %r" % self.t_max)
         _validate.positive("learning_rate", self.learning_rate, "1/s^2")
         _validate.integer("epochs", self.epochs, low=1)
+        if self.reference_fan_in is not None:
+            _validate.positive("reference_fan_in", self.reference_fan_in)
+        if not isinstance(self.drop_constant, (bool, np.bool_)):
+            _validate.fail("drop_constant", self.drop_constant, "a bool", TypeError)
         if not isinstance(self.verbose, (bool, np.bool_, int)):
             _validate.fail("verbose", self.verbose, "a bool", TypeError)
 
@@ -185,7 +229,9 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
         return self._encode(X)
 
     def _encode(self, X):
-        t = gaussian_receptive_fields(X, self.n_fields, self.feature_min_, self.feature_max_)
+        kept = getattr(self, "features_", None)          # None: a model saved before drop_constant
+        t = gaussian_receptive_fields(X if kept is None else X[:, kept], self.n_fields,
+                                      self.feature_min_, self.feature_max_)
         return np.hstack([t, np.zeros((X.shape[0], self.n_bias))])
 
     def _targets(self, y_index):
@@ -199,19 +245,28 @@ class SpikePropClassifier(ClassifierMixin, BaseEstimator):
         """Encode ``X``, set the targets from ``y`` and train for ``epochs`` epochs."""
         self._check_params()
         X, y_index = self._check_X_y(X, y)
-        self.feature_min_ = X.min(axis=0).astype(np.float64)
-        self.feature_max_ = X.max(axis=0).astype(np.float64)
+        lo = X.min(axis=0).astype(np.float64)
+        hi = X.max(axis=0).astype(np.float64)
+        self.features_ = np.flatnonzero(hi > lo) if self.drop_constant else np.arange(X.shape[1])
+        if self.features_.size == 0:
+            _validate.fail("X", "<%d constant features>" % X.shape[1],
+                           "at least one feature that varies across the training rows")
+        self.feature_min_, self.feature_max_ = lo[self.features_], hi[self.features_]
         x = self._encode(X)
         target = self._targets(y_index)
+        eta = float(self.learning_rate)
+        if self.reference_fan_in is not None:
+            fan_in = float(np.mean(np.sum(np.isfinite(x), axis=1)))
+            eta *= min(1.0, float(self.reference_fan_in) / fan_in)
+        self.learning_rate_ = eta
         net = SpikePropNetwork(
             x.shape[1], self.n_hidden, len(self.classes_),
             delays=np.arange(1, self.n_terminals + 1) * float(self.delay_step), tau=self.tau,
             theta=self.theta, t_max=self.t_max, n_inhibitory=self.n_inhibitory,
             sign_constraint=self.sign_constraint, min_slope=self.min_slope,
             random_state=_validate.rng(self.random_state), multi_spike=self.multi_spike,
-            tau_refractory=self.tau_refractory)
+            tau_refractory=self.tau_refractory, revive_silent=self.revive_silent)
         net.initialize(x, target)
-        eta = float(self.learning_rate)
         history = np.empty(self.epochs)
         bar = _progress(self.epochs, self.verbose, "SpikeProp")
         for epoch in range(self.epochs):

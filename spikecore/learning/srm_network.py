@@ -36,6 +36,21 @@ Failure modes and the conventions chosen:
   silent output learns to fire again (skipping it would leave it silent for good). A silent
   hidden neuron contributes nothing downstream and receives ``delta_i = 0`` (that is the exact
   gradient); the initialisation below makes hidden neurons fire on the training inputs.
+  A hidden neuron that stays silent for a whole training epoch would therefore never learn
+  again. With ``revive_silent = rho > 0`` (default 0.1) such a neuron is revived after the
+  epoch. Raising the weights of a neuron that does not fire is the usual SpikeProp remedy
+  (reported by Booij & Nguyen 2005 and McKennoch, Liu & Bohte 2006, "Fast modifications of
+  the SpikeProp algorithm"); the exact rule and its size ``rho`` are our choice::
+
+      w_hi^l <- w_hi^l + rho * mean_{h,l} |w_hi^l|     for every h, l,  if t_i = inf on all
+                                                       patterns of the epoch
+
+  i.e. every incoming weight of the silent neuron grows by ``rho`` times that neuron's mean
+  absolute weight, which raises its potential at every time by ``rho`` times its mean weight
+  times the summed input kernels (about ``rho * theta`` for weights at their initial scale),
+  so after a few epochs it fires again and receives gradient. It acts only on neurons silent
+  for every pattern of an epoch; a network without such neurons (the XOR and Iris runs of the
+  tests) trains exactly as without it.
 * Inhibitory hidden neurons (Bohte 2002, §3): a hidden neuron is excitatory or inhibitory,
   not mixed per terminal. The last ``n_inhibitory`` hidden neurons start with negative
   outgoing weights, the others with positive ones; with ``sign_constraint=True`` a
@@ -111,6 +126,11 @@ class SpikePropNetwork:
         ``tau_r`` of ``eta(s) = -theta exp(-s / tau_r)`` (s); default ``tau``.
     max_spikes : int
         Most spikes kept per hidden neuron with ``multi_spike`` (later ones are dropped).
+    revive_silent : float
+        ``rho`` of the silent-neuron convention (module docstring): after each training
+        epoch, a hidden neuron silent on every pattern of that epoch has each incoming weight
+        raised by ``rho`` times its mean absolute incoming weight. 0 disables it (pure
+        Bohte 2002); default 0.1.
 
     Attributes
     ----------
@@ -125,7 +145,8 @@ class SpikePropNetwork:
 
     def __init__(self, n_inputs, n_hidden, n_outputs, *, delays=None, tau=7e-3, theta=1.0,
                  t_max=50e-3, n_inhibitory=0, sign_constraint=True, min_slope=100.0,
-                 random_state=None, multi_spike=False, tau_refractory=None, max_spikes=16):
+                 random_state=None, multi_spike=False, tau_refractory=None, max_spikes=16,
+                 revive_silent=0.1):
         self.n_inputs = _validate.integer("n_inputs", n_inputs, low=1)
         self.n_hidden = _validate.integer("n_hidden", n_hidden, low=1)
         self.n_outputs = _validate.integer("n_outputs", n_outputs, low=1)
@@ -148,6 +169,9 @@ class SpikePropNetwork:
             tau_refractory = self.tau
         self.tau_refractory = _validate.positive("tau_refractory", tau_refractory, "s")
         self.max_spikes = _validate.integer("max_spikes", max_spikes, low=1)
+        self.revive_silent = _validate.real("revive_silent", revive_silent, low=0.0)
+        #: Hidden neurons revived after the last epoch (indices), see ``revive_silent``.
+        self.revived_ = np.zeros(0, np.int64)
         self._step = min(self.tau, self.tau_refractory) / 20.0
         self.sign_hid = np.ones(self.n_hidden, np.int8)
         if self.n_inhibitory:
@@ -329,21 +353,39 @@ class SpikePropNetwork:
             order = self._rng.permutation(x.shape[0])
         order = np.ascontiguousarray(order, dtype=np.int64)
         if self.multi_spike:
-            return self._train_epoch_multi(x, y, eta, order)
-        h = np.empty((x.shape[0], self.n_hidden))
-        o = np.empty((x.shape[0], self.n_outputs))
-        return float(_k.spikeprop_train_epoch(x, y, order, self.w_hid, self.w_out, self.sign_in,
-                                              self.sign_hid, self.delays, self.tau, self.theta,
-                                              self.t_max, eta, self.min_slope, h, o))
+            err, fired = self._train_epoch_multi(x, y, eta, order)
+        else:
+            h = np.empty((x.shape[0], self.n_hidden))
+            o = np.empty((x.shape[0], self.n_outputs))
+            err = float(_k.spikeprop_train_epoch(x, y, order, self.w_hid, self.w_out, self.sign_in,
+                                                 self.sign_hid, self.delays, self.tau, self.theta,
+                                                 self.t_max, eta, self.min_slope, h, o))
+            fired = np.isfinite(h[order]).any(axis=0)
+        self._revive(fired)
+        return err
+
+    def _revive(self, fired):
+        """Raise the incoming weights of hidden neurons silent for the whole epoch (``revive_silent``)."""
+        silent = np.flatnonzero(~fired)
+        self.revived_ = silent if self.revive_silent > 0 else silent[:0]
+        for i in self.revived_:
+            size = np.mean(np.abs(self.w_hid[i]))
+            if size == 0.0:
+                size = np.mean(np.abs(self.w_hid))
+            self.w_hid[i] += self.revive_silent * size
 
     def _train_epoch_multi(self, x, y, eta, order):
-        """Online multi-spike SpikeProp: per sample forward, gradient, ``w -= eta grad``, sign clip."""
+        """Online multi-spike SpikeProp: per sample forward, gradient, ``w -= eta grad``, sign clip.
+
+        Returns the epoch's error and which hidden neurons fired at least once."""
         gh = np.empty_like(self.w_hid)
         go = np.empty_like(self.w_out)
         err = 0.0
+        fired = np.zeros(self.n_hidden, bool)
         for n in order:
             xn = x[n:n + 1]
             h, o = self._forward(xn)
+            fired |= np.isfinite(h[0, :, 0])
             err += _k.spikeprop_multi_gradients(xn[:, :, None], h, o, y[n:n + 1], self.w_hid,
                                                 self.w_out, self.delays, self.tau,
                                                 self.tau_refractory, self.theta, self.t_max,
@@ -353,7 +395,7 @@ class SpikePropNetwork:
             for w, sign in ((self.w_out, self.sign_hid), (self.w_hid, self.sign_in)):
                 w[:, sign > 0, :] = np.maximum(w[:, sign > 0, :], 0.0)
                 w[:, sign < 0, :] = np.minimum(w[:, sign < 0, :], 0.0)
-        return float(err)
+        return float(err), fired
 
     def fit(self, input_times, target_times, *, learning_rate=1e4, epochs=1000, tol=None,
             initialize=True, verbose=False):

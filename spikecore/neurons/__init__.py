@@ -14,6 +14,7 @@ Every model has ``init_state(batch, n)``, ``step(state, current, dt)`` and
 ``SRM0``               spike response model, kernel form (Gerstner 1995)
 ``HodgkinHuxley``      Hodgkin & Huxley (1952), RK4 or exponential Euler
 ``LoihiCUBA``          Loihi's CUBA neuron in fixed point, bit-exact with Lava (Davies et al. 2018)
+``LoihiCUBAInput``     the same, driven through its bias (a netx input layer)
 =====================  ==============================================================
 """
 from spikecore.neurons.adaptive import AdaptiveLIF
@@ -23,10 +24,10 @@ from spikecore.neurons.hodgkin_huxley import HodgkinHuxley
 from spikecore.neurons.izhikevich import PRESETS as IZHIKEVICH_PRESETS
 from spikecore.neurons.izhikevich import Izhikevich
 from spikecore.neurons.lif import IF, LIF
-from spikecore.neurons.loihi import LoihiCUBA
+from spikecore.neurons.loihi import LoihiCUBA, LoihiCUBAInput
 from spikecore.neurons.srm import SRM0
 
 __all__ = [
     "NeuronModel", "RunResult", "IF", "LIF", "CurrentLIF", "AdaptiveLIF", "Izhikevich",
-    "IZHIKEVICH_PRESETS", "SRM0", "HodgkinHuxley", "LoihiCUBA",
+    "IZHIKEVICH_PRESETS", "SRM0", "HodgkinHuxley", "LoihiCUBA", "LoihiCUBAInput",
 ]
