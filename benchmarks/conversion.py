@@ -7,7 +7,12 @@ SpikingJelly ``RateCodingRecipe(mode="99.9%")``), batch 256, T = 64 and 256. Als
 synaptic additions of TSC vs rate coding.
 
 SpikingJelly runs in its own interpreter (it needs torch): ``SPIKINGJELLY_PYTHON`` or
-``/work/venv-torch/bin/python``; absent -> ``"peer_s": null``.
+``/work/venv-torch/bin/python``; absent -> ``"peer_s": null``. It is timed with 1 and with 2 torch
+threads (``OMP_WAIT_POLICY=PASSIVE``) and ``ratio`` is against the faster of the two. spikecore is
+timed under every policy of ``POLICIES`` (threads over the batch, BLAS threads, dense / event
+propagation); ``spikecore_s`` is the library's default. CPU times (``*_cpu_s``, the process's
+``time.process_time``) are reported beside the wall times: on a loaded machine they are the less
+noisy measure of the work done.
 
     python benchmarks/conversion.py [--quick] [--json]
 """
@@ -29,8 +34,8 @@ PEER_SCRIPT = textwrap.dedent(r'''
     import torch
     from torch import nn
     from spikingjelly.activation_based import ann2snn, functional
-    torch.set_num_threads(2)
     cfg = json.load(open(sys.argv[1]))
+    torch.set_num_threads(cfg["threads"])
     d = np.load(cfg["npz"])
     out = []
     for case in cfg["cases"]:
@@ -59,20 +64,22 @@ PEER_SCRIPT = textwrap.dedent(r'''
         conv_s = time.perf_counter() - t0
         snn.eval()
         for T in case["T"]:
-            times = []
+            times, cpu = [], []
             with torch.no_grad():
                 for rep in range(case["reps"] + 1):
                     functional.reset_net(snn)
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     acc = 0
                     for t in range(T):
                         acc = acc + snn(X)
-                    dt = time.perf_counter() - t0
+                    dt, dc = time.perf_counter() - t0, time.process_time() - c0
                     if rep:
                         times.append(dt)
+                        cpu.append(dc)
             functional.reset_net(snn)
             pred = acc.argmax(1).numpy()
             out.append(dict(case=case["name"], T=T, peer_s=float(np.median(times)),
+                            peer_range_s=[min(times), max(times)], peer_cpu_s=float(np.median(cpu)),
                             accuracy=float((pred == y).mean()), convert_s=conv_s))
     print(json.dumps(out))
 ''')
@@ -122,7 +129,8 @@ def build(quick):
     return dict(cnn=(cnn, Xtr[:500].reshape(-1, 1, 8, 8), Xc, yc), mlp=(mlp28, _upsample28(Xtr[:500]), Xm, yc)), arrays
 
 
-def run_peer(arrays, cases):
+def run_peer(arrays, cases, threads=2):
+    """SpikingJelly's timings per (case, T) with ``threads`` torch threads (None, reason on failure)."""
     py = os.environ.get("SPIKINGJELLY_PYTHON", "/work/venv-torch/bin/python")
     if not os.path.exists(py):
         return None, "no SpikingJelly interpreter (%s)" % py
@@ -130,10 +138,13 @@ def run_peer(arrays, cases):
         npz = os.path.join(tmp, "w.npz")
         np.savez(npz, **arrays)
         cfg = os.path.join(tmp, "cfg.json")
-        json.dump(dict(npz=npz, cases=cases), open(cfg, "w"))
+        json.dump(dict(npz=npz, cases=cases, threads=threads), open(cfg, "w"))
         script = os.path.join(tmp, "peer.py")
         open(script, "w").write(PEER_SCRIPT)
-        r = subprocess.run([py, script, cfg], capture_output=True, text=True)
+        # passive OpenMP waits: with the default spin-waits, 2 torch threads on a loaded 2-core
+        # machine ran up to 10x slower than 1 thread (measured); the same run times both counts
+        env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+        r = subprocess.run([py, script, cfg], capture_output=True, text=True, env=env)
         if r.returncode != 0:
             return None, r.stderr[-2000:]
         peer = {}
@@ -142,15 +153,26 @@ def run_peer(arrays, cases):
         return peer, None
 
 
+# Threading and propagation policies timed for every case; "library" is SpikingModel.run's default
+# (threads over the batch = the cores, one BLAS thread, propagation chosen by firing rate).
+POLICIES = {
+    "library": dict(),
+    "one_thread": dict(n_threads=1),
+    "blas_default_threads": dict(n_threads=1, blas_threads=None),
+    "dense": dict(propagation="dense"),
+    "event": dict(propagation="event"),
+}
+
+
 def time_spikecore(snn, X, T, reps, policy):
-    """Median run time; policy "blas1" = the library's choice (one BLAS thread), "blas_default" =
-    BLAS's own thread count."""
-    times = []
+    """Median wall time, (min, max), median CPU time of the process, and the output of the last run."""
+    times, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
-        out = snn.run(X, T, batch_size=256, blas_threads=1 if policy == "blas1" else None)
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = snn.run(X, T, batch_size=256, **POLICIES[policy])
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+        cpu.append(time.process_time() - c0)
+    return statistics.median(times), (min(times), max(times)), statistics.median(cpu), out
 
 
 def main(argv=None):
@@ -162,31 +184,44 @@ def main(argv=None):
     Ts = [64] if args.quick else [64, 256]
     reps = 2 if args.quick else 5
     nets, arrays = build(args.quick)
-    cases = [dict(name=n, kind=n, prefix=n + "_", T=Ts, reps=reps) for n in ("cnn", "mlp")]
-    peer, why = run_peer(arrays, cases)
-    if peer is None and not args.json:
-        print("SpikingJelly not measured: %s" % why)
     rows = []
     for name, (ann, cal, X, y) in nets.items():
         t0 = time.perf_counter()
         snn = convert(ann, cal, method="percentile")
-        snn.run(X[:4], 2)  # JIT compile (cached across processes)
+        for policy in POLICIES:  # JIT compile every kernel the policies use (cached across processes)
+            snn.run(X[:4], 2, **POLICIES[policy])
         compile_s = time.perf_counter() - t0
         for T in Ts:
-            res = {}
-            for policy in ("blas1", "blas_default"):
-                res[policy] = time_spikecore(snn, X, T, reps, policy)
-            best = min(res, key=lambda k: res[k][0])
-            sc_s, out = res["blas1"]
+            # the peer right before spikecore on the same case: the load drifts over minutes
+            measured = {}
+            for threads in (1, 2):
+                peer, why = run_peer(arrays, [dict(name=name, kind=name, prefix=name + "_", T=[T], reps=reps)], threads)
+                if peer is not None:
+                    measured[threads] = peer[(name, T)]
+                elif not args.json:
+                    print("SpikingJelly (%d threads) not measured: %s" % (threads, why))
+            res = {policy: time_spikecore(snn, X, T, reps, policy) for policy in POLICIES}
+            sc_s, sc_range, sc_cpu, out = res["library"]
+            ref = res["dense"][3]
             acc = float((out.argmax(1) == y).mean())
-            p = (peer or {}).get((name, T))
+            # the ratio is against SpikingJelly's faster thread count in this run
+            pt = min(measured, key=lambda k: measured[k]["peer_s"]) if measured else None
+            p = measured.get(pt)
             row = dict(benchmark="conversion", case="%s_T%d_batch256" % (name, T), spikecore_s=sc_s,
                        peer="spikingjelly", peer_s=p["peer_s"] if p else None,
                        ratio=(p["peer_s"] / sc_s) if p else None, compile_s=compile_s,
-                       samples_per_s=len(X) / sc_s, blas_default_threads_s=res["blas_default"][0],
-                       faster_policy=best,
+                       samples_per_s=len(X) / sc_s, spikecore_range_s=list(sc_range),
+                       peer_threads=pt, peer_range_s=p["peer_range_s"] if p else None,
+                       **{"peer_%dthread_s" % k: v["peer_s"] for k, v in measured.items()},
+                       spikecore_cpu_s=sc_cpu, peer_cpu_s=p["peer_cpu_s"] if p else None,
+                       cpu_ratio=(p["peer_cpu_s"] / sc_cpu) if p else None,
+                       **{"%s_s" % k: res[k][0] for k in POLICIES if k != "library"},
+                       faster_policy=min(res, key=lambda k: res[k][0]),
+                       same_predictions_all_policies=all(bool(np.array_equal(r[3].argmax(1), ref.argmax(1)))
+                                                         for r in res.values()),
+                       max_potential_diff_vs_dense=max(float(np.abs(r[3] - ref).max()) for r in res.values()),
                        accuracy=acc, peer_accuracy=p["accuracy"] if p else None,
-                       ann_accuracy=float(ann.score(X, y)))
+                       ann_accuracy=float(ann.score(X, y)), load_average=os.getloadavg()[0])
             rows.append(row)
     # TSC vs rate synaptic additions on the digits CNN
     ann, cal, X, y = nets["cnn"]

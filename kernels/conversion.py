@@ -1,14 +1,17 @@
 r"""Neuron loops of converted spiking networks (ANN -> SNN), compiled with Numba.
 
-A converted network runs layer by layer over a chunk of time steps: the synaptic currents of a
-whole chunk are one matrix product (BLAS), and the kernels below run the neurons through the
-chunk, carrying their state to the next chunk. Feed-forward layers with zero-delay propagation
-give exactly the spikes of a step-by-step simulation.
+A converted network runs layer by layer over a chunk of time steps, carrying the neurons' state
+to the next chunk. A layer's synaptic current comes either from one matrix product of the chunk's
+spikes (BLAS) followed by :func:`if_neuron_run`, or event-driven from :func:`if_event_run`, which
+adds only the synapses of the inputs that spiked; :func:`if_neuron_pool_run` hands a layer's spikes
+to the next layer's sum-pooling directly. Feed-forward layers with zero-delay propagation give the
+spikes of a step-by-step simulation.
 
-Threading: these kernels are single-threaded (no ``parallel=True``); the one parallel layer of
-the hot path is BLAS in the matrix products. A Numba-parallel loop right after an OpenBLAS call
-fights its spinning threads (ARCHITECTURE.md); ``benchmarks/conversion.py`` measures both
-policies.
+Threading: these kernels are single-threaded (no ``parallel=True``) and release the GIL
+(``nogil``): the one parallel layer of the hot path is Python threads over the samples of a batch
+(:meth:`spikecore.conversion.SpikingModel.run`, ``n_threads``), each running single-threaded BLAS
+and these loops. A Numba-parallel loop right after an OpenBLAS call fights its spinning threads
+(ARCHITECTURE.md); ``benchmarks/conversion.py`` measures the policies.
 
 Twins: :mod:`spikecore.reference.conversion`.
 """
@@ -18,7 +21,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def if_neuron_run(current, bias, v, v_th, soft_reset, spikes):
     r"""Integrate-and-fire neurons of a converted network (Diehl et al., 2015; Rueckauer et al., 2017).
 
@@ -58,7 +61,138 @@ def if_neuron_run(current, bias, v, v_th, soft_reset, spikes):
                 v[b, i] = u
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
+def if_neuron_pool_run(current, bias, v, v_th, soft_reset, members, counts, pooled):
+    r"""Integrate-and-fire neurons (as :func:`if_neuron_run`) whose spikes go straight into the
+    sum-pooling of the next layer's joined average pooling, with per-neuron spike counts.
+
+    .. math::
+        v[t] &= v[t-1] + I[t] + b, \qquad s[t] = [\,v[t] \ge V_\mathrm{th}\,],
+        \qquad v[t] \leftarrow v[t] - V_\mathrm{th} s[t] \;\text{or}\; v[t](1 - s[t]) \\
+        p_r[t] &= \sum_{i \in \mathcal W_r} s_i[t], \qquad c_i \mathrel{+}= s_i[t]
+
+    The spikes are those of :func:`if_neuron_run` bit for bit; :math:`p` is the input the next
+    layer's synapse matrix consumes (Rueckauer et al., 2017: average pooling of spikes is linear),
+    so the spike raster itself is never stored. :math:`p` holds small integers, exact in float32.
+
+    Parameters
+    ----------
+    current : float32 array (T, batch, n) or (1, batch, n)
+        Synaptic input :math:`I[t]`; with a leading 1 the same current every step.
+    bias : float32 array (n,)
+    v : float32 array (batch, n)
+        Membrane potential, updated in place.
+    v_th : float
+        Threshold :math:`V_\mathrm{th}`.
+    soft_reset : bool
+        Reset by subtraction (True) or to zero (False).
+    members : int64 array (k, n_rows)
+        ``members[q, r]``: the :math:`q`-th neuron of pooling window :math:`\mathcal W_r`; ``n``
+        pads a window with fewer than :math:`k` neurons.
+    counts : float32 array (batch, n)
+        Spike counts :math:`c`, accumulated in place.
+    pooled : float32 array (T, batch, n_rows)
+        Receives :math:`p[t]`.
+    """
+    n_steps, batch, n_rows = pooled.shape
+    n = v.shape[1]
+    k = members.shape[0]
+    const = current.shape[0] == 1
+    step = np.empty(n + 1, np.float32)  # s[t] of one sample, and a 0 for the padding (allocated once)
+    step[n] = 0.0
+    for t in range(n_steps):
+        tc = 0 if const else t
+        for b in range(batch):
+            for i in range(n):  # branch-free: vectorises
+                u = v[b, i] + current[tc, b, i] + bias[i]
+                s = u >= v_th
+                step[i] = 1.0 if s else 0.0
+                if soft_reset:
+                    v[b, i] = u - v_th if s else u
+                else:
+                    v[b, i] = 0.0 if s else u
+            for i in range(n):
+                counts[b, i] += step[i]
+            for r in range(n_rows):  # gathers by window member: no store-to-load chains
+                pooled[t, b, r] = step[members[0, r]]
+            for q in range(1, k):
+                for r in range(n_rows):
+                    pooled[t, b, r] += step[members[q, r]]
+
+
+@numba.njit(cache=True, nogil=True)
+def if_event_run(spikes_in, row_of, synapses, bias, v, v_th, soft_reset, current, spikes_out):
+    r"""Event-driven integrate-and-fire layer of a converted network (Diehl et al., 2015; Rueckauer
+    et al., 2017): each step, only the inputs that spiked add their synapses to the current.
+
+    .. math::
+        I[t] &= \sum_{j:\, s^\mathrm{in}_j[t] = 1} S_{r(j)} \\
+        v[t] &= v[t-1] + I[t] + b \\
+        s[t] &= [\,v[t] \ge V_\mathrm{th}\,], \qquad
+        v[t] \leftarrow v[t] - V_\mathrm{th}\, s[t] \;\text{(soft)} \;\text{or}\; v[t](1 - s[t])
+
+    With binary input spikes this is :func:`if_neuron_run` fed :math:`I[t] = S^\top s^\mathrm{in}[t]`
+    (up to the order of the float32 additions), at a cost of one addition per synapse of a spiking
+    input instead of one multiply-add per synapse of every input. Order of the additions (which
+    fixes every rounding): with :math:`q_1 < q_2 < \dots` the rows of the spiking inputs in
+    increasing :math:`j`, :math:`I \leftarrow I + ((S_{q_1} + S_{q_2}) + (S_{q_3} + S_{q_4}))`
+    for each full group of four, then the remaining rows one at a time.
+
+    Parameters
+    ----------
+    spikes_in : float32 array (T, batch, n_in)
+        Binary input spikes :math:`s^\mathrm{in}` (0.0 / 1.0).
+    row_of : int64 array (n_in,)
+        :math:`r(j)`: the row of ``synapses`` that input :math:`j` drives (several inputs share a
+        row when a sum-pooling joins the layer).
+    synapses : float32 array (n_rows, n)
+        :math:`S`: row :math:`r` holds the weights from input row :math:`r` to every neuron.
+    bias : float32 array (n,)
+        :math:`b`, added every step.
+    v : float32 array (batch, n)
+        Membrane potential, updated in place.
+    v_th : float
+        Threshold :math:`V_\mathrm{th}`.
+    soft_reset : bool
+        Reset by subtraction (True) or to zero (False).
+    current : float32 array (n,)
+        Work space for :math:`I[t]`.
+    spikes_out : float32 array (T, batch, n)
+        Receives :math:`s[t]` (0.0 / 1.0).
+    """
+    n_steps, batch, n_in = spikes_in.shape
+    n = synapses.shape[1]
+    rows = np.empty(n_in, np.int64)  # rows of this step's spiking inputs (allocated once)
+    for t in range(n_steps):
+        for b in range(batch):
+            k = 0
+            for j in range(n_in):  # branch-free compaction of the spiking inputs' rows
+                rows[k] = row_of[j]
+                k += 1 if spikes_in[t, b, j] != 0.0 else 0
+            for i in range(n):
+                current[i] = 0.0
+            q = 0
+            while q + 4 <= k:  # four rows per pass: one load and store of I per four additions
+                r0, r1, r2, r3 = rows[q], rows[q + 1], rows[q + 2], rows[q + 3]
+                for i in range(n):
+                    current[i] += (synapses[r0, i] + synapses[r1, i]) + (synapses[r2, i] + synapses[r3, i])
+                q += 4
+            while q < k:
+                r0 = rows[q]
+                for i in range(n):
+                    current[i] += synapses[r0, i]
+                q += 1
+            for i in range(n):  # branch-free: vectorises
+                u = v[b, i] + current[i] + bias[i]
+                s = u >= v_th
+                spikes_out[t, b, i] = 1.0 if s else 0.0
+                if soft_reset:
+                    v[b, i] = u - v_th if s else u
+                else:
+                    v[b, i] = 0.0 if s else u
+
+
+@numba.njit(cache=True, nogil=True)
 def maxpool_gate_run(spikes_in, window, counts, spikes_out):
     r"""Spiking max-pooling (Rueckauer et al., 2017): each pooling unit passes on the spikes of the
     input neuron of its window that has fired most so far.
@@ -202,7 +336,7 @@ def tsc_dense_events(spikes_in, weight, bias, current, v, adds):
                     v[b, j] += bias[j]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def lif_neuron_run(current, bias, v, refractory, dt, tau_rc, tau_ref, spikes):
     r"""Leaky integrate-and-fire neurons of a soft-LIF-trained network (Hunsberger & Eliasmith, 2015),
     integrated exactly over each step with the spike time resolved inside the step.

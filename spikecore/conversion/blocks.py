@@ -83,15 +83,7 @@ class Block:
         """:math:`W x (+ b)` for ``x`` (M, n_in) flat; returns (M, n_out) flat (im2col for a
         convolution, Chellapilla et al., 2006)."""
         L = self.layer
-        if self.prepool is not None:
-            (kh, kw), (C, H, W) = self.prepool, self.raw_shape
-            x6 = x.reshape(x.shape[0], C, H // kh, kh, W // kw, kw)
-            pooled = x6[:, :, :, 0, :, 0].copy()
-            for i in range(kh):
-                for j in range(kw):
-                    if i or j:
-                        pooled += x6[:, :, :, i, :, j]
-            x = pooled.reshape(x.shape[0], -1)
+        x = self.sum_pool(x)
         if self.kind == "dense":
             y = x @ L.weight.T
         else:
@@ -99,6 +91,62 @@ class Block:
             y = cols @ L.weight.reshape(L.weight.shape[0], -1).T
             y = y.reshape(x.shape[0], Ho * Wo, -1).transpose(0, 2, 1).reshape(x.shape[0], -1)
         return y + self.bias_per_neuron() if with_bias else y
+
+    def sum_pool(self, x):
+        r"""The joined average pooling's sum-pooling of ``x`` (M, n_in) flat -> (M, n_in of
+        ``layer``): :math:`\tilde x_{c,y,x} = \sum_{i<k_h, j<k_w} x_{c,\,k_h y + i,\,k_w x + j}`;
+        ``x`` itself without a joined pooling."""
+        if self.prepool is None:
+            return x
+        (kh, kw), (C, H, W) = self.prepool, self.raw_shape
+        x6 = x.reshape(x.shape[0], C, H // kh, kh, W // kw, kw)
+        pooled = x6[:, :, :, 0, :, 0].copy()
+        for i in range(kh):
+            for j in range(kw):
+                if i or j:
+                    pooled += x6[:, :, :, i, :, j]
+        return pooled.reshape(x.shape[0], -1)
+
+    def synapse_matrix(self):
+        r"""The synaptic operation as a matrix :math:`S` (n_in of ``layer``, n_out), float32, with
+        :math:`W x = x S` for a flat input row :math:`x` (after :meth:`sum_pool`).
+
+        Dense: :math:`S = W^\top`. Convolution (stride :math:`s`, padding :math:`p`): the input
+        :math:`(c, i_y, i_x)` reaches the output :math:`(o, y, x)` through at most one kernel tap,
+
+        .. math:: S[(c, i_y, i_x), (o, y, x)] = W[o, c, i_y - s_h y + p_h, i_x - s_w x + p_w]
+
+        (0 where the tap falls outside the kernel), so every entry is a weight or zero, exactly.
+        """
+        L = self.layer
+        if self.kind == "dense":
+            S = np.ascontiguousarray(L.weight.T, np.float32)
+        else:
+            C, H, W = self.in_shape
+            O, Ho, Wo = self.out_shape
+            (kh, kw), (sh, sw), (ph, pw) = L.kernel_size, L.stride, L.padding
+            S = np.zeros((C, H, W, O, Ho, Wo), np.float32)
+            for i in range(kh):
+                for j in range(kw):
+                    for y in range(Ho):
+                        iy = sh * y - ph + i
+                        if not 0 <= iy < H:
+                            continue
+                        for x in range(Wo):
+                            ix = sw * x - pw + j
+                            if 0 <= ix < W:
+                                S[:, iy, ix, :, y, x] = L.weight[:, :, i, j].T
+            S = S.reshape(C * H * W, O * Ho * Wo)
+        return S
+
+    def input_rows(self):
+        """For every input neuron (before the joined pooling), its row of :meth:`synapse_matrix`
+        (the pooled input it feeds), (n_in,) int64."""
+        idx = np.arange(int(np.prod(self.in_shape)), dtype=np.int64)
+        if self.prepool is None:
+            return idx
+        (kh, kw), (C, H, W) = self.prepool, self.raw_shape
+        return np.repeat(np.repeat(idx.reshape(C, H // kh, W // kw), kh, axis=1), kw, axis=2).ravel()
 
     def bias_per_neuron(self):
         """The bias of every output neuron (a convolution's bias repeated over positions)."""

@@ -1,12 +1,29 @@
 r"""The converted spiking network: inference with the compiled neuron loops and operation counts.
 
-Rate-coded methods (IF neurons). Time runs in chunks of :math:`T_c` steps: for every block, the
-synaptic currents of the whole chunk are one matrix product of the binary spikes (BLAS), then
-:func:`spikecore.kernels.conversion.if_neuron_run` runs the neurons through the chunk and
-:func:`~spikecore.kernels.conversion.maxpool_gate_run` the spiking max-pooling. Propagation is
-instantaneous (a spike reaches the next layer in the same step), so this is exactly the step-by-step
-simulation. With analog input the first layer's current :math:`W x + b` is the same every step and
-is computed once.
+Rate-coded methods (IF neurons). Time runs in chunks of :math:`T_c` steps. With analog input the
+first layer's current :math:`W x` is the same every step and is computed once. Every later block
+gets its input current in one of two ways, which add the same float32 numbers in a different
+order (so potentials agree to float rounding and, except for a neuron within rounding of its
+threshold, so do the spikes):
+
+* **dense**: one matrix product of the chunk's binary spikes with the block's synapse matrix
+  :math:`S` (:meth:`~spikecore.conversion.blocks.Block.synapse_matrix`; a convolution as its
+  unrolled matrix when that is small and dense enough, else im2col, Chellapilla et al., 2006),
+  then :func:`spikecore.kernels.conversion.if_neuron_run` runs the neurons through the chunk;
+* **event-driven**: :func:`~spikecore.kernels.conversion.if_event_run` adds, step by step, only
+  the rows of :math:`S` of the inputs that spiked (one addition per synapse of a spiking input)
+  and updates the neurons in the same loop.
+
+``propagation="auto"`` picks per block and chunk by the measured input firing rate
+(:data:`_EVENT_COST`); a block with a joined average pooling takes the dense route, fed directly
+by :func:`~spikecore.kernels.conversion.if_neuron_pool_run`, which writes the previous layer's
+window sums instead of its spike raster. :func:`~spikecore.kernels.conversion.maxpool_gate_run`
+does the spiking max-pooling. The output layer does not fire: it integrates
+:math:`\sum_t (S^\top s[t] + b) = S^\top c + T b` with :math:`c` the per-sample input spike counts,
+one product at the end (float64). Propagation is instantaneous (a spike reaches the next layer in
+the same step), so this is the step-by-step simulation. Samples are independent: a batch is split
+over ``n_threads`` threads (single-threaded BLAS and Numba loops in each, the kernels release the
+GIL), which changes no number.
 
 Soft-LIF (Hunsberger & Eliasmith, 2015): the same chunked loop with
 :func:`~spikecore.kernels.conversion.lif_neuron_run` (exact LIF integration, spike times resolved
@@ -39,6 +56,8 @@ Operation counts (per inference, i.e. per sample):
   included (it depends on the memory hierarchy); the access counts are reported instead.
 """
 import contextlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -52,6 +71,30 @@ __all__ = ["SpikingModel", "E_ADD_PJ", "E_MAC_PJ"]
 E_ADD_PJ = 0.9  # 32-bit float add, 45 nm (Horowitz, 2014)
 E_MAC_PJ = 4.6  # 32-bit float multiply (3.7 pJ) + add (0.9 pJ), 45 nm (Horowitz, 2014)
 _CHUNK_ELEMENTS = 1 << 22  # float32 elements of the largest per-chunk buffer (16 MiB)
+# Event-driven propagation costs about _EVENT_COST times more per synaptic addition than the BLAS
+# matrix product per multiply-add (measured with 500 x 500 layers, batch 256, on the 2-core Xeon
+# with AVX-512, CPU time of one core: ~14 G additions/s vs ~66 G multiply-adds/s; the crossover
+# was at a firing rate of ~20-25 %), so a block runs event-driven when
+# rate * n_in * _EVENT_COST < rows of its synapse matrix.
+_EVENT_COST = 4.5
+_SYNAPSE_MATRIX_BYTES = 64 << 20  # a convolution runs as a matrix product up to this size ...
+_SYNAPSE_MATRIX_DENSITY = 0.1  # ... when at least this fraction of the matrix are synapses
+_MIN_SAMPLES_PER_THREAD = 16
+
+
+def _window_members(row_of, n_rows):
+    """``members[q, r]``: the ``q``-th input neuron whose row is ``r`` (increasing), padded with
+    ``len(row_of)``; int64 (k, n_rows) with ``k`` the largest window (the layout of
+    :func:`spikecore.kernels.conversion.if_neuron_pool_run`)."""
+    n = len(row_of)
+    order = np.argsort(row_of, kind="stable")
+    size = np.bincount(row_of, minlength=n_rows)
+    k = int(size.max()) if n else 1
+    members = np.full((k, n_rows), n, np.int64)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    slot = np.arange(n) - np.repeat(start, size)  # position of each sorted neuron in its window
+    members[slot, row_of[order]] = order
+    return members
 
 
 class SpikingModel:
@@ -96,6 +139,7 @@ class SpikingModel:
         self._fan_out = [b.fan_out() for b in blocks]
         self._windows = [b.pool_windows() if b.maxpool is not None else None for b in blocks]
         self.last_stats = None
+        self._prop = None  # synapse matrices of the rate path, built on first use (_propagation)
 
     # ------------------------------------------------------------------ input
     def _check(self, X, timesteps):
@@ -116,7 +160,8 @@ class SpikingModel:
         return X, T
 
     # ------------------------------------------------------------------ inference
-    def run(self, X, timesteps, *, batch_size=256, random_state=None, blas_threads=1):
+    def run(self, X, timesteps, *, batch_size=256, random_state=None, blas_threads=1, n_threads=None,
+            propagation="auto"):
         """Run the network and return the output layer's integrated potential ``(n, n_classes)``.
 
         Parameters
@@ -132,6 +177,18 @@ class SpikingModel:
             setting). The library's choice is 1: the Numba neuron loops are single-threaded and
             one BLAS thread avoids OpenBLAS's spinning workers; ``benchmarks/conversion.py``
             measured it 1.1-1.6x faster than BLAS's default threads on every case.
+        n_threads : int or None
+            Threads over the samples of a batch for the rate-coded networks (IF, LIF); ``None``:
+            the cores this process may use. This is the one parallel layer of the hot path (the
+            threads run single-threaded BLAS and Numba loops on their own samples); it changes no
+            number, only the time.
+        propagation : {"auto", "dense", "event"}
+            How spikes reach the next IF layer: a matrix product per time chunk (``"dense"``),
+            only the synapses of the inputs that spiked (``"event"``,
+            :func:`~spikecore.kernels.conversion.if_event_run`), or chosen per block and chunk by
+            the measured input firing rate (``"auto"``). The modes add the same float32 numbers
+            in a different order, so potentials agree to float rounding (spikes can differ only
+            where a potential lies within rounding of the threshold).
 
         Notes
         -----
@@ -141,10 +198,11 @@ class SpikingModel:
         X, T = self._check(X, timesteps)
         batch_size = V.integer("batch_size", batch_size, low=1)
         gen = V.rng(random_state)
-        nb = len(self.blocks)
-        stats = dict(T=T, n=X.shape[0], in_spikes=[np.zeros(b.n_in) for b in self.blocks],
-                     out_spikes=[np.zeros(b.n_out) for b in self.blocks[:-1]],
-                     synaptic_adds=np.zeros(nb), macs=np.zeros(nb), neuron_updates=np.zeros(nb))
+        V.choice("propagation", propagation, ("auto", "dense", "event"))
+        if n_threads is None:
+            n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        n_threads = V.integer("n_threads", n_threads, low=1)
+        stats = self._empty_stats(T, X.shape[0])
         outs = []
         ctx = contextlib.nullcontext() if blas_threads is None else limit_blas_threads(blas_threads)
         with ctx:
@@ -155,7 +213,7 @@ class SpikingModel:
                 elif self.neuron == "ttfs":
                     outs.append(self._run_ttfs(xb, T, stats))
                 else:
-                    outs.append(self._run_rate(xb, T, gen, stats))
+                    outs.append(self._run_rate(xb, T, gen, stats, propagation=propagation, n_threads=n_threads))
         self.last_stats = stats
         return np.concatenate(outs) if outs else np.zeros((0, self.blocks[-1].n_out), np.float32)
 
@@ -206,10 +264,7 @@ class SpikingModel:
         X, T = self._check(X, timesteps)
         batch_size = V.integer("batch_size", batch_size, low=1)
         gen = V.rng(random_state)
-        nb = len(self.blocks)
-        stats = dict(T=T, n=X.shape[0], in_spikes=[np.zeros(b.n_in) for b in self.blocks],
-                     out_spikes=[np.zeros(b.n_out) for b in self.blocks[:-1]],
-                     synaptic_adds=np.zeros(nb), macs=np.zeros(nb), neuron_updates=np.zeros(nb))
+        stats = self._empty_stats(T, X.shape[0])
         probe = np.full(self.blocks[-1].n_out, -np.inf)
         with limit_blas_threads(1):
             for s in range(0, X.shape[0], batch_size):
@@ -260,9 +315,82 @@ class SpikingModel:
             out[:, s:s + xb.shape[0]] = raw.reshape((T, xb.shape[0]) + self.input_shape)
         return out
 
-    def _run_rate(self, X, T, gen, stats, probe=None):
+    def _propagation(self):
+        """Per block, what the rate path needs to propagate spikes: ``(S, row_of, members)`` with
+        :meth:`Block.synapse_matrix`, :meth:`Block.input_rows` and the input neurons of every row
+        (:func:`_window_members`) when the matrix is small enough
+        and dense enough to beat im2col (see :data:`_SYNAPSE_MATRIX_BYTES`,
+        :data:`_SYNAPSE_MATRIX_DENSITY`), else ``None`` (im2col via :meth:`Block.linear`). Built
+        once per model (the blocks' weights do not change after conversion)."""
+        if self._prop is None:
+            prop = []
+            for b in self.blocks:
+                n_rows = int(np.prod(b.in_shape))
+                if b.kind == "conv" and n_rows * b.n_out * 4 > _SYNAPSE_MATRIX_BYTES:
+                    prop.append(None)
+                    continue
+                S = b.synapse_matrix()
+                if b.kind == "conv" and np.count_nonzero(S) < _SYNAPSE_MATRIX_DENSITY * S.size:
+                    prop.append(None)
+                    continue
+                rows = b.input_rows()
+                prop.append((S, rows, _window_members(rows, S.shape[0])))
+            self._prop = prop
+        return self._prop
+
+    def _run_rate(self, X, T, gen, stats, probe=None, propagation="auto", n_threads=1):
+        """One batch of a rate-coded (IF or LIF) network; samples split over ``n_threads``
+        threads (each sample's simulation is independent of the others', so the split does not
+        change any number)."""
         B = X.shape[0]
+        poisson = None if self.input_coding == "analog" else self._poisson_setup(X, gen)
+        n_parts = max(1, min(int(n_threads), B // _MIN_SAMPLES_PER_THREAD)) if probe is None else 1
+        bounds = np.linspace(0, B, n_parts + 1).astype(int)
+        parts = [(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        part_stats = [self._empty_stats(T, 0) for _ in parts]
+
+        def work(k):
+            lo, hi = parts[k]
+            return self._rate_part(X, T, poisson, lo, hi, part_stats[k], probe, propagation)
+
+        if n_parts == 1:
+            outs = [work(0)]
+        else:
+            with ThreadPoolExecutor(n_parts) as pool:
+                outs = list(pool.map(work, range(n_parts)))
+        for ps in part_stats:
+            for key in ("in_spikes", "out_spikes"):
+                for total, part in zip(stats[key], ps[key]):
+                    total += part
+            for key in ("macs", "neuron_updates"):
+                stats[key] += ps[key]
+        for i in range(len(self.blocks)):
+            if not (i == 0 and poisson is None):
+                stats["synaptic_adds"][i] = float(stats["in_spikes"][i] @ self._fan_out[i])
+        return np.concatenate(outs)
+
+    def _empty_stats(self, T, n):
+        nb = len(self.blocks)
+        return dict(T=T, n=n, in_spikes=[np.zeros(b.n_in) for b in self.blocks],
+                    out_spikes=[np.zeros(b.n_out) for b in self.blocks[:-1]],
+                    synaptic_adds=np.zeros(nb), macs=np.zeros(nb), neuron_updates=np.zeros(nb))
+
+    def _rate_part(self, X, T, poisson, lo, hi, stats, probe, propagation):
+        """Samples ``lo:hi`` of the batch ``X`` through all ``T`` steps (module docstring).
+
+        Per block and chunk, the input current comes from one of two equivalent propagations:
+        a matrix product of the chunk's spikes (BLAS) followed by
+        :func:`~spikecore.kernels.conversion.if_neuron_run`, or, when the measured input firing
+        rate is low, the event-driven :func:`~spikecore.kernels.conversion.if_event_run` (adds
+        only the synapses of the inputs that spiked). The output layer integrates its current
+        without firing, so its potential after :math:`T` steps is :math:`S^\top c + T b` with
+        :math:`c` the per-sample input spike counts: one product at the end (float64).
+        """
         blocks = self.blocks
+        B_all = X.shape[0]
+        B = hi - lo
+        X = X[lo:hi]
+        prop = self._propagation()
         soft = self.reset == "subtract"
         shift = np.float32(0.5 / T) if self.shift else np.float32(0.0)
         Tc = self._chunk(T, B)
@@ -274,9 +402,11 @@ class SpikingModel:
                   for b in blocks[:-1]]
         counts = [np.zeros((B, b.n_out), np.float32) if b.maxpool is not None else None for b in blocks[:-1]]
         biases = [b.bias_per_neuron() + shift for b in blocks[:-1]]
-        acc = np.zeros((B, blocks[-1].n_out), np.float64)
-        out_bias = blocks[-1].bias_per_neuron().astype(np.float64)
-        analog = self.input_coding == "analog"
+        work = [np.empty(b.n_out, np.float32) for b in blocks]
+        last = len(blocks) - 1
+        acc = np.zeros((B, blocks[last].n_out), np.float64)  # per-step path (probe or single block)
+        out_bias = blocks[last].bias_per_neuron().astype(np.float64)
+        analog = poisson is None
         if analog:
             x0 = X.reshape(B, -1)
             for p in self.pre:
@@ -284,42 +414,105 @@ class SpikingModel:
             first = blocks[0].linear(np.ascontiguousarray(x0, np.float32), with_bias=False)[None]
             stats["macs"][0] += B * blocks[0].macs()
         else:
-            threshold, key = self._poisson_setup(X, gen)
+            threshold, key = poisson
+            n_in0 = threshold.size // B_all
             raw = np.empty((Tc, threshold.size), np.uint8)
+        per_step_out = probe is not None or (analog and last == 0)
+        # blocks whose spikes go straight into the next block's sum-pooling (if_neuron_pool_run)
+        feeds_pool = [not lif and b.maxpool is None and propagation != "event" and blocks[i + 1].prepool is not None
+                      and prop[i + 1] is not None for i, b in enumerate(blocks[:-1])]
+        sums = [np.empty((Tc, B, prop[i + 1][0].shape[0]), np.float32) if f else None for i, f in enumerate(feeds_pool)]
+        fired = [np.zeros((B, b.n_out), np.float32) if f else None for b, f in zip(blocks, feeds_pool)]
+        out_counts = np.zeros((B, prop[last][0].shape[0] if prop[last] is not None else blocks[last].n_in), np.float64)
         for t0 in range(0, T, Tc):
             tc = min(Tc, T - t0)
+            xs = None  # the input already sum-pooled, (tc, B, rows), when the previous block made it
             if not analog:
                 _rng.philox_bernoulli(threshold, key, np.uint64(0), t0, raw[:tc])
-                x = raw[:tc].reshape(tc, B, -1).astype(np.float32)
+                x = raw[:tc, lo * n_in0:hi * n_in0].reshape(tc, B, -1).astype(np.float32)
             for i, b in enumerate(blocks):
                 if i == 0 and analog:
                     cur = first
                 else:
-                    stats["in_spikes"][i] += x.sum((0, 1))
-                    cur = b.linear(x.reshape(tc * B, -1), with_bias=False).reshape(tc, B, -1)
-                if i == len(blocks) - 1:
+                    if xs is None:
+                        in_count = x.sum(0)  # (B, n_in), exact integers
+                        in_total = in_count.sum(0)
+                        stats["in_spikes"][i] += in_total
+                        if i > 0 and blocks[i - 1].maxpool is None:  # the previous block's output spikes
+                            stats["out_spikes"][i - 1] += in_total
+                    if i == last and not per_step_out:
+                        if xs is not None:
+                            out_counts += xs.sum(0)
+                        else:
+                            out_counts += in_count if prop[last] is None else b.sum_pool(in_count)
+                        stats["neuron_updates"][i] += tc * B * b.n_out
+                        break
+                    if i == last or xs is not None:
+                        mode = "dense"
+                    else:
+                        mode = self._mode(i, float(in_total.sum()) / x.size, propagation, lif)
+                    if mode == "event":
+                        sp = spikes[i][:tc]
+                        S, rows = prop[i][:2]
+                        _k.if_event_run(x, rows, S, biases[i], v[i], 1.0, soft, work[i], sp)
+                        cur = None
+                    else:
+                        if xs is not None:
+                            cur = xs.reshape(tc * B, -1) @ prop[i][0]
+                        elif prop[i] is None:
+                            cur = b.linear(x.reshape(tc * B, -1), with_bias=False)
+                        else:
+                            cur = b.sum_pool(x.reshape(tc * B, -1)) @ prop[i][0]
+                        cur = cur.reshape(tc, B, -1)
+                if i == last:
                     if probe is not None:  # max over steps and samples of the per-step current
                         np.maximum(probe, cur.max((0, 1)) + out_bias, out=probe)
                     acc += (cur.sum(0, dtype=np.float64) if cur.shape[0] == tc else cur[0] * tc) + tc * out_bias
                     stats["neuron_updates"][i] += tc * B * b.n_out
                     break
-                sp = spikes[i][:tc]
-                if lif:
-                    cell = b.softlif
-                    _k.lif_neuron_run(cur, biases[i], v[i], refractory[i], self.dt, cell.tau_rc, cell.tau_ref, sp)
-                else:
-                    _k.if_neuron_run(cur, biases[i], v[i], 1.0, soft, sp)
                 stats["neuron_updates"][i] += tc * B * b.n_out
-                stats["out_spikes"][i] += sp.sum((0, 1))
+                if cur is not None and feeds_pool[i]:
+                    xs = sums[i][:tc]
+                    _k.if_neuron_pool_run(cur, biases[i], v[i], 1.0, soft, prop[i + 1][2], fired[i], xs)
+                    continue
+                xs = None
+                sp = spikes[i][:tc]
+                if cur is not None:
+                    if lif:
+                        cell = b.softlif
+                        _k.lif_neuron_run(cur, biases[i], v[i], refractory[i], self.dt, cell.tau_rc, cell.tau_ref, sp)
+                    else:
+                        _k.if_neuron_run(cur, biases[i], v[i], 1.0, soft, sp)
                 if b.maxpool is not None:
+                    stats["out_spikes"][i] += sp.sum((0, 1))
                     _k.maxpool_gate_run(sp, self._windows[i], counts[i], pooled[i][:tc])
                     x = pooled[i][:tc]
                 else:
                     x = sp
-        for i in range(len(blocks)):
-            if not (i == 0 and analog):
-                stats["synaptic_adds"][i] = float(stats["in_spikes"][i] @ self._fan_out[i])
+        for i, c in enumerate(fired):  # spikes that went straight into a sum-pooling
+            if c is not None:
+                total = c.sum(0)
+                stats["out_spikes"][i] += total
+                stats["in_spikes"][i + 1] += total
+        if not per_step_out:
+            S_out = prop[last][0] if prop[last] is not None else None
+            if S_out is None:  # im2col route: the layer itself on the counts
+                acc += blocks[last].linear(out_counts.astype(np.float32), with_bias=False).astype(np.float64)
+                acc += T * out_bias
+            else:
+                acc += out_counts @ S_out.astype(np.float64) + T * out_bias
         return acc.astype(np.float32)
+
+    def _mode(self, i, rate, propagation, lif):
+        """``"event"`` or ``"dense"`` for block ``i`` with input firing rate ``rate`` (module
+        docstring, :data:`_EVENT_COST`)."""
+        if lif or self._propagation()[i] is None or propagation == "dense":
+            return "dense"
+        if propagation == "event":
+            return "event"
+        b = self.blocks[i]
+        n_rows = int(np.prod(b.in_shape))
+        return "event" if rate * b.n_in * _EVENT_COST < n_rows else "dense"
 
     def _run_ttfs(self, X, T, stats):
         B = X.shape[0]

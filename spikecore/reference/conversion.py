@@ -17,6 +17,40 @@ def if_neuron_run(current, bias, v, v_th, soft_reset, spikes):
         v[...] = np.where(s, u - v_th if soft_reset else 0.0, u)
 
 
+def if_neuron_pool_run(current, bias, v, v_th, soft_reset, members, counts, pooled):
+    r"""IF neurons (:func:`if_neuron_run`) whose spikes are summed per pooling window,
+    :math:`p_r[t] = \sum_{i \in \mathcal W_r} s_i[t]` (``members[:, r]``, ``n`` = padding), and
+    counted, :math:`c_i \mathrel{+}= s_i[t]`. See the kernel for the parameters."""
+    for t in range(pooled.shape[0]):
+        u = v + current[0 if current.shape[0] == 1 else t] + bias
+        s = u >= v_th
+        counts += s
+        padded = np.concatenate([s, np.zeros((s.shape[0], 1), bool)], axis=1)  # column n: padding
+        pooled[t] = padded[:, members].sum(axis=1)
+        v[...] = np.where(s, u - v_th if soft_reset else 0.0, u)
+
+
+def if_event_run(spikes_in, row_of, synapses, bias, v, v_th, soft_reset, current, spikes_out):
+    r"""Event-driven IF layer (Diehl et al., 2015; Rueckauer et al., 2017): each step
+    :math:`I = \sum_{j:\,s_j = 1} S_{r(j)}` (float32; the rows of the spiking inputs in increasing
+    :math:`j`, added four at a time as :math:`(S_a + S_b) + (S_c + S_d)`, the rest one by one),
+    :math:`v \mathrel{+}= I + b`, :math:`s = [v \ge V_\mathrm{th}]`, then the reset. See the
+    kernel for the parameters."""
+    for t in range(spikes_out.shape[0]):
+        for b in range(spikes_out.shape[1]):
+            rows = row_of[np.flatnonzero(spikes_in[t, b])]
+            current[...] = 0.0
+            full = len(rows) - len(rows) % 4
+            for q in range(0, full, 4):
+                current += (synapses[rows[q]] + synapses[rows[q + 1]]) + (synapses[rows[q + 2]] + synapses[rows[q + 3]])
+            for r in rows[full:]:
+                current += synapses[r]
+            u = v[b] + current + bias
+            s = u >= v_th
+            spikes_out[t, b] = s
+            v[b] = np.where(s, u - v_th if soft_reset else 0.0, u)
+
+
 def maxpool_gate_run(spikes_in, window, counts, spikes_out):
     r"""Spiking max-pooling (Rueckauer et al., 2017): pass the spikes of the window's input with
     the largest count so far (first on ties). See the kernel for the parameters."""
