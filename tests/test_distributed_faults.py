@@ -7,12 +7,12 @@ import logging
 import os
 import sys
 
-import cloudpickle
 import h5py
 import numpy as np
 import pytest
 
 distributed = pytest.importorskip("distributed")
+import cloudpickle  # noqa: E402  (comes with distributed)
 import dask  # noqa: E402
 
 from spikecore.conversion import convert, mlp  # noqa: E402
