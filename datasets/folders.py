@@ -22,6 +22,17 @@ Supported layouts (``format`` names):
 ``"shd"``
     SHD / SSC (Cramer et al., 2020): ``*.h5`` files already in the spike-dataset layout;
     each is re-written with our attribute block (700 units, encoding ``shd_cochlea``).
+``"prophesee"``
+    Prophesee recordings sorted into class folders, as N-CARS ships them (Sironi, Brambilla,
+    Bourdis, Lagorce & Benosman, 2018: ``n-cars_train/{background,cars}/*_td.dat`` and
+    ``n-cars_test/...``): ``[<split>/]<class>/*.dat`` or ``*.raw`` (DAT, EVT 2.0, EVT 3.0,
+    told apart by their headers). A split folder whose name contains ``train``, ``test`` or
+    ``val`` is written to ``train.h5``, ``test.h5`` or ``val.h5`` (any other name as itself,
+    lower-cased); class folders directly under ``src`` go to ``all.h5``. Label = index of the
+    class name in the sorted union of class folders, names in ``extra/keys``. Sensor size:
+    ``sensor_size=``, else (120, 100, 2) for N-CARS (classes ``background`` and ``cars``),
+    else the first recording's header geometry (events outside it raise an error naming the
+    file). Times are kept on the recording's clock (no offset).
 
 Camera events become spikes with :func:`spikecore.datasets.transforms.to_spike_list`:
 unit :math:`u = p W H + y W + x`, time :math:`(t - t_0) 10^{-6}` s (float64, so the
@@ -43,10 +54,14 @@ from spikecore import _validate as v
 from .spike_dataset import SpikeDataset, SpikeDatasetWriter
 from .transforms import to_spike_list
 
-FORMATS = ("nmnist", "ncaltech101", "dvs_gesture", "shd")
+FORMATS = ("nmnist", "ncaltech101", "dvs_gesture", "shd", "prophesee")
 
 #: Default sensor sizes ``(W, H, P)``.
 SENSOR_SIZES = {"nmnist": (34, 34, 2), "ncaltech101": (240, 180, 2), "dvs_gesture": (128, 128, 2)}
+
+#: N-CARS crops (Sironi et al., 2018): 120 x 100 pixels, two polarities.
+NCARS_SENSOR_SIZE = (120, 100, 2)
+NCARS_CLASSES = ["background", "cars"]
 
 #: DVS128 Gesture classes 1..11 (Amir et al., 2017), stored at label = class - 1.
 DVS_GESTURE_CLASSES = (
@@ -78,13 +93,39 @@ def _subdirs(folder):
     return sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
 
 
+def _recordings(folder):
+    return sorted(f for f in os.listdir(folder) if f.lower().endswith((".dat", ".raw")))
+
+
+def _class_dirs(folder):
+    """Sub-folders of ``folder`` that hold Prophesee recordings."""
+    return [d for d in _subdirs(folder) if _recordings(os.path.join(folder, d))]
+
+
+def _split_name(folder_name):
+    low = folder_name.lower()
+    for split in ("train", "test", "val"):
+        if split in low:
+            return split
+    return low
+
+
+def _prophesee_splits(src):
+    """``[(split, folder)]``: class folders directly in ``src`` (split ``all``), or split
+    folders each holding class folders of recordings."""
+    if _class_dirs(src):
+        return [("all", src)]
+    return [(_split_name(d), os.path.join(src, d)) for d in _subdirs(src) if _class_dirs(os.path.join(src, d))]
+
+
 def detect_folder_format(src):
     """Guess which publisher layout the folder ``src`` holds (one of :data:`FORMATS`).
 
     Rules: ``Train``/``Test`` sub-folders of ``.bin`` class folders -> ``"nmnist"``;
     ``.aedat`` files with ``trials_to_train.txt`` -> ``"dvs_gesture"``; ``.h5`` files ->
-    ``"shd"``; class folders of ``.bin`` files (or a ``Caltech101`` folder of them) ->
-    ``"ncaltech101"``.
+    ``"shd"``; class folders of ``.dat``/``.raw`` recordings (directly or in split folders)
+    -> ``"prophesee"``; class folders of ``.bin`` files (or a ``Caltech101`` folder of them)
+    -> ``"ncaltech101"``.
     """
     src = os.fspath(src)
     if not os.path.isdir(src):
@@ -96,13 +137,15 @@ def detect_folder_format(src):
         return "dvs_gesture"
     if any(n.lower().endswith(".h5") for n in names):
         return "shd"
+    if _prophesee_splits(src):
+        return "prophesee"
     root = os.path.join(src, "Caltech101") if "Caltech101" in names else src
     if any(_bins(os.path.join(root, d)) for d in _subdirs(root)):
         return "ncaltech101"
     raise DatasetFolderError(
         "%s: cannot tell the dataset layout: expected Train/ and Test/ (N-MNIST), class folders of .bin "
-        "files (N-Caltech101), .aedat trials with trials_to_train.txt (DVS128 Gesture) or .h5 files "
-        "(SHD/SSC); pass format= one of %s" % (src, ", ".join(FORMATS)))
+        "files (N-Caltech101), .aedat trials with trials_to_train.txt (DVS128 Gesture), .h5 files "
+        "(SHD/SSC) or class folders of Prophesee .dat/.raw recordings (N-CARS); pass format= one of %s" % (src, ", ".join(FORMATS)))
 
 
 def plan_folder(src, format=None, sensor_size=None):
@@ -163,6 +206,19 @@ def plan_folder(src, format=None, sensor_size=None):
                         raise DatasetFolderError("%s lists %r but %s is missing" % (listing, trial, need))
                 jobs.append(FileJob(fmt, split, path, None, labels_csv, size))
         keys = list(DVS_GESTURE_CLASSES)
+    elif fmt == "prophesee":
+        splits = _prophesee_splits(src)
+        if not splits:
+            raise DatasetFolderError("%s: no class folders of .dat/.raw recordings (layout [<split>/]<class>/*.dat)"
+                                     % src)
+        keys = sorted({c for _, folder in splits for c in _class_dirs(folder)})
+        for split, folder in splits:
+            for c in _class_dirs(folder):
+                jobs += [FileJob(fmt, split, os.path.join(folder, c, f), keys.index(c), None, size)
+                         for f in _recordings(os.path.join(folder, c))]
+        if size is None and jobs:
+            size = NCARS_SENSOR_SIZE if keys == NCARS_CLASSES else _header_size(jobs[0].path)
+            jobs = [j._replace(sensor_size=size) for j in jobs]
     else:  # shd
         for f in sorted(n for n in os.listdir(src) if n.lower().endswith(".h5")):
             jobs.append(FileJob(fmt, os.path.splitext(f)[0], os.path.join(src, f), None, None, None))
@@ -170,6 +226,15 @@ def plan_folder(src, format=None, sensor_size=None):
     if not jobs:
         raise DatasetFolderError("%s: no sample files found for format %r" % (src, fmt))
     return jobs, keys
+
+
+def _header_size(path):
+    """``(W, H, 2)`` from a Prophesee recording's header geometry."""
+    from spikecore.datasets import read_header
+    size = read_header(path).sensor_size
+    if size is None:
+        raise DatasetFolderError("%s: the header gives no sensor geometry; pass sensor_size=(W, H, 2)" % path)
+    return (int(size[0]), int(size[1]), 2)
 
 
 def read_gesture_windows(path):
@@ -230,6 +295,13 @@ def convert_file(job):
             times, units = to_spike_list(events[i:j], job.sensor_size, t0=int(a))
             out.append(ConvertedSample(times, units, int(c) - 1, {"source": name, "t0_us": int(a)}))
         return out
+    if job.format == "prophesee":
+        events = _read_events(job.path, None)
+        try:
+            times, units = to_spike_list(events, job.sensor_size, t0=0)
+        except ValueError as exc:
+            raise ValueError("%s: %s (pass sensor_size= to convert_folder for a larger sensor)" % (job.path, exc)) from exc
+        return [ConvertedSample(times, units, job.label, {"source": name, "t0_us": 0})]
     if job.format == "shd":
         ds = SpikeDataset(job.path)
         try:
@@ -331,7 +403,8 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
         Folder as shipped by the publisher (see the module docstring).
     dst : path
         Output folder (created if needed); files ``<split>.h5`` (``train``, ``test``;
-        ``all`` for N-CalTech101; SHD/SSC keep their file names).
+        ``all`` for N-CalTech101 and split-less Prophesee class folders; SHD/SSC keep their
+        file names).
     format : str, optional
         One of :data:`FORMATS`; detected when omitted.
     sensor_size : tuple, optional
@@ -358,7 +431,7 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
     References
     ----------
     Orchard et al. (2015) N-MNIST / N-Caltech101; Amir et al. (2017) DVS128 Gesture;
-    Cramer et al. (2020) SHD / SSC.
+    Cramer et al. (2020) SHD / SSC; Sironi et al. (2018) N-CARS.
     """
     src, dst = os.fspath(src), os.fspath(dst)
     jobs, keys = plan_folder(src, format, sensor_size)

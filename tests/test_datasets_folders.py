@@ -1,5 +1,6 @@
-"""Publisher dataset folders (N-MNIST, N-Caltech101, DVS128 Gesture, SHD/SSC) convert into
-spike datasets; built as small synthetic folders with the AER writers."""
+"""Publisher dataset folders (N-MNIST, N-Caltech101, DVS128 Gesture, SHD/SSC, Prophesee class
+folders such as N-CARS) convert into spike datasets; built as small synthetic folders with the
+AER writers (and the real N-MNIST and N-CARS samples where the fixtures are present)."""
 import os
 import struct
 
@@ -206,3 +207,50 @@ def test_folder_errors_say_what_is_missing(tmp_path, setup, message):
     with pytest.raises((DatasetFolderError, ValueError)) as exc:
         convert_folder(tmp_path, tmp_path / "out", progress=False)
     assert message in str(exc.value) and str(tmp_path) in str(exc.value)
+
+
+def test_ncars_folder_with_the_real_dat_sample(fixtures_dir, tmp_path):
+    # N-CARS layout (Sironi et al. 2018): n-cars_<split>/{background,cars}/*_td.dat
+    src = tmp_path / "NCARS"
+    for split, cls in (("n-cars_train", "cars"), ("n-cars_train", "background"), ("n-cars_test", "cars")):
+        (src / split / cls).mkdir(parents=True)
+        os.symlink(fixtures_dir / "prophesee_dat" / "NCARS_obj_004397_td.dat", src / split / cls / "obj_004397_td.dat")
+    assert detect_folder_format(src) == "prophesee"
+    out = convert_folder(src, tmp_path / "out", progress=False)
+    assert sorted(out) == ["test", "train"]
+    train = SpikeDataset(out["train"])
+    assert train.keys == ["background", "cars"] and len(train) == 2
+    assert train.sensor_size == (120, 100, 2)  # N-CARS crops
+    assert [train[i].label for i in range(2)] == [0, 1]
+    ref = np.load(fixtures_dir / "prophesee_dat" / "NCARS_obj_004397_td.reference.npy")
+    s = SpikeDataset(out["test"])[0]
+    assert s.label == 1 and s.times.size == ref.size == 4407
+    np.testing.assert_array_equal(np.rint(s.times * 1e6).astype(np.int64), ref["t"])
+    np.testing.assert_array_equal(s.units, (ref["p"].astype(np.int64) * 100 + ref["y"]) * 120 + ref["x"])
+
+
+def test_prophesee_class_folders_take_the_header_geometry(tmp_path):
+    src = tmp_path / "rec"
+    evs = {}
+    for k, cls in enumerate(("walk", "run", "walk")):
+        (src / cls).mkdir(parents=True, exist_ok=True)
+        evs[k] = camera_events(200, 64, 48, seed=k)
+        write_events(src / cls / ("r%d.raw" % k), evs[k], "evt3", sensor_size=(64, 48))
+    jobs, keys = plan_folder(src)
+    assert keys == ["run", "walk"] and {j.split for j in jobs} == {"all"}
+    assert all(j.sensor_size == (64, 48, 2) for j in jobs)
+    out = convert_folder(src, tmp_path / "out", progress=False)
+    ds = SpikeDataset(out["all"])
+    assert len(ds) == 3 and ds.sensor_size == (64, 48, 2)
+    assert [ds[i].label for i in range(3)] == [0, 1, 1]  # run/r1, walk/r0, walk/r2
+    ev = evs[1]
+    np.testing.assert_array_equal(ds[0].units, (ev["p"].astype(np.int64) * 48 + ev["y"]) * 64 + ev["x"])
+
+
+def test_prophesee_without_geometry_asks_for_the_sensor_size(fixtures_dir, tmp_path):
+    (tmp_path / "src" / "a").mkdir(parents=True)
+    os.symlink(fixtures_dir / "prophesee_dat" / "NCARS_obj_004397_td.dat", tmp_path / "src" / "a" / "x.dat")
+    with pytest.raises(DatasetFolderError, match="no sensor geometry; pass sensor_size"):
+        plan_folder(tmp_path / "src")
+    jobs, _ = plan_folder(tmp_path / "src", sensor_size=(304, 240, 2))
+    assert convert_file(jobs[0])[0].times.size == 4407
