@@ -2,7 +2,8 @@
 
 Cases (a 128 x 784 float32 batch, 100 steps, i.e. 10 035 200 spike decisions):
 
-* ``poisson``: ``spikecore.encoding.poisson`` (Philox4x32-10 counter-based RNG, one thread)
+* ``poisson``: ``spikecore.encoding.poisson`` (Philox4x32-10 counter-based RNG; blocks of time
+  steps on Numba's thread count, 2 on these machines)
   against snnTorch's ``spikegen.rate`` on CPU (peer ``snntorch`` with torch's default threads,
   and ``snntorch_1thread``) and plain NumPy
   (``rng.random((T, B, N), float32) < x``, peer ``numpy``). Each line also checks the spike
@@ -99,7 +100,7 @@ def main(argv=None):
         snn_ok = poisson_stats_ok(snn_out.numpy(), x)
         default_threads = torch.get_num_threads()
         for threads in sorted({default_threads, 1}, reverse=True):
-            torch.set_num_threads(threads)  # spikecore's kernel uses one thread
+            torch.set_num_threads(threads)  # torch's default threads (2 here) and one
             snn_s = median_time(snn_fn, repeat)
             peer = "snntorch" if threads == default_threads else "snntorch_1thread"
             rows.append(dict(common, case="poisson", spikecore_s=ours_s, peer=peer, peer_s=snn_s,

@@ -275,7 +275,7 @@ def philox_uniform(key, stream, row0, out):
             out[t, m] = (np.float64(words[m]) + 0.5) * scale
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def philox_bernoulli(threshold, key, stream, row0, out):
     """Bernoulli spikes :math:`s_{t,m} = [\\,u_{t,m} < \\theta_m\\,]` from Philox4x32-10 words.
 

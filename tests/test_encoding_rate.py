@@ -79,3 +79,14 @@ def test_bad_input_is_named(call, message):
     with pytest.raises((ValueError, TypeError)) as exc:
         call()
     assert message in str(exc.value).replace("'", "")  # _validate quotes array descriptions
+
+
+def test_poisson_threads_do_not_change_the_spikes():
+    # 2**21 elements or more are split into blocks of rows over threads; row t keeps its counter
+    x = np.random.default_rng(3).random((40, 1000))
+    one = poisson(x, 60, random_state=7, n_threads=1)
+    assert one.size >= 2 ** 21
+    for n in (2, 3, 7):
+        np.testing.assert_array_equal(poisson(x, 60, random_state=7, n_threads=n), one)
+    with pytest.raises(ValueError, match="n_threads"):
+        poisson(x, 60, n_threads=0)

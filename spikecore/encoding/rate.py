@@ -1,4 +1,8 @@
 """Rate codes: Poisson/Bernoulli spikes and deterministic evenly spaced spikes."""
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 
 from spikecore import _validate as v
@@ -17,7 +21,42 @@ def _probability(x, max_rate, dt, x_min, x_max):
     return norm * (max_rate * dt), shape
 
 
-def poisson(x, num_steps, *, max_rate=1000.0, dt=1e-3, x_min=0.0, x_max=1.0, random_state=None, stream=0):
+#: Below this many spike decisions one thread does the work (thread start-up would cost more).
+PARALLEL_MIN_ELEMENTS = 1 << 21
+
+_pools = {}
+# a forked child inherits the pool objects but not their threads: start afresh there
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_pools.clear)
+
+
+def _pool(n):
+    """A thread pool of ``n`` workers, made once and kept (threads idle on a queue)."""
+    if n not in _pools:
+        _pools[n] = ThreadPoolExecutor(n, thread_name_prefix="spikecore-poisson")
+    return _pools[n]
+
+
+def _bernoulli_rows(threshold, key, stream, out, n_threads):
+    """Fill ``out`` (T, M) with :func:`~spikecore.kernels.rng.philox_bernoulli`, its rows split
+    into contiguous blocks over ``n_threads`` threads (the kernel releases the GIL). Row ``t``
+    is drawn with global row index ``t`` whatever the split, so the spikes are the same."""
+    T = out.shape[0]
+    n = min(n_threads, T)
+    if n <= 1 or out.size < PARALLEL_MIN_ELEMENTS:
+        _rng.philox_bernoulli(threshold, key, stream, 0, out)
+        return
+    bounds = [T * i // n for i in range(n + 1)]
+    pool = _pool(n)
+    jobs = [pool.submit(_rng.philox_bernoulli, threshold, key, stream, a, out[a:b])
+            for a, b in zip(bounds[1:-1], bounds[2:])]
+    _rng.philox_bernoulli(threshold, key, stream, 0, out[:bounds[1]])  # this thread takes the first block
+    for job in jobs:
+        job.result()
+
+
+def poisson(x, num_steps, *, max_rate=1000.0, dt=1e-3, x_min=0.0, x_max=1.0, random_state=None, stream=0,
+            n_threads=None):
     """Poisson (Bernoulli) rate coding: each step spikes independently with probability
     proportional to the input.
 
@@ -53,18 +92,23 @@ def poisson(x, num_steps, *, max_rate=1000.0, dt=1e-3, x_min=0.0, x_max=1.0, ran
         Seed source; the same seed gives the same spikes.
     stream : int
         Stream number in [0, 2**63): independent spike trains under the same seed.
+    n_threads : int, optional
+        Threads drawing blocks of time steps (default: Numba's thread count,
+        ``numba.get_num_threads()``; outputs below 2**21 elements use one). The spikes do not
+        depend on it.
 
     Returns
     -------
     ndarray of uint8, shape (T, *x.shape)
     """
     T = steps(num_steps)
+    n_threads = numba.get_num_threads() if n_threads is None else v.integer("n_threads", n_threads, low=1)
     p, shape = _probability(x, max_rate, dt, x_min, x_max)
     key, stream = seed_words(random_state, stream)
     threshold = np.empty(p.size, np.uint64)
     _rng.probability_threshold(p, threshold)
     out = np.empty((T, p.size), SPIKE_DTYPE)
-    _rng.philox_bernoulli(threshold, key, stream, 0, out)
+    _bernoulli_rows(threshold, key, stream, out, n_threads)
     return out.reshape((T,) + shape)
 
 
