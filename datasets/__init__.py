@@ -11,4 +11,5 @@ from .aer import (EVENT_DTYPE, CorruptFileError, EventFileMeta, detect_format, i
 # HDF5 spike datasets, dataset folders, bundled data (event transforms: spikecore.datasets.transforms)
 from .bundled import load_digits
 from .folders import DatasetFolderError, convert_file, convert_folder, plan_folder
-from .spike_dataset import SpikeDataset, SpikeDatasetError, SpikeDatasetWriter, write_spike_dataset
+from .spike_dataset import (SpikeDataset, SpikeDatasetError, SpikeDatasetWriter, spike_count_features,
+                            write_spike_dataset)

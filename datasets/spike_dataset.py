@@ -290,6 +290,39 @@ class SpikeDatasetWriter:
         return False
 
 
+def spike_count_features(dataset, start=0, stop=None):
+    r"""Spike count of every unit of samples ``start .. stop - 1`` of a spike dataset: the
+    rate code ``spikecore train --data file.h5`` and ``spikecore.distributed.evaluate`` use.
+
+    .. math:: X_{i,u} = \#\{k : \mathrm{units}_i[k] = u\}, \qquad u = 0 \dots N_\mathrm{units} - 1
+
+    Parameters
+    ----------
+    dataset : SpikeDataset
+    start, stop : int
+        Sample range (default: every sample).
+
+    Returns
+    -------
+    X : float32 ndarray (stop - start, n_units)
+        ``n_units`` from the file; for a file that does not record it, one past the largest
+        unit in the range read.
+    y : int64 ndarray (stop - start,)
+    """
+    stop = len(dataset) if stop is None else stop
+    batch = dataset.batch(np.arange(start, stop))
+    n_units = dataset.n_units
+    if n_units is None:
+        n_units = max((int(u.max()) + 1 for u in batch.units if u.size), default=1)
+    X = np.zeros((stop - start, n_units), np.float32)
+    for i, units in enumerate(batch.units):
+        if units.size and (units.min() < 0 or units.max() >= n_units):
+            v.fail("data", "%s sample %d" % (dataset.path, start + i),
+                   "units in 0..%d (n_units = %d)" % (n_units - 1, n_units))
+        X[i] = np.bincount(units, minlength=n_units)
+    return X, np.asarray(batch.labels)
+
+
 def write_spike_dataset(path, times, units, labels, n_units, **kwargs):
     """Write whole lists of samples as a spike dataset (see :class:`SpikeDatasetWriter`).
 

@@ -259,3 +259,18 @@ def test_any_samples_survive_a_round_trip(samples, time_dtype, block):
                 np.testing.assert_array_equal(ds[i].times, times[i].astype(np.float64))
                 np.testing.assert_array_equal(ds[i].units, units[i])
                 assert ds[i].label == i
+
+
+def test_spike_count_features_are_the_rate_code_the_cli_trains_on(tmp_path):
+    from spikecore.cli._data import load_data
+    from spikecore.datasets import spike_count_features, write_spike_dataset
+    rng = np.random.default_rng(0)
+    units = [rng.integers(0, 7, 20) for _ in range(6)]
+    times = [np.sort(rng.random(20)) for _ in range(6)]
+    path = write_spike_dataset(tmp_path / "d.h5", times, units, [0, 1, 0, 1, 0, 1], 7)
+    X, y = spike_count_features(SpikeDataset(path), 2, 5)
+    np.testing.assert_array_equal(X, [np.bincount(u, minlength=7) for u in units[2:5]])
+    assert y.tolist() == [0, 1, 0]
+    X_cli, y_cli, _ = load_data(str(path))
+    np.testing.assert_array_equal(X_cli[2:5], X)
+    assert y_cli.tolist() == [0, 1, 0, 1, 0, 1]

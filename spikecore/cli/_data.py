@@ -31,15 +31,11 @@ def load_data(source):
             X, y = z["X"], z["y"]
         X = v.array("X (in %s)" % source, X, ndim=2, finite=True, dtype=np.float32)
         return X, np.asarray(y), "%s (%d x %d)" % (source, X.shape[0], X.shape[1])
-    from spikecore.datasets import SpikeDataset
+    from spikecore.datasets import SpikeDataset, spike_count_features
 
     ds = SpikeDataset(source)
-    counts = [np.bincount(ds[i].units) for i in range(len(ds))]
-    n_units = ds.n_units or max((len(c) for c in counts), default=1)
-    X = np.zeros((len(ds), n_units), np.float32)
-    for i, c in enumerate(counts):
-        X[i, : len(c)] = c
-    return X, np.asarray(ds.labels), "%s (%d samples, spike counts of %d units)" % (source, len(ds), n_units)
+    X, y = spike_count_features(ds)
+    return X, y, "%s (%d samples, spike counts of %d units)" % (source, len(ds), X.shape[1])
 
 
 def split(X, y, test_size, seed):

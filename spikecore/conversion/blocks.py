@@ -240,7 +240,7 @@ def to_blocks(model):
         where = "model.layers[%d]" % i
         cur = blocks[-1] if blocks else None
         if isinstance(layer, Dropout):
-            pass
+            pass  # the identity at inference: nothing to convert
         elif isinstance(layer, Softmax):
             if i != n - 1:
                 V.fail(where, layer, "a softmax only as the last layer")

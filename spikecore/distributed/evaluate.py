@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from spikecore import _validate as v
+from spikecore.datasets import spike_count_features
 
 
 class EvaluationError(RuntimeError):
@@ -27,35 +28,6 @@ def _spike_dataset(data):
         v.fail("data", ds.path, "a spike dataset whose n_units is known: open it as SpikeDataset(path, "
                                 "n_units=...) (the published SHD/SSC files: 700)")
     return ds
-
-
-def spike_count_features(dataset, start, stop):
-    r"""Spike count of every unit of samples ``start .. stop - 1`` of a spike dataset.
-
-    .. math:: X_{i,u} = \#\{k : \mathrm{units}_i[k] = u\}, \qquad u = 0 \dots N_\mathrm{units} - 1
-
-    the rate code ``spikecore train --data file.h5`` trains on (:mod:`spikecore.cli._data`).
-
-    Parameters
-    ----------
-    dataset : SpikeDataset
-        With ``n_units`` known.
-    start, stop : int
-        Sample range.
-
-    Returns
-    -------
-    X : float32 ndarray (stop - start, n_units)
-    y : int64 ndarray (stop - start,)
-    """
-    batch = dataset.batch(np.arange(start, stop))
-    X = np.zeros((stop - start, dataset.n_units), np.float32)
-    for i, units in enumerate(batch.units):
-        if units.size and (units.min() < 0 or units.max() >= dataset.n_units):
-            v.fail("data", "%s sample %d" % (dataset.path, start + i),
-                   "units in 0..%d (n_units = %d)" % (dataset.n_units - 1, dataset.n_units))
-        X[i] = np.bincount(units, minlength=dataset.n_units)
-    return X, np.asarray(batch.labels)
 
 
 def _array_source(data):

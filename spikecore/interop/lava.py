@@ -973,12 +973,12 @@ def run_netx(network, n_steps, inputs=None, *, reset_interval=None, reset_offset
             spikes[p.name] = SpikeList(*(np.concatenate([s.step + off for off, s in parts]),
                                          np.concatenate([s.batch for _, s in parts]),
                                          np.concatenate([s.neuron for _, s in parts])), network.dt)
-        except KeyError:
+        except KeyError:  # spikes of this population were not recorded
             pass
         try:
             vs = [res.voltage(p) for _, res in pieces]
             volts[p.name] = (np.concatenate([v for v, _ in vs]), vs[0][1])
-        except KeyError:
+        except KeyError:  # no voltage monitor on this population
             pass
     return RunResult(network.populations, n_steps, first.batch, network.dt, counts, spikes, volts,
                      sum(res.wall_s for _, res in pieces))
