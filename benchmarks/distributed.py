@@ -4,19 +4,31 @@
 Cases (``ratio = peer_s / spikecore_s``; the "peer" is spikecore's own single-process path, so the
 ratio is the speed-up of the Dask run):
 
-* ``convert_folder``: N generated N-MNIST ``.bin`` files (written with spikecore's AER writer,
-  ~4000 events each like the real recordings) -> one HDF5 spike dataset; also the time of the
-  per-file work alone (``convert_file`` over every file), whose share of the single-process
-  run bounds the speed-up (the HDF5 writing stays in the client, Amdahl's law);
+* ``convert_folder`` of two folders, every case reported:
+  - ``nmnist``: N generated N-MNIST ``.bin`` files (written with spikecore's AER writer, ~4000
+    events each like the real recordings; the per-file work is small, ~0.3 ms);
+  - ``prophesee``: M long Prophesee EVT 3.0 recordings (304 x 240 sensor like the Gen1 / ATIS
+    automotive recordings, K events each, class folders ``train/<class>/*.raw``, written with
+    spikecore's EVT 3.0 writer), where the per-file work dominates.
+  On a cluster each task converts a batch of files and writes a part file; the client
+  assembles the parts into the one HDF5 file. The stages are also timed alone, in this
+  process, to say where the time goes: decoding (``convert_file``), the workers' whole work
+  (decode, check, write the part: ``convert_files`` into a part), the client's assembly
+  (read the parts, write the final file), as shares of the single-process run; the bound
+  2 cores put on 2 workers is ``single / max(assembly, (workers' work + assembly) / 2)``.
 * ``evaluate``: a converted digits MLP (``method="data"``, Poisson input, T steps) scored over
   the digits test rows repeated to n samples, chunks of 500;
+* ``malloc thresholds raised``: the 2-worker cases again with glibc keeping freed memory
+  (Dask sets ``MALLOC_TRIM_THRESHOLD_=65536`` on its workers, so every large numpy temporary is
+  unmapped when freed and page-faulted in again), to show what that default costs;
 * ``task overhead``: N no-op tasks through ``client.map`` + ``gather`` and through the bounded
   in-order window spikecore uses (``map_in_order``), divided by N.
 
 Timings exclude the cluster start and the JIT warm-up (one small run on every worker first,
 reported as ``compile_s``).
 
-Run: ``python benchmarks/distributed.py [--quick] [--json]``.
+Run: ``python benchmarks/distributed.py [--quick] [--json] [--files N] [--recordings M]
+[--events K]``.
 """
 import argparse
 import json
@@ -53,6 +65,22 @@ def make_nmnist_folder(root, n_files, events_per_file=4000, seed=0):
     return root
 
 
+def make_prophesee_folder(root, n_files, events_per_file, seed=0):
+    """Class folders train/{car,pedestrian}/NNNN_td.raw of EVT 3.0 recordings on a 304 x 240
+    sensor, ~10 s each."""
+    from spikecore.datasets import EVENT_DTYPE, write_events
+    rng = np.random.default_rng(seed)
+    for k in range(n_files):
+        folder = os.path.join(root, "train", ("car", "pedestrian")[k % 2])
+        os.makedirs(folder, exist_ok=True)
+        n = events_per_file
+        ev = np.zeros(n, EVENT_DTYPE)
+        ev["t"] = np.sort(rng.integers(0, 10_000_000, n))
+        ev["x"], ev["y"], ev["p"] = rng.integers(0, 304, n), rng.integers(0, 240, n), rng.integers(0, 2, n)
+        write_events(os.path.join(folder, "%04d_td.raw" % (k // 2)), ev, "evt3", sensor_size=(304, 240))
+    return root
+
+
 def timed(fn, repeat):
     best = float("inf")
     out = None
@@ -63,23 +91,59 @@ def timed(fn, repeat):
     return best, out
 
 
+def stage_times(src, tmp, repeat):
+    """Time the stages of a conversion alone, in this process, on the folder ``src``:
+    ``(decode_s, workers_s, assembly_s)`` (see the module docstring)."""
+    from spikecore.datasets import SpikeDatasetWriter, convert_file, plan_folder
+    from spikecore.datasets.folders import convert_files
+    from spikecore.distributed.parts import part_path, parts_folder, read_part
+
+    jobs, keys = plan_folder(src)
+    decode_s, _ = timed(lambda: [convert_file(j) for j in jobs], repeat)
+    W, H, P = jobs[0].sensor_size
+    per_task = -(-len(jobs) // 8)  # as on a cluster of 2 worker threads (four tasks per thread)
+    batches = [jobs[a:a + per_task] for a in range(0, len(jobs), per_task)]
+    out = os.path.join(tmp, "stages")
+    os.makedirs(out, exist_ok=True)
+    best_workers = best_assembly = float("inf")
+    for _ in range(repeat):
+        with parts_folder(os.path.join(out, "train.h5")) as folder:
+            t0 = time.perf_counter()
+            infos = [convert_files(b, part_path(folder, k), W * H * P, "float64") for k, b in enumerate(batches)]
+            t1 = time.perf_counter()
+            with SpikeDatasetWriter(os.path.join(out, "train.h5"), W * H * P, sensor_size=(W, H, P),
+                                    time_resolution=1e-6, keys=keys, time_dtype="float64") as writer:
+                for info in infos:
+                    for t, u, lengths, a, b in read_part(info):
+                        writer.extend(t, u, lengths, info.labels[a:b], **{k: v[a:b] for k, v in info.extra.items()})
+            t2 = time.perf_counter()
+        best_workers, best_assembly = min(best_workers, t1 - t0), min(best_assembly, t2 - t1)
+    return decode_s, best_workers, best_assembly
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (< 1 min)")
     ap.add_argument("--json", action="store_true", help="one JSON object per line")
-    ap.add_argument("--files", type=int, default=None, help="N-MNIST files to convert (default 400; quick 120)")
+    ap.add_argument("--files", type=int, default=None, help="N-MNIST files to convert (default 2000; quick 400)")
+    ap.add_argument("--recordings", type=int, default=None, help="Prophesee recordings (default 16; quick 6)")
+    ap.add_argument("--events", type=int, default=None,
+                    help="events per Prophesee recording (default 1000000; quick 300000)")
     args = ap.parse_args(argv)
     try:
+        import dask
         import distributed
     except ImportError:
         print("benchmarks/distributed.py needs dask[distributed]: pip install 'spikecore[dask]'", file=sys.stderr)
         return 1
     from spikecore.conversion import convert, mlp
-    from spikecore.datasets import convert_file, convert_folder, load_digits, plan_folder
+    from spikecore.datasets import convert_folder, load_digits
     from spikecore.distributed import evaluate
     from spikecore.distributed._dask import map_in_order
 
-    n_files = args.files or (120 if args.quick else 400)
+    n_files = args.files or (400 if args.quick else 2000)
+    n_rec = args.recordings or (6 if args.quick else 16)
+    n_events = args.events or (300_000 if args.quick else 1_000_000)
     n_eval = 4000 if args.quick else 20000
     T = 32
     n_noop = 500 if args.quick else 2000
@@ -93,7 +157,10 @@ def main(argv=None):
 
     tmp = tempfile.mkdtemp(prefix="spikecore-bench-dask-")
     try:
-        src = make_nmnist_folder(os.path.join(tmp, "NMNIST"), n_files)
+        folders = {"nmnist": (make_nmnist_folder(os.path.join(tmp, "NMNIST"), n_files),
+                              "%d N-MNIST files" % n_files),
+                   "prophesee": (make_prophesee_folder(os.path.join(tmp, "Gen1"), n_rec, n_events),
+                                 "%d Prophesee EVT3 recordings of %d events" % (n_rec, n_events))}
         # evaluation model and data (the ANN trained once here, not timed)
         X, y = load_digits(return_X_y=True)
         X = (X / 16.0).astype(np.float32)
@@ -106,36 +173,45 @@ def main(argv=None):
         # single process
         t0 = time.perf_counter()
         evaluate(snn, (Xe[:500], ye[:500]), timesteps=T, batch_size=500, random_state=0)  # JIT warm-up
-        convert_folder(src, os.path.join(tmp, "warm"), progress=False)
+        convert_folder(folders["nmnist"][0], os.path.join(tmp, "warm"), progress=False)
         local_compile = time.perf_counter() - t0
-        jobs, _ = plan_folder(src)
-        per_file_s, _ = timed(lambda: [convert_file(j) for j in jobs], repeat)
-        conv_local, _ = timed(lambda: convert_folder(src, os.path.join(tmp, "local"), progress=False), repeat)
+        local = {}
+        for name, (src, what) in folders.items():
+            local[name], _ = timed(lambda: convert_folder(src, os.path.join(tmp, "local"), progress=False), repeat)
+            decode_s, workers_s, assembly_s = stage_times(src, tmp, repeat)
+            bound = local[name] / max(assembly_s, (workers_s + assembly_s) / 2)
+            record("convert_folder %s: stages alone in one process (time = workers' work: decode, check, "
+                   "write parts)" % what, workers_s, local[name],
+                   decode_share=decode_s / local[name], workers_share=workers_s / local[name],
+                   assembly_share=assembly_s / local[name], assembly_s=assembly_s, two_core_bound=bound)
         eval_local, local_result = timed(lambda: evaluate(snn, (Xe, ye), timesteps=T, batch_size=500,
                                                           random_state=0), repeat)
-        record("convert_folder %d files, per-file work only (no writing)" % n_files, per_file_s, conv_local,
-               share_of_single_process=per_file_s / conv_local)
 
-        for workers in (1, 2):
-            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=":0", silence_logs=logging.ERROR)
+        for workers, tuned in ((1, False), (2, False), (2, True)):
+            # tuned: glibc malloc keeps freed memory instead of Dask's MALLOC_TRIM_THRESHOLD_=65536,
+            # which unmaps every large numpy temporary on free (page faults on each new array)
+            env = {"distributed.nanny.pre-spawn-environ.MALLOC_%s_THRESHOLD_" % k: 1 << 30 for k in ("TRIM", "MMAP")}
+            with dask.config.set(env if tuned else {}):
+                cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                   dashboard_address=":0", silence_logs=logging.ERROR)
             client = distributed.Client(cluster)
+            label = "%d worker%s%s" % (workers, "s" * (workers > 1), ", malloc thresholds raised" if tuned else "")
             try:
                 t0 = time.perf_counter()
                 evaluate(snn, (Xe[:500 * workers], ye[:500 * workers]), timesteps=T, batch_size=500,
                          random_state=0, client=client)
-                convert_folder(src, os.path.join(tmp, "warm"), progress=False, client=client)
+                convert_folder(folders["nmnist"][0], os.path.join(tmp, "warm"), progress=False, client=client)
                 warm = time.perf_counter() - t0
-                conv_s, _ = timed(lambda: convert_folder(src, os.path.join(tmp, "dask"), progress=False,
-                                                         client=client), repeat)
-                record("convert_folder %d N-MNIST files, %d worker%s" % (n_files, workers, "s" * (workers > 1)),
-                       conv_s, conv_local, warm, files_per_s=n_files / conv_s)
+                for name, (src, what) in folders.items():
+                    conv_s, _ = timed(lambda: convert_folder(src, os.path.join(tmp, "dask"), progress=False,
+                                                             client=client), repeat)
+                    record("convert_folder %s, %s" % (what, label), conv_s, local[name], warm)
                 eval_s, result = timed(lambda: evaluate(snn, (Xe, ye), timesteps=T, batch_size=500, random_state=0,
                                                         client=client), repeat)
                 assert result == local_result, "the Dask evaluation differs from the local one"
-                record("evaluate %d samples T=%d, %d worker%s" % (n_eval, T, workers, "s" * (workers > 1)),
-                       eval_s, eval_local, warm, samples_per_s=n_eval / eval_s)
-                if workers == 2:
+                record("evaluate %d samples T=%d, %s" % (n_eval, T, label), eval_s, eval_local, warm,
+                       samples_per_s=n_eval / eval_s)
+                if workers == 2 and not tuned:
                     map_s, _ = timed(lambda: client.gather(client.map(_noop, range(n_noop), pure=False)), repeat)
                     record("task overhead: client.map of %d no-op tasks, per task" % n_noop, map_s / n_noop, None)
                     window_s, _ = timed(lambda: list(map_in_order(client, _noop, ((i,) for i in range(n_noop)))),
@@ -164,6 +240,11 @@ def main(argv=None):
             shown = "%.2f ms" % (1e3 * t) if t < 0.1 else "%.2f" % t
             print("| %s | %s | %s | %s |" % (r["case"], shown, "" if r["peer_s"] is None else "%.2f" % r["peer_s"],
                                             "" if r["ratio"] is None else "%.2fx" % r["ratio"]))
+            if "assembly_share" in r:
+                print("|   shares of single process: decode %.0f %%, workers' work %.0f %%, assembly %.0f %% "
+                      "(%.2f s); 2-core bound %.2fx | | | |" % (100 * r["decode_share"], 100 * r["workers_share"],
+                                                              100 * r["assembly_share"], r["assembly_s"],
+                                                              r["two_core_bound"]))
     return 0
 
 

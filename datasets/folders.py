@@ -39,9 +39,10 @@ unit :math:`u = p W H + y W + x`, time :math:`(t - t_0) 10^{-6}` s (float64, so 
 microsecond clock survives exactly; ``time_resolution = 1e-6``).
 
 The per-file work is :func:`convert_file`, a plain function of a picklable
-:class:`FileJob`, so it can be mapped over workers; :func:`convert_folder` plans the jobs,
-maps them (in order, with a tqdm progress bar) and appends the samples to one atomic
-writer per split.
+:class:`FileJob`; :func:`convert_folder` plans the jobs and appends each file's samples,
+checked and packed into flat arrays, to one atomic writer per split. With ``client=`` the
+workers convert batches of files and write part files, which the client assembles in file
+order (:mod:`spikecore.distributed.parts`).
 """
 import collections
 import csv
@@ -51,7 +52,7 @@ import numpy as np
 
 from spikecore import _validate as v
 
-from .spike_dataset import SpikeDataset, SpikeDatasetWriter
+from .spike_dataset import SpikeDataset, SpikeDatasetWriter, _check_block, _unit_dtype
 from .transforms import to_spike_list
 
 FORMATS = ("nmnist", "ncaltech101", "dvs_gesture", "shd", "prophesee")
@@ -313,50 +314,73 @@ def convert_file(job):
     v.fail("job.format", job.format, "one of %s" % (FORMATS,))
 
 
-def _progress(iterable, total, desc, enabled):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-    return tqdm(iterable, total=total, desc=desc, unit="file")
+def _checked_samples(job, n_units, time_dtype):
+    """:func:`convert_file` of ``job`` as one block in flat form, checked and cast to the
+    output dtypes exactly as :meth:`SpikeDatasetWriter.extend` would (errors name the file):
+    ``(times, units, lengths, labels, extra)``."""
+    samples = convert_file(job)
+    names = sorted(samples[0].extra) if samples else []
+    if any(sorted(s.extra) != names for s in samples):
+        raise ValueError("%s: its samples give different extra names" % job.path)
+    lengths = [len(s.times) for s in samples]
+    times = np.concatenate([np.asarray(s.times) for s in samples]) if samples else np.zeros(0)
+    units = np.concatenate([np.asarray(s.units) for s in samples]) if samples else np.zeros(0, np.int64)
+    try:
+        times, units, lengths = _check_block(times, units, lengths, n_units, time_dtype)
+    except ValueError as exc:
+        raise ValueError("%s: %s" % (job.path, exc)) from exc
+    return (times, units.astype(_unit_dtype(n_units), copy=False), lengths, [s.label for s in samples],
+            {k: [s.extra[k] for s in samples] for k in names})
 
 
-def convert_files(jobs):
-    """:func:`convert_file` of each job of a list, packed for the trip back from a worker.
+def convert_files(jobs, part, n_units, time_dtype):
+    """Convert a batch of consecutive files (:func:`convert_file`) and write their samples
+    into the part file ``part`` (:class:`spikecore.distributed.parts.PartWriter`): the
+    task a Dask worker runs in a distributed :func:`convert_folder`.
 
-    One Dask task converts a batch of files, so the scheduler's per-task overhead
-    (milliseconds) is paid once per batch, not per file; the samples' times and units travel
-    as two concatenated arrays (one copy each) instead of two small arrays per sample.
+    One task converts a batch of files, so the scheduler's per-task overhead (milliseconds)
+    is paid once per batch; the spikes stay on disk beside the destination and only the
+    small metadata travels back. Memory: one file's samples plus a bounded write buffer.
+
+    Parameters
+    ----------
+    jobs : list of FileJob
+    part : str
+        Part file to write (in the conversion's parts folder).
+    n_units : int
+    time_dtype : numpy dtype
+        The output's storage dtype of spike times.
 
     Returns
     -------
-    tuple
-        ``(samples_per_file, lengths, times, units, labels, extras)``; :func:`unpack_files`
-        turns it back into one list of :class:`ConvertedSample` per file.
+    spikecore.distributed.parts.PartInfo
     """
-    per_file = [convert_file(job) for job in jobs]
-    samples = [s for converted in per_file for s in converted]
-    lengths = np.array([len(s.times) for s in samples], np.int64)
-    times = np.concatenate([s.times for s in samples]) if samples else np.zeros(0)
-    units = np.concatenate([s.units for s in samples]) if samples else np.zeros(0, np.int64)
-    return ([len(c) for c in per_file], lengths, times, units, [s.label for s in samples],
-            [s.extra for s in samples])
-
-
-def unpack_files(packed):
-    """The per-file lists of :class:`ConvertedSample` of a :func:`convert_files` result."""
-    per_file, lengths, times, units, labels, extras = packed
-    bounds = np.concatenate([[0], np.cumsum(lengths)])
-    samples = [ConvertedSample(times[a:b], units[a:b], label, extra)
-               for a, b, label, extra in zip(bounds[:-1], bounds[1:], labels, extras)]
-    out, k = [], 0
-    for n in per_file:
-        out.append(samples[k:k + n])
-        k += n
-    return out
+    from spikecore.distributed.parts import PartInfo, PartWriter
+    writer = PartWriter(part, np.dtype(time_dtype), _unit_dtype(n_units))
+    labels, extra = [], None
+    try:
+        for job in jobs:
+            times, units, lengths, file_labels, file_extra = _checked_samples(job, n_units, time_dtype)
+            if not len(lengths):
+                continue
+            if extra is None:
+                extra = {k: [] for k in file_extra}
+            elif sorted(extra) != sorted(file_extra):
+                raise ValueError("%s: extra names %s differ from the earlier files' %s"
+                                 % (job.path, sorted(file_extra), sorted(extra)))
+            writer.append(times, units, lengths)
+            labels += file_labels
+            for k, values in file_extra.items():
+                extra[k] += values
+        n_samples, n_events = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return PartInfo(part, len(jobs), n_samples, n_events, labels, extra or {})
 
 
 def _files_per_task(n_files, n_threads):
-    """About four tasks per worker thread, at most 256 files each (bounded result size)."""
+    """About four tasks per worker thread, at most 256 files each."""
     return max(1, min(256, -(-n_files // (4 * max(1, n_threads)))))
 
 
@@ -365,17 +389,33 @@ def _name_files(jobs):
     return ", ".join(paths) if len(paths) <= 4 else "%s, ... %s (%d files)" % (paths[0], paths[-1], len(paths))
 
 
-def _convert_on_cluster(client, jobs):
-    """Yield :func:`convert_file` of each job, in job order, computed on a Dask cluster in
-    batches of consecutive files (:func:`convert_files`).
+def _progress(total, desc, enabled):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit="file", disable=not enabled)
 
-    At most a window of tasks (twice the cluster's threads) is in flight, so converted
-    samples never pile up in worker memory faster than the writer consumes them; a task
-    lost with its worker is run again by the scheduler. A failed task raises here with the
-    file named (the worker's own error names it; a lost worker names the task's files); the
+
+def _write_local(writer, jobs, bar):
+    """Convert ``jobs`` here, one file at a time, appending each file's samples to ``writer``."""
+    for job in jobs:
+        times, units, lengths, labels, extra = _checked_samples(job, writer.n_units, writer.time_dtype)
+        writer.extend(times, units, lengths, labels, **extra)
+        bar.update(1)
+
+
+def _write_on_cluster(client, writer, jobs, bar):
+    """Convert ``jobs`` on a Dask cluster and assemble the parts into ``writer``.
+
+    Each task (a batch of consecutive files, :func:`convert_files`) writes a part file in a
+    hidden folder beside the destination; the parts are copied in file order as their tasks
+    finish (the tasks not yet collected keep running meanwhile), each deleted once copied,
+    and the folder is removed at the end, also when anything fails. At most a window of
+    tasks (twice the cluster's threads) is in flight; a task lost with its worker is run
+    again by the scheduler and rewrites its part. A failed task raises here with the file
+    named (the worker's own error names it; a lost worker names the task's files); the
     tasks not yet collected are cancelled.
     """
     from spikecore.distributed._dask import map_in_order
+    from spikecore.distributed.parts import part_path, parts_folder, read_part
 
     per_task = _files_per_task(len(jobs), sum(client.nthreads().values()))
     batches = [jobs[a:a + per_task] for a in range(0, len(jobs), per_task)]
@@ -386,16 +426,23 @@ def _convert_on_cluster(client, jobs):
         return RuntimeError("%s: converting on a Dask worker failed: %s: %s"
                             % (_name_files(args[0]), type(exc).__name__, exc))
 
-    for _, packed in map_in_order(client, convert_files, ((batch,) for batch in batches), on_error=on_error):
-        yield from unpack_files(packed)
+    with parts_folder(writer.path) as folder:
+        tasks = ((batch, part_path(folder, k), writer.n_units, str(writer.time_dtype))
+                 for k, batch in enumerate(batches))
+        for (batch, *_), info in map_in_order(client, convert_files, tasks, on_error=on_error):
+            for times, units, lengths, a, b in read_part(info):
+                writer.extend(times, units, lengths, info.labels[a:b], **{k: vals[a:b] for k, vals in info.extra.items()})
+            os.remove(info.path)
+            bar.update(len(batch))
 
 
 def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, progress=True, client=None):
     """Convert a publisher's dataset folder into spike-dataset files, one per split.
 
     Plans the files (:func:`plan_folder`), converts each with :func:`convert_file` and
-    appends the samples to an atomic :class:`SpikeDatasetWriter` per split: an
-    interrupted conversion leaves any earlier output untouched.
+    appends its samples to an atomic :class:`SpikeDatasetWriter` per split
+    (:meth:`SpikeDatasetWriter.extend`): an interrupted conversion leaves any earlier
+    output untouched.
 
     Parameters
     ----------
@@ -415,13 +462,16 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
     progress : bool
         Show a tqdm progress bar.
     client : dask.distributed.Client, optional
-        Convert the files on this Dask cluster (one task per batch of consecutive files,
-        about four tasks per worker thread, at most 256 files each; optional extra
-        ``dask``); the samples come back in file order and are written here by the same
-        writer, so the output is identical to the local run (``None``). The source files
-        must be readable by the workers at the same path (a shared filesystem on a
-        multi-node cluster). A worker's exception is raised here naming the file; the
-        split being written is not created.
+        Convert the files on this Dask cluster (optional extra ``dask``): one task per
+        batch of consecutive files (about four tasks per worker thread, at most 256 files
+        each) converts them and writes their samples into a part file in a hidden folder
+        beside the destination (``dst/.<split>.h5.parts-<random>/``); the client copies the
+        parts, in file order, into the same atomic writer, so the output is identical to
+        the local run (``None``), and removes the parts. The source files and ``dst`` must
+        be reachable by the workers at the same paths (a shared filesystem on a multi-node
+        cluster). A worker's exception is raised here naming the file; on any failure
+        (also ``KeyboardInterrupt``) the split being written is not created and its parts
+        are removed.
 
     Returns
     -------
@@ -436,17 +486,11 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
     src, dst = os.fspath(src), os.fspath(dst)
     jobs, keys = plan_folder(src, format, sensor_size)
     fmt = jobs[0].format
-    if client is None:
-        def convert(split_jobs):
-            return map(convert_file, split_jobs)
-    else:
+    if client is not None:
         from spikecore.distributed._dask import announce, check_client
         check_client(client)
         if progress:
             announce(client, "convert_folder %s" % os.path.basename(os.path.abspath(src)))
-
-        def convert(split_jobs):
-            return _convert_on_cluster(client, split_jobs)
     os.makedirs(dst, exist_ok=True)
     written = {}
     for split in dict.fromkeys(j.split for j in jobs):
@@ -464,10 +508,15 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
             n_units = W * H * P
             kw = dict(encoding="%s_events" % fmt, encoding_params={"source_format": fmt, "unit_mapping": "p*W*H + y*W + x"},
                       sensor_size=(W, H, P), time_resolution=1e-6, keys=keys, time_dtype=time_dtype or "float64")
-        with SpikeDatasetWriter(path, n_units, attrs={"source_folder": os.path.abspath(src), "split": split},
-                                **kw) as writer:
-            for samples in _progress(convert(split_jobs), len(split_jobs), "%s/%s" % (fmt, split), progress):
-                for s in samples:
-                    writer.append(s.times, s.units, s.label, **s.extra)
+        bar = _progress(len(split_jobs), "%s/%s" % (fmt, split), progress)
+        try:
+            with SpikeDatasetWriter(path, n_units, attrs={"source_folder": os.path.abspath(src), "split": split},
+                                    **kw) as writer:
+                if client is None:
+                    _write_local(writer, split_jobs, bar)
+                else:
+                    _write_on_cluster(client, writer, split_jobs, bar)
+        finally:
+            bar.close()
         written[split] = writer.path
     return written

@@ -79,13 +79,90 @@ def _unit_dtype(n_units):
     return np.dtype(np.uint64)
 
 
+#: A writer also flushes when this many spikes are buffered (bounds memory for long recordings).
+_FLUSH_EVENTS = 1 << 22
+
+
+def _check_block(times, units, lengths, n_units, time_dtype, first=0):
+    """Check a block of samples in flat form (see :meth:`SpikeDatasetWriter.extend`) and
+    return ``(times, units, lengths)``: times cast to ``time_dtype`` (through float64, as
+    one sample at a time would be), units as given, lengths int64.
+
+    Errors name the sample (``first`` + its index in the block). Shared by the writer and
+    the part files of a distributed conversion, so both reject exactly the same input.
+    """
+    lengths = v.array("lengths", lengths, ndim=1, kinds="iu").astype(np.int64, copy=False)
+    t = v.array("times", times, ndim=1, finite=True)
+    u = v.array("units", units, ndim=1, kinds="iu")
+    if lengths.size and lengths.min() < 0:
+        v.fail("lengths", "<array with minimum %d>" % lengths.min(), "spike counts >= 0")
+    if t.shape != u.shape:
+        v.fail("units", "<array of shape %s>" % (u.shape,), "the shape of times %s" % (t.shape,))
+    if t.size != int(lengths.sum()):
+        v.fail("lengths", "<%d samples with %d spikes in all>" % (lengths.size, lengths.sum()),
+               "spike counts summing to the %d times given" % t.size)
+    ends = np.cumsum(lengths)
+
+    def sample(k):  # the sample that holds spike k of the block
+        return first + int(np.searchsorted(ends, k, side="right"))
+
+    t = t.astype(np.float64, copy=False)
+    if t.size and t.min() < 0:
+        k = int(np.argmin(t))
+        v.fail("times", "<array with minimum %r>" % t[k], "times >= 0 seconds (sample %d)" % sample(k))
+    if u.size:
+        low, high = u.min(), u.max()
+        if low < 0 or high >= n_units:
+            k = int(np.flatnonzero((u < 0) | (u >= n_units))[0])
+            v.fail("units", "<array with range %d..%d>" % (low, high),
+                   "units in 0..%d (n_units - 1; sample %d)" % (n_units - 1, sample(k)))
+    with np.errstate(over="ignore"):  # an overflow is reported below, naming the sample
+        stored = t.astype(time_dtype, copy=False)
+    if stored.dtype != t.dtype and not np.all(np.isfinite(stored)):
+        k = int(np.flatnonzero(~np.isfinite(stored))[0])
+        v.fail("times", "<array with %r>" % t[k], "times that fit time_dtype %s (sample %d)" % (stored.dtype, sample(k)))
+    return np.ascontiguousarray(stored), np.ascontiguousarray(u), lengths
+
+
+def _write_vlen(ds, start, blocks):
+    """Write samples ``start, start + 1, ...`` of the 1-D variable-length dataset ``ds``
+    in one ``H5Dwrite``, straight from flat arrays.
+
+    ``blocks`` is a list of ``(flat, lengths)``: C-contiguous arrays already of the
+    dataset's base dtype and their per-sample lengths. HDF5 reads variable-length memory
+    as ``hvl_t {size_t len; void *p}`` records; we build them pointing into the flat
+    arrays (kept alive by ``blocks`` during the call), so there is no per-sample Python
+    object and no copy before HDF5's own.
+    """
+    base = h5py.check_vlen_dtype(ds.dtype)
+    records, n = [], 0
+    for flat, lengths in blocks:
+        if flat.dtype != base or not flat.flags.c_contiguous:
+            raise TypeError("internal: flat block of dtype %s for a vlen %s dataset" % (flat.dtype, base))
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.uint64)
+        hvl = np.empty(len(lengths), dtype=[("len", np.uintp), ("p", np.uintp)])
+        hvl["len"] = lengths
+        hvl["p"] = np.where(lengths > 0, np.uint64(flat.ctypes.data) + offsets * np.uint64(flat.itemsize), 0)
+        records.append(hvl)
+        n += len(lengths)
+    if n == 0:
+        return
+    hvl = np.concatenate(records) if len(records) > 1 else records[0]
+    memory_type = h5py.h5t.vlen_create(h5py.h5t.py_create(base))
+    file_space = ds.id.get_space()
+    file_space.select_hyperslab((start,), (n,))
+    ds.id.write(h5py.h5s.create_simple((n,)), file_space, hvl, mtype=memory_type)
+
+
 class SpikeDatasetWriter:
     """Write a spike dataset sample by sample, atomically, in the SHD/SSC layout.
 
     Samples are appended to a temporary file in the destination folder; :meth:`close`
     writes labels and attributes and renames it onto ``path`` (``os.replace``). If the
     writer is used as a context manager and the block raises, nothing is renamed: a
-    previous file at ``path`` stays intact. Memory use is one block of samples.
+    previous file at ``path`` stays intact. Memory use is one block of samples (``block``
+    samples, or fewer when they hold over :math:`2^{22}` spikes). :meth:`extend` adds many
+    samples at once from flat arrays, with one HDF5 write per block.
 
     Parameters
     ----------
@@ -155,7 +232,7 @@ class SpikeDatasetWriter:
         self._keys = None if keys is None else [str(k) for k in keys]
         self._labels = []
         self._extra = None
-        self._buf_t, self._buf_u = [], []
+        self._pending, self._pending_n, self._pending_events = [], 0, 0
         self._n = 0
         self._ctx = atomic_path(self.path)
         self._tmp = self._ctx.__enter__()
@@ -171,7 +248,17 @@ class SpikeDatasetWriter:
         self._compression = compression
 
     def __len__(self):
-        return self._n + len(self._buf_t)
+        return self._n + self._pending_n
+
+    @property
+    def time_dtype(self):
+        """Storage dtype of spike times (numpy dtype)."""
+        return self._time_dtype
+
+    @property
+    def unit_dtype(self):
+        """Storage dtype of units: the smallest unsigned integer holding ``n_units - 1``."""
+        return self._unit_dtype
 
     def append(self, times, units, label, **extra):
         """Add one sample.
@@ -189,50 +276,73 @@ class SpikeDatasetWriter:
             sample must give the same names.
         """
         self._check_open()
-        i = len(self)
-        t = v.array("times", times, ndim=1, finite=True).astype(np.float64)
+        t = v.array("times", times, ndim=1, finite=True)
         u = v.array("units", units, ndim=1, kinds="iu")
         if t.shape != u.shape:
-            v.fail("units", "<array of shape %s>" % (u.shape,), "the shape of times %s (sample %d)" % (t.shape, i))
-        if t.size and t.min() < 0:
-            v.fail("times", "<array with minimum %r>" % t.min(), "times >= 0 seconds (sample %d)" % i)
-        if u.size and (u.min() < 0 or u.max() >= self.n_units):
-            v.fail("units", "<array with range %d..%d>" % (u.min(), u.max()),
-                   "units in 0..%d (n_units - 1; sample %d)" % (self.n_units - 1, i))
+            v.fail("units", "<array of shape %s>" % (u.shape,), "the shape of times %s (sample %d)" % (t.shape, len(self)))
         label = v.integer("label", label)
+        self.extend(t, u, [t.size], [label], **{k: [val] for k, val in extra.items()})
+
+    def extend(self, times, units, lengths, labels, **extra):
+        """Add a block of samples given as flat arrays (the compressed sparse row form).
+
+        Sample :math:`i` of the block is ``times[o_i : o_{i+1}]`` / ``units[o_i : o_{i+1}]``
+        with offsets :math:`o_0 = 0`, :math:`o_{i+1} = o_i + \\mathrm{lengths}_i`. The file
+        is the same as appending the samples one by one (:meth:`append`), without the
+        per-sample Python work: the block is checked with a few whole-array operations and
+        written with one HDF5 write per dataset.
+
+        Parameters
+        ----------
+        times : array-like of float (sum(lengths),)
+            Spike times in seconds of every sample, one after the other; finite, >= 0.
+        units : array-like of int (sum(lengths),)
+            Units, ``0 <= units < n_units``.
+        lengths : array-like of int (B,)
+            Number of spikes of each sample (0 allowed).
+        labels : array-like of int (B,)
+            Class of each sample.
+        **extra
+            ``name=`` a sequence of B per-sample values (stored as ``extra/<name>``); the
+            same names as every other sample.
+        """
+        self._check_open()
+        t, u, lengths = _check_block(times, units, lengths, self.n_units, self._time_dtype, first=len(self))
+        lab = np.asarray(labels)
+        lab = v.array("labels", lab if lab.size else lab.astype(np.int64), ndim=1, kinds="iu")
+        if lab.shape != lengths.shape:
+            v.fail("labels", "<array of shape %s>" % (lab.shape,), "one label per sample, shape %s" % (lengths.shape,))
+        if not len(lengths):
+            return
         names = tuple(sorted(extra))
+        if self._extra is not None and names != tuple(sorted(self._extra)):
+            v.fail("extra", names, "the same extra names as earlier samples %s (sample %d)"
+                   % (tuple(sorted(self._extra)), len(self)))
+        values = {}
+        for k in names:
+            values[k] = list(extra[k])
+            if len(values[k]) != len(lengths):
+                v.fail("extra", "<%d values of %r>" % (len(values[k]), k), "one value per sample (%d)" % len(lengths))
         if self._extra is None:
             self._extra = {k: [] for k in names}
-        elif names != tuple(sorted(self._extra)):
-            v.fail("extra", names, "the same extra names as earlier samples %s (sample %d)"
-                   % (tuple(sorted(self._extra)), i))
         for k in names:
-            self._extra[k].append(extra[k])
-        self._buf_t.append(t.astype(self._time_dtype))
-        self._buf_u.append(u.astype(self._unit_dtype))
-        self._labels.append(label)
-        if len(self._buf_t) >= self._block:
+            self._extra[k].extend(values[k])
+        self._labels.extend(int(x) for x in lab)
+        self._pending.append((t, u.astype(self._unit_dtype, copy=False), lengths))
+        self._pending_n += len(lengths)
+        self._pending_events += t.size
+        if self._pending_n >= self._block or self._pending_events >= _FLUSH_EVENTS:
             self._flush()
 
     def _flush(self):
-        if not self._buf_t:
+        if not self._pending_n:
             return
-        a, b = self._n, self._n + len(self._buf_t)
-        for ds, buf in ((self._times, self._buf_t), (self._units, self._buf_u)):
+        a, b = self._n, self._n + self._pending_n
+        for ds, k in ((self._times, 0), (self._units, 1)):
             ds.resize((b,))
-            if len({arr.size for arr in buf}) > 1:
-                # one write per block from a 1-D object array: 2.3x faster than one per sample
-                block = np.empty(len(buf), dtype=object)
-                for k, arr in enumerate(buf):
-                    block[k] = arr
-                ds[a:b] = block
-            else:
-                # h5py turns a block of equal-length arrays into a 2-D array and then refuses
-                # it for a variable-length dataset: one write per sample
-                for k, arr in enumerate(buf):
-                    ds[a + k] = arr
+            _write_vlen(ds, a, [(chunk[k], chunk[2]) for chunk in self._pending])
         self._n = b
-        self._buf_t, self._buf_u = [], []
+        self._pending, self._pending_n, self._pending_events = [], 0, 0
 
     def _check_open(self):
         if self._closed:

@@ -98,7 +98,49 @@ def test_corrupt_file_on_a_worker_is_named_and_leaves_no_output(client, nmnist_f
     with pytest.raises(CorruptFileError) as exc:  # the worker's exception, type and message kept
         convert_folder(nmnist_folder, dst, progress=False, client=client)
     assert str(bad) in str(exc.value) and "byte offset" in str(exc.value)
-    assert os.listdir(dst) == []  # neither train.h5 nor a temporary file
+    assert os.listdir(dst) == []  # neither train.h5 nor a temporary file nor a parts folder
+
+
+def _watch_parts(monkeypatch, interrupt_at=None):
+    """Record each part the client assembles (its path, and whether it exists then); with
+    ``interrupt_at=k`` raise KeyboardInterrupt instead of reading part k, as Ctrl-C would."""
+    from spikecore.distributed import parts
+    original, seen = parts.read_part, []
+
+    def read_part(info, *args, **kwargs):
+        seen.append((info.path, os.path.exists(info.path)))
+        if len(seen) == interrupt_at:
+            raise KeyboardInterrupt
+        return original(info, *args, **kwargs)
+
+    monkeypatch.setattr(parts, "read_part", read_part)
+    return seen
+
+
+def test_workers_write_parts_beside_the_destination_and_they_are_removed(client, nmnist_folder, tmp_path,
+                                                                          monkeypatch):
+    seen = _watch_parts(monkeypatch)
+    dst = tmp_path / "dask"
+    written = convert_folder(nmnist_folder, dst, progress=False, client=client)
+    folders = {os.path.dirname(path) for path, _ in seen}
+    assert len(seen) >= 4 and all(exists for _, exists in seen)  # parts of 2 files each, in both splits
+    assert {os.path.basename(f).split("-")[0] for f in folders} == {".train.h5.parts", ".test.h5.parts"}
+    assert {os.path.dirname(f) for f in folders} == {str(dst)}
+    assert sorted(os.listdir(dst)) == ["test.h5", "train.h5"]  # parts folders gone
+    assert len(SpikeDataset(written["train"])) == 9
+
+
+def test_interrupted_assembly_leaves_the_previous_output_and_no_parts(client, nmnist_folder, tmp_path,
+                                                                      monkeypatch):
+    dst = tmp_path / "out"
+    before = convert_folder(nmnist_folder, dst, progress=False)
+    old = {split: open(path, "rb").read() for split, path in before.items()}
+    seen = _watch_parts(monkeypatch, interrupt_at=2)
+    with pytest.raises(KeyboardInterrupt):
+        convert_folder(nmnist_folder, dst, progress=False, client=client)
+    assert len(seen) == 2
+    assert sorted(os.listdir(dst)) == ["test.h5", "train.h5"]  # no parts folder, no temporary file
+    assert {split: open(path, "rb").read() for split, path in before.items()} == old
 
 
 def test_convert_folder_rejects_a_non_client(nmnist_folder, tmp_path):

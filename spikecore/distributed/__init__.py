@@ -15,7 +15,8 @@ Dask is imported lazily inside the functions; ``import spikecore`` never imports
 ``conversion_sweep``   ANN -> SNN conversion accuracy and operations over a grid of methods and T
 ``cli_client``         the context manager behind the CLI's ``--workers N`` / ``--scheduler ADDRESS``
 
-Dataset conversion on a cluster is :func:`spikecore.datasets.convert_folder` with ``client=``.
+Dataset conversion on a cluster is :func:`spikecore.datasets.convert_folder` with ``client=``: the
+workers write part files beside the destination, the client assembles them (:mod:`.parts`).
 Hyper-parameter sweeps of the estimators need no helper: scikit-learn's ``GridSearchCV`` inside
 ``joblib.parallel_backend("dask")`` distributes them (see :mod:`spikecore.distributed.sweep`).
 While work runs, ``progress=True`` shows a tqdm bar and prints the Dask dashboard link once; a
