@@ -73,4 +73,4 @@ order = rng.permutation(len(y))
 X, y = X[order], y[order]
 clf = DiehlCookClassifier(n_neurons=100, random_state=0, verbose=True).fit(X[:1347], y[:1347])
 print("held-out accuracy %.3f" % clf.score(X[1347:], y[1347:]))
-print("spikes and synaptic operations of that prediction:", clf.report_)
+print("spikes and synaptic operations of that prediction:", clf.transform_with_report(X[1347:])[1])

@@ -44,7 +44,9 @@ def test_fitted_state_is_plain_arrays_and_reproducible():
     for k, v in fitted.items():
         setattr(c, k, v)
     np.testing.assert_array_equal(c.predict(Xte), a.predict(Xte))
-    rep = a.report_
+    assert a.report_["phase"] == "fit"
+    counts, rep = a.transform_with_report(Xte)
+    np.testing.assert_array_equal(counts, a.transform(Xte))
     assert rep["phase"] == "predict" and rep["n_samples"] == 60
     assert rep["synaptic_operations"] == rep["input_spikes"] * 12 + rep["output_spikes"] * 11
     assert len(a.history_) == 1 and 0.0 <= a.history_[0] <= 1.0

@@ -75,29 +75,14 @@ def test_verbose_progress_bar(capsys):
     assert "SpikeProp" in capsys.readouterr().err
 
 
-# Checks that fail because of the shared input validation in spikecore.learning.base (owned
-# by another module; identical for every spikecore estimator), not because of SpikeProp:
-BASE_CLASS_FAILURES = {
-    "check_estimators_unfitted":
-        "base.NotFittedError is spikecore's own (ValueError, AttributeError) class, not "
-        "sklearn.exceptions.NotFittedError: scikit-learn is not a run-time dependency",
-    "check_complex_data":
-        "spikecore._validate.array raises TypeError (not ValueError) for complex X",
-    "check_dtype_object":
-        "spikecore._validate.array rejects object-dtype X instead of converting it",
-    "check_estimators_empty_data_messages":
-        "the error for a 0-feature X is worded in spikecore's style, not scikit-learn's",
-}
-
-
 def test_check_estimator():
-    """scikit-learn's estimator checks (test-only dependency); the expected failures are named
-    and justified in BASE_CLASS_FAILURES, every other check must pass."""
+    """scikit-learn's estimator checks (test-only dependency): every check must pass (all
+    estimators are also checked in test_sklearn_conformance.py)."""
     pytest.importorskip("sklearn")
     from sklearn.utils.estimator_checks import check_estimator
     results = check_estimator(SpikePropClassifier(epochs=5, random_state=0), on_fail=None)
     failed = {r["check_name"] for r in results if r["status"] == "failed"}
-    assert failed <= set(BASE_CLASS_FAILURES), failed - set(BASE_CLASS_FAILURES)
+    assert failed == set(), failed
 
 
 def _iris_accuracy(n_splits, epochs=200):

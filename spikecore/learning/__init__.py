@@ -12,7 +12,7 @@ from spikecore.learning.bptt import (  # noqa: F401
 )
 from spikecore.learning.conv import AvgPool2d, Conv2dLIF, Flatten, build_convnet  # noqa: F401
 from spikecore.learning.blas_threads import limit_blas_threads  # noqa: F401
-from spikecore.learning.base import BaseEstimator, ClassifierMixin, NotFittedError  # noqa: F401
+from spikecore.learning.base import BaseEstimator, ClassifierMixin, NotFittedError, RegressorMixin  # noqa: F401
 from spikecore.learning.estimators_bptt import SurrogateGradientClassifier  # noqa: F401
 from spikecore.learning.srm_network import SpikePropNetwork  # noqa: F401
 from spikecore.learning.spikeprop import SpikePropClassifier, gaussian_receptive_fields  # noqa: F401

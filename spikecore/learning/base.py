@@ -7,6 +7,7 @@ fitted state ends in ``_``; ``n_features_in_`` and, for classifiers, ``classes_`
 ``fit``. Input checks name the argument, the value and the expectation (``spikecore._validate``).
 """
 import inspect
+import sys
 import warnings
 
 import numpy as np
@@ -15,11 +16,70 @@ from spikecore import _validate
 
 
 class NotFittedError(ValueError, AttributeError):
-    """Raised when ``predict`` (or similar) is called before ``fit``."""
+    """Raised when ``predict`` (or similar) is called before ``fit``.
+
+    When scikit-learn is already imported, the instance raised is of a subclass of both this
+    class and ``sklearn.exceptions.NotFittedError`` (see :func:`sklearn_compatible`), so
+    ``except`` clauses written for either catch it.
+    """
 
 
 class DataConversionWarning(UserWarning):
-    """Warns that input data was converted (e.g. a column-vector ``y`` ravelled)."""
+    """Warns that input data was converted (e.g. a column-vector ``y`` ravelled).
+
+    Issued as a subclass of ``sklearn.exceptions.DataConversionWarning`` too when scikit-learn
+    is already imported (see :func:`sklearn_compatible`).
+    """
+
+
+# scikit-learn's class of the same role, by name in ``sklearn.exceptions``
+_SKLEARN_TWIN = {NotFittedError: "NotFittedError", DataConversionWarning: "DataConversionWarning"}
+_TWINS = {}
+
+
+def sklearn_compatible(cls):
+    """The class to raise (or warn with) for ``cls``: ``cls`` itself, or, when
+    ``sklearn.exceptions`` is already imported, a cached subclass of both ``cls`` and
+    scikit-learn's class of the same name.
+
+    spikecore never imports scikit-learn; but a user (or scikit-learn's own checks) who catches
+    ``sklearn.exceptions.NotFittedError`` must have imported ``sklearn.exceptions``, and then
+    the error raised is an instance of both classes. Catching spikecore's class always works.
+
+    Parameters
+    ----------
+    cls : type
+        :class:`NotFittedError` or :class:`DataConversionWarning`.
+
+    Returns
+    -------
+    type
+    """
+    module = sys.modules.get("sklearn.exceptions")
+    theirs = getattr(module, _SKLEARN_TWIN[cls], None) if module is not None else None
+    if theirs is None or issubclass(cls, theirs):
+        return cls
+    twin = _TWINS.get((cls, theirs))
+    if twin is None:
+        twin = type(cls.__name__, (cls, theirs), {
+            "__module__": cls.__module__,
+            "__doc__": "%s that is also scikit-learn's %s." % (cls.__name__, theirs.__name__),
+            # pickle as spikecore's class (the twin itself is not importable by name)
+            "__reduce__": lambda self: (_rebuild, (cls, self.args)),
+        })
+        _TWINS[(cls, theirs)] = twin
+    return twin
+
+
+def _rebuild(cls, args):
+    """Unpickle an exception of :func:`sklearn_compatible` ``(cls)`` with ``args``."""
+    return sklearn_compatible(cls)(*args)
+
+
+def not_fitted_error(estimator):
+    """The :class:`NotFittedError` instance to raise for ``estimator`` (see :func:`sklearn_compatible`)."""
+    return sklearn_compatible(NotFittedError)(
+        "This %s instance is not fitted yet: call fit(X, y) first." % type(estimator).__name__)
 
 
 class BaseEstimator:
@@ -124,8 +184,7 @@ class BaseEstimator:
 
     def _check_fitted(self):
         if not hasattr(self, "n_features_in_"):
-            raise NotFittedError("This %s instance is not fitted yet: call fit(X, y) first."
-                                 % type(self).__name__)
+            raise not_fitted_error(self)
 
 
 class ClassifierMixin:
@@ -150,7 +209,8 @@ class ClassifierMixin:
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn("A column-vector y was passed when a 1d array was expected: y of shape "
-                          "(%d, 1) is ravelled to (%d,)" % (y.shape[0], y.shape[0]), DataConversionWarning)
+                          "(%d, 1) is ravelled to (%d,)" % (y.shape[0], y.shape[0]),
+                          sklearn_compatible(DataConversionWarning), stacklevel=3)
             y = y.ravel()
         if y.ndim != 1:
             _validate.fail("y", "<array of shape %s>" % (y.shape,), "a 1-D array of labels")
@@ -174,3 +234,54 @@ class ClassifierMixin:
         """Mean accuracy of :meth:`predict` on ``X`` against the labels ``y``."""
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
+
+
+class RegressorMixin:
+    """Target handling and :math:`R^2` score for regressors built on :class:`BaseEstimator`."""
+
+    _estimator_type = "regressor"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        from sklearn.utils import RegressorTags
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags()
+        tags.target_tags.required = True
+        return tags
+
+    def _check_y(self, X, y):
+        """Validate real-valued targets ``y`` (n_samples,) or (n_samples, n_outputs) as float64.
+
+        An object array of numbers is converted (as scikit-learn does); strings raise.
+        """
+        if y is None:
+            _validate.fail("y", y, "targets: %s requires y to be passed, but the target y is None"
+                           % type(self).__name__)
+        y = np.asarray(y)
+        if y.dtype.kind == "O":
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                _validate.fail("y", "<object array>", "real-valued targets (%s)" % exc, type(exc))
+        y = _validate.array("y", y, ndim=(1, 2), finite=True, dtype=np.float64)
+        if y.shape[0] != X.shape[0]:
+            _validate.fail("y", "<array of length %d>" % y.shape[0],
+                           "one target per row of X (%d rows)" % X.shape[0])
+        return y
+
+    def score(self, X, y):
+        r"""Coefficient of determination of :meth:`predict`, averaged over the outputs.
+
+        .. math:: R^2 = 1 - \frac{\sum_i (y_i - \hat y_i)^2}{\sum_i (y_i - \bar y)^2}
+
+        per output column (scikit-learn's ``r2_score`` with ``multioutput="uniform_average"``);
+        a constant column scores 1 if predicted exactly, else 0.
+        """
+        y = np.asarray(y, dtype=np.float64)
+        pred = np.asarray(self.predict(X), dtype=np.float64).reshape(y.shape)
+        y2, p2 = y.reshape(len(y), -1), pred.reshape(len(y), -1)
+        ss_res = np.sum((y2 - p2) ** 2, axis=0)
+        ss_tot = np.sum((y2 - y2.mean(axis=0)) ** 2, axis=0)
+        safe = np.where(ss_tot > 0, ss_tot, 1.0)
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / safe, (ss_res == 0).astype(np.float64))
+        return float(np.mean(r2))

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from spikecore import _validate
 from spikecore.encoding import poisson, regular
 from spikecore.kernels import bpstdp as _k
-from spikecore.learning.base import BaseEstimator, ClassifierMixin
+from spikecore.learning.base import BaseEstimator, ClassifierMixin, not_fitted_error
 
 
 def bpstdp_mse(xi_sum, n_steps):
@@ -76,9 +76,13 @@ def regular_with_lags(x, n_steps, p_max, random_state=None):
         _validate.fail("x", "<array with values outside [0, 1]>", "values in [0, 1]")
     T = _validate.integer("n_steps", n_steps, low=1)
     p_max = _validate.real("p_max", p_max, low=0.0, high=1.0, low_open=True)
-    p = x * p_max
-    phi = _validate.rng(random_state).random(x.shape)
-    t = np.arange(T + 1, dtype=np.float64)[:, None, None]
+    return _lagged_trains(x * p_max, _validate.rng(random_state).random(x.shape), T)
+
+
+def _lagged_trains(p, phi, n_steps):
+    """Spikes :math:`\\lfloor (t+1)p + \\phi \\rfloor - \\lfloor t p + \\phi \\rfloor` of
+    :func:`regular_with_lags`, ``(T, *p.shape)`` uint8; ``phi`` broadcasts against ``p``."""
+    t = np.arange(n_steps + 1, dtype=np.float64)[:, None, None]
     edges = np.floor(t * p[None] + phi[None])
     return (edges[1:] - edges[:-1]).astype(np.uint8)
 
@@ -136,8 +140,16 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
     rule; a larger batch presents samples side by side and sums their updates at each step.
 
     **Prediction.** The class of the output neuron with the most spikes; ties go to the larger
-    final membrane potential (:meth:`decision_function`). Prediction encodes with a fixed seed
-    drawn at ``fit``, so the same ``X`` gives the same answer.
+    final membrane potential (:meth:`decision_function`). Prediction encodes every row with the
+    same *frozen* noise, drawn from a seed fixed at ``fit``: one lag :math:`\phi_m` per input
+    channel (regular trains) or one field of uniforms :math:`u_{t,m}` (Poisson trains,
+    :math:`s_{t,m} = [u_{t,m} < \tilde x_m \beta\,dt]`), shared by all rows. Each row's
+    spikes are then a valid sample of the encoding and a function of that row alone, so its
+    prediction is the same whatever else is in ``X`` and wherever it sits (as scikit-learn
+    requires), the same ``X`` always gives the same answer, and a larger input never has
+    fewer input spikes. (Keying the noise by position would make a row's answer depend on its
+    neighbours; keying it by the row's bytes would make it jump at the smallest change of a
+    value.) Training draws fresh noise for every presentation.
 
     **Convergence.** ``history_`` holds the paper's MSE (eq. 22, :func:`bpstdp_mse`) of each
     training pass. That measure sums the signed errors of a sample before squaring, so a silent
@@ -313,14 +325,22 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         z = np.clip((X - self.input_offset_) / self.input_scale_, 0.0, 1.0).astype(np.float32)
         return np.concatenate([z, 1.0 - z], axis=1) if self.complement_coding else z
 
-    def _encode(self, Xs, random_state, stream=0):
-        """``(T, n_samples, n_features)`` uint8 spikes of the scaled inputs ``Xs``."""
+    def _encode(self, Xs, rng):
+        """``(T, n_samples, n_features)`` uint8 spikes of the scaled inputs ``Xs`` (training: fresh
+        noise from ``rng`` for every sample)."""
         if self.encoding == "poisson":
-            return poisson(Xs, self.n_steps, max_rate=self.max_rate, dt=self.dt, random_state=random_state,
-                           stream=stream)
-        return regular_with_lags(Xs, self.n_steps, self.max_rate * self.dt,
-                                 _validate.rng(random_state) if stream == 0 else
-                                 np.random.default_rng((random_state, stream)))
+            return poisson(Xs, self.n_steps, max_rate=self.max_rate, dt=self.dt, random_state=rng)
+        return regular_with_lags(Xs, self.n_steps, self.max_rate * self.dt, rng)
+
+    def _encode_frozen(self, Xs):
+        """Prediction spikes ``(T, n_samples, n_features)``: the frozen noise of the class
+        docstring (seed ``_predict_seed``), shared by every row."""
+        p = Xs.astype(np.float64) * (self.max_rate * self.dt)
+        if self.encoding == "poisson":
+            u = np.random.default_rng((self._predict_seed, 2)).random((self.n_steps, 1, Xs.shape[1]))
+            return (u < p[None]).astype(np.uint8)
+        phi = np.random.default_rng((self._predict_seed, 1)).random(Xs.shape[1])
+        return _lagged_trains(p, phi[None, :], self.n_steps)
 
     # ------------------------------------------------------------------ network
     def _init_network(self, n_features, sizes, n_classes, rng):
@@ -332,9 +352,7 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_fitted(self):
         if not hasattr(self, "weights_"):
-            from spikecore.learning.base import NotFittedError
-            raise NotFittedError("This %s instance is not fitted yet: call fit(X, y) first."
-                                 % type(self).__name__)
+            raise not_fitted_error(self)
 
     @property
     def coefs_(self):
@@ -498,8 +516,8 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         Xs = self._scale(X).astype(np.float32)
         counts = np.empty((X.shape[0], sizes[-1]), np.int32)
         pots = np.empty((X.shape[0], sizes[-1]), np.float32)
-        for i, start in enumerate(range(0, X.shape[0], chunk)):
-            x = self._encode(Xs[start:start + chunk], self._predict_seed, stream=i + 1)
+        for start in range(0, X.shape[0], chunk):
+            x = self._encode_frozen(Xs[start:start + chunk])
             c = np.zeros((x.shape[1], N), np.int32)
             u = np.zeros((x.shape[1], N), np.float32)
             _k.bpstdp_forward(x, self.weights_, sizes, self.thresholds_, c, u)
@@ -516,20 +534,32 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         return np.argmax(self._scores(X), axis=1)
 
     def decision_function(self, X):
-        """Output spike count of each class plus the final output potential as a fraction of the
-        threshold, clipped to ``[0, 0.999]`` (it only breaks ties between equal counts).
+        r"""Scores :math:`z_c`: the output spike count of each class plus the final output potential
+        as a fraction of the threshold, clipped to ``[0, 0.999]`` (it only breaks ties between
+        equal counts).
 
-        Returns ``(n_samples, n_classes)``; for two classes ``z_1 - z_0`` of shape ``(n_samples,)``.
+        Returns ``(n_samples, n_classes)``; for two classes the score of ``classes_[1]``,
+        :math:`(z_1 - z_0) / (z_0 + z_1)` (0 when both are 0) of shape ``(n_samples,)``: the
+        difference of the two :meth:`predict_proba` columns, so it ranks the samples as
+        ``predict_proba(X)[:, 1]`` does, and is positive exactly when ``classes_[1]`` is predicted.
         """
         X = self._check_X(X, reset=False)
         z = self._scores(X)
-        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+        if z.shape[1] != 2:
+            return z
+        p = self._normalised(z)
+        return p[:, 1] - p[:, 0]
 
     def predict_proba(self, X):
         """Normalised scores: the :meth:`decision_function` scores divided by their row sum
         (uniform when every output neuron stayed silent). Not calibrated probabilities."""
         X = self._check_X(X, reset=False)
-        z = self._scores(X).astype(np.float64)
+        return self._normalised(self._scores(X))
+
+    @staticmethod
+    def _normalised(z):
+        """Scores divided by their row sum (uniform for an all-zero row), float64."""
+        z = z.astype(np.float64)
         total = z.sum(axis=1, keepdims=True)
         return np.where(total > 0, z / np.where(total > 0, total, 1.0), 1.0 / z.shape[1])
 

@@ -37,7 +37,8 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
       Works on any tabular data and on images in ``[0, 1]`` without tuning.
     - ``"rate"``: each feature is scaled to ``[0, 1]`` with the training minimum and maximum and
       drives a Bernoulli spike train with that probability per step (rate coding). Predictions
-      use a fixed seed drawn at ``fit``, so they are repeatable.
+      use one field of random numbers drawn from a seed fixed at ``fit`` and shared by all rows,
+      so they are repeatable and each row's answer does not depend on the rest of the batch.
 
     Parameters
     ----------
@@ -237,12 +238,22 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
             self._scale = np.where(span > 0, span, 1.0).astype(np.float32)
 
     def _encode(self, X, rng):
-        """``(B, n)`` constant current (direct) or ``(T, B, n)`` Bernoulli spikes (rate)."""
+        """``(B, n)`` constant current (direct) or ``(T, B, n)`` Bernoulli spikes (rate).
+
+        With ``rng=None`` (prediction) the rate code uses one frozen field of uniforms
+        :math:`u_{t,m}` drawn from the seed fixed at ``fit`` and shared by every row,
+        :math:`s_{t,i,m} = [u_{t,m} < p_{i,m}]`: each row's spikes, hence its prediction, are
+        a function of that row alone (not of the other rows or of its position in ``X``).
+        """
         z = ((X - self._offset) / self._scale).astype(np.float32)
         if self.encoding == "direct":
             return z
         p = np.clip(z, 0.0, 1.0)
-        return (rng.random((self.n_steps,) + p.shape, dtype=np.float32) < p).astype(np.float32)
+        if rng is None:
+            u = np.random.default_rng(self._predict_seed).random((self.n_steps, 1, p.shape[1]), dtype=np.float32)
+        else:
+            u = rng.random((self.n_steps,) + p.shape, dtype=np.float32)
+        return (u < p).astype(np.float32)
 
     # ------------------------------------------------------------------ training
     def _loss(self, output, y):
@@ -361,13 +372,12 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
 
     def _activity_report(self, X, seconds):
         """``report_``: spikes per layer and synaptic operations per sample on ``X`` (inference)."""
-        rng = np.random.default_rng(self._predict_seed)
         net = self.network_
         totals = {"synaptic_operations": 0.0, "input_macs": 0.0, "input_spikes": 0.0}
         spikes = 0.0
         with limit_blas_threads(1):
             for i in range(0, X.shape[0], 512):
-                act = net.activity(self._encode(X[i:i + 512], rng))
+                act = net.activity(self._encode(X[i:i + 512], None))
                 spikes = spikes + np.array(act["spikes"], dtype=np.float64)
                 for key in totals:
                     totals[key] += act[key]
@@ -389,9 +399,8 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ prediction
     def _output(self, X):
-        rng = np.random.default_rng(self._predict_seed)
         with limit_blas_threads(1):
-            chunks = [self.network_.forward(self._encode(X[i:i + 512], rng))
+            chunks = [self.network_.forward(self._encode(X[i:i + 512], None))
                       for i in range(0, X.shape[0], 512)]
             self.network_.clear()   # inference keeps no state for a backward pass
         return np.concatenate(chunks, axis=0)

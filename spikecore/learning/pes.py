@@ -15,11 +15,17 @@ low-pass filter (``synapse``), :math:`\bar a` the presynaptic activities filtere
 for ``presentation_time`` seconds while its target is held; learning is online, sample after
 sample, in one compiled simulation per call (:class:`spikecore.nef.Simulator`).
 
-Inputs are mapped by :math:`z = (x - c)/s`: from ``input_range`` (the regressor's default: the
-per-feature min and max of the first ``fit``) to :math:`[-1, 1]` per feature divided by
-:math:`\sqrt{d}`, so every point of the box lies in the unit ball the ensemble represents
-(the classifier's default centres on the data mean instead); values outside are allowed (the
-neurons saturate). ``predict`` decodes the steady-state rates, :math:`\hat y = D\,G(J(z))`
+Inputs are mapped by :math:`z = (x - c)/s`. With ``input_range`` given: from that box to
+:math:`[-1, 1]` per feature divided by :math:`\sqrt{d}`, so every point of the box lies in the
+unit ball the ensemble represents. By default (``input_range=None``) from the data of the first
+``fit``: :math:`c` is the mean and :math:`s` (one scale for all features) makes the RMS norm of
+the centred samples :math:`\rho` -- the regressor's :math:`\rho = 1/\sqrt{3}` (the RMS of a
+uniform distribution on :math:`[-1, 1]`, so 1-D data spread evenly over its range fills
+:math:`[-1, 1]` as the box map would, while in many dimensions the bulk of the data is not
+squeezed into the centre by a few extreme values: R^2 0.68 instead of 0.44 on scikit-learn's
+10-feature linear check data, the same 0.997 on a sine), the classifier's :math:`\rho = 1`
+(centred inputs make the activities less correlated, which speeds up the delta rule). Values
+outside are allowed (the neurons saturate). ``predict`` decodes the steady-state rates, :math:`\hat y = D\,G(J(z))`
 (the rate each spiking neuron fires at for a held input).
 
 Fitted state (plain NumPy arrays, for saving): ``encoders_`` (n, d), ``gain_`` (n,),
@@ -29,7 +35,7 @@ Fitted state (plain NumPy arrays, for saving): ``encoders_`` (n, d), ``gain_`` (
 import numpy as np
 
 from spikecore import _validate
-from spikecore.learning.base import BaseEstimator, ClassifierMixin
+from spikecore.learning.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from spikecore.nef import PES, Ensemble, Network, Simulator, rates_from_current
 
 _MAX_STEPS_PER_CALL = 200_000
@@ -60,23 +66,20 @@ class _PESEstimator(BaseEstimator):
         """Fix the input map :math:`z = (x - c) / s` (``input_center_``, ``input_scale_``)."""
         d = X.shape[1]
         if self.input_range is None:
-            if self._center_on_data:
-                # data-centred: the training mean at the origin, the RMS sample norm 1
-                c = X.mean(axis=0)
-                r = float(np.sqrt(np.mean(np.sum((X - c) ** 2, axis=1))))
-                self.input_center_, self.input_scale_ = c, np.full(d, r if r > 0 else 1.0)
-                return
-            lo, hi = X.min(axis=0), X.max(axis=0)
+            # data-centred: the training mean at the origin, the RMS sample norm _rms_norm
+            c = X.mean(axis=0)
+            r = float(np.sqrt(np.mean(np.sum((X - c) ** 2, axis=1))))
+            self.input_center_, self.input_scale_ = c, np.full(d, r / self._rms_norm if r > 0 else 1.0)
+            return
+        rng_arr = np.asarray(self.input_range, dtype=np.float64)
+        if rng_arr.shape == (2,):
+            lo, hi = np.full(d, rng_arr[0]), np.full(d, rng_arr[1])
+        elif rng_arr.shape == (2, d):
+            lo, hi = rng_arr[0], rng_arr[1]
         else:
-            rng_arr = np.asarray(self.input_range, dtype=np.float64)
-            if rng_arr.shape == (2,):
-                lo, hi = np.full(d, rng_arr[0]), np.full(d, rng_arr[1])
-            elif rng_arr.shape == (2, d):
-                lo, hi = rng_arr[0], rng_arr[1]
-            else:
-                _validate.fail("input_range", self.input_range, "(low, high) scalars or a (2, n_features) array")
-            if np.any(hi < lo) or not np.all(np.isfinite(rng_arr)):
-                _validate.fail("input_range", self.input_range, "finite ranges with low <= high")
+            _validate.fail("input_range", self.input_range, "(low, high) scalars or a (2, n_features) array")
+        if np.any(hi < lo) or not np.all(np.isfinite(rng_arr)):
+            _validate.fail("input_range", self.input_range, "finite ranges with low <= high")
         half = (hi - lo) / 2
         self.input_center_ = (lo + hi) / 2
         self.input_scale_ = np.where(half > 0, half, 1.0) * np.sqrt(d)
@@ -155,9 +158,7 @@ class _PESEstimator(BaseEstimator):
         return self._rates(self._scale(X.astype(np.float64))) @ self.decoders_.T
 
 
-class PESRegressor(_PESEstimator):
-    _center_on_data = False
-
+class PESRegressor(RegressorMixin, _PESEstimator):
     r"""Learn a function :math:`y = f(x)` online with PES in a spiking NEF ensemble.
 
     See the module docstring for the model and the equations (MacNeil & Eliasmith 2011).
@@ -184,7 +185,8 @@ class PESRegressor(_PESEstimator):
     mode : {"spiking", "rate"}
         Train with spiking neurons or with their rate curves.
     input_range : (low, high) or (2, n_features) array, optional
-        Range of the inputs; default: the min and max of the first ``fit`` data.
+        Range of the inputs; default: centre on the mean of the first ``fit`` data and scale
+        its RMS norm to :math:`1/\sqrt{3}` (module docstring).
     shuffle : bool
         Present the samples in a new random order each epoch.
     random_state : int, numpy.random.Generator or None
@@ -199,6 +201,13 @@ class PESRegressor(_PESEstimator):
     >>> float(np.sqrt(np.mean((reg.predict(x) - np.sin(np.pi * x)) ** 2))) < 0.1
     True
     """
+
+    _rms_norm = 3 ** -0.5  # default input scaling: see the module docstring
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y may be (n_samples, n_outputs)
+        return tags
 
     def __init__(self, n_neurons=200, learning_rate="auto", auto_step=0.1, n_epochs=10, presentation_time=0.02,
                  dt=0.001, synapse=0.005, pre_synapse=0.005, neuron_type="lif", mode="spiking",
@@ -216,12 +225,6 @@ class PESRegressor(_PESEstimator):
         self.input_range = input_range
         self.shuffle = shuffle
         self.random_state = random_state
-
-    def _check_y(self, X, y):
-        y = _validate.array("y", y, ndim=(1, 2), finite=True, dtype=np.float64)
-        if y.shape[0] != X.shape[0]:
-            _validate.fail("y", "<array of length %d>" % y.shape[0], "one target per row of X (%d rows)" % X.shape[0])
-        return y
 
     def fit(self, X, y):
         """Learn from scratch: ``n_epochs`` online passes over ``(X, y)``; returns self."""
@@ -257,14 +260,6 @@ class PESRegressor(_PESEstimator):
         Y = self._decision(X)
         return Y[:, 0] if bool(getattr(self, "output_1d_", False)) else Y
 
-    def score(self, X, y):
-        r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2`."""
-        y = np.asarray(y, dtype=np.float64)
-        pred = self.predict(X).reshape(y.shape)
-        ss_res = np.sum((y - pred) ** 2)
-        ss_tot = np.sum((y - y.mean(axis=0)) ** 2)
-        return float(1.0 - ss_res / ss_tot) if ss_tot > 0 else float(ss_res == 0)
-
 
 class PESClassifier(ClassifierMixin, _PESEstimator):
     r"""Learn a one-hot readout of a spiking NEF ensemble with PES; predict the largest output.
@@ -273,11 +268,10 @@ class PESClassifier(ClassifierMixin, _PESEstimator):
     otherwise); the prediction is :math:`\arg\max_c \hat y_c` (MacNeil & Eliasmith 2011 for
     the rule; Eliasmith & Anderson 2003 for the ensemble). Parameters as
     :class:`PESRegressor`, with defaults for high-dimensional data (more neurons). Without
-    ``input_range`` the inputs are centred on the training mean and scaled to RMS norm 1
-    (centred inputs make the activities less correlated, which speeds up the delta rule).
+    ``input_range`` the inputs are centred on the training mean and scaled to RMS norm 1.
     """
 
-    _center_on_data = True
+    _rms_norm = 1.0  # default input scaling: see the module docstring
 
     def __init__(self, n_neurons=256, learning_rate="auto", auto_step=0.1, n_epochs=10, presentation_time=0.02,
                  dt=0.001, synapse=0.005, pre_synapse=0.005, neuron_type="lif", mode="spiking",
@@ -326,8 +320,11 @@ class PESClassifier(ClassifierMixin, _PESEstimator):
         return self
 
     def decision_function(self, X):
-        """Decoded one-hot scores, shape (n_samples, n_classes)."""
-        return self._decision(X)
+        r"""Decoded one-hot scores :math:`\hat y_c`, shape (n_samples, n_classes); for two classes
+        the score of the second, :math:`\hat y_1 - \hat y_0`, shape (n_samples,) (scikit-learn's
+        convention: positive means ``classes_[1]``)."""
+        scores = self._decision(X)
+        return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
 
     def predict(self, X):
         """Class with the largest decoded output."""
