@@ -15,6 +15,10 @@ built by :mod:`spikecore.nef` computes what Nengo computes:
 * :func:`nef_run`: a compiled time loop over a whole NEF model described by flat tables
   (built by :mod:`spikecore.nef.simulator`), so Python is never on the per-step path.
 
+The LIF steps evaluate expm1 and log1p of small arguments with fdlibm's polynomials (Sun
+Microsystems 1993) inlined, in the GNU C library's evaluation order (see ``_expm1_small``):
+the same bits as glibc's functions on CPUs with FMA, within 1 ulp of the C library elsewhere.
+
 Twins of every public function are in :mod:`spikecore.reference.nef`.
 """
 import math
@@ -23,6 +27,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from ._prefetch import _prefetch_line as _prefetch
 
 # neuron kinds (column ``E_KIND`` of ``ens_int``)
 KIND_LIF = 0
@@ -60,6 +66,97 @@ PROBE_FILTERED = 2
 
 
 # ---------------------------------------------------------------------------------------------
+# expm1 and log1p for the LIF step, inlinable
+# ---------------------------------------------------------------------------------------------
+#
+# The LIF step needs expm1 (partial decay of a neuron leaving its refractory period) and log1p
+# (spike time) for a few hundred neurons per step; a call into the C library for each costs
+# ~10 ns and cannot be vectorised or overlapped. Their arguments are small (|x| < dt/tau_RC),
+# where both functions are one short polynomial: the algorithms of Sun's fdlibm (s_expm1.c,
+# s_log1p.c, Sun Microsystems 1993, error < 1 ulp), in the evaluation order of the GNU C
+# library (glibc 2.36, which compiles them with fused multiply-adds on CPUs with FMA). Inlined
+# here they give the same bits as glibc's expm1/log1p on such CPUs (checked on millions of
+# arguments in tests/test_nef_kernels.py); outside the small-argument range, and for
+# non-finite arguments, the library function is called.
+
+_Q1, _Q2, _Q3 = -3.33333333333331316428e-02, 1.58730158725481460165e-03, -7.93650757867487942473e-05
+_Q4, _Q5 = 4.00821782732936239552e-06, -2.01099218183624371326e-07
+_LP1, _LP2, _LP3 = 6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01
+_LP4, _LP5, _LP6, _LP7 = 2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01, 1.479819860511658591e-01
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    # a * b + c rounded once (LLVM's llvm.fma: one instruction on CPUs with FMA)
+    def codegen(context, builder, signature, args):
+        f64 = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(f64, [f64, f64, f64]), "llvm.fma.f64")
+        return builder.call(fn, args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+@njit(cache=True, inline="always")
+def _expm1_small(x):
+    # e^x - 1 for 2**-54 <= |x| <= ln(2)/2 (fdlibm's primary range, k = 0)
+    hfx = 0.5 * x
+    hxs = x * hfx
+    R1 = _fma(hxs, _Q1, 1.0)
+    h2 = hxs * hxs
+    R2 = _fma(hxs, _Q3, _Q2)
+    h4 = h2 * h2
+    R3 = _fma(hxs, _Q5, _Q4)
+    r1 = _fma(h4, R3, _fma(h2, R2, R1))
+    t = _fma(-r1, hfx, 3.0)
+    e = hxs * ((r1 - t) / _fma(-x, t, 6.0))
+    return x - _fma(x, e, -hxs)
+
+
+@njit(cache=True, inline="always")
+def _log1p_small(f):
+    # ln(1 + f) for 2**-29 <= |f|, -0.2928 < f < 0.4142 (fdlibm's range with k = 0)
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    R2 = _fma(z, _LP3, _LP2)
+    R3 = _fma(z, _LP5, _LP4)
+    R4 = _fma(z, _LP7, _LP6)
+    z2 = z * z
+    z4 = z2 * z2
+    z6 = z2 * z4
+    R = _fma(z6, R4, _fma(z4, R3, _fma(z, _LP1, z2 * R2)))
+    return f - (hfsq - s * (hfsq + R))
+
+
+@njit(cache=True, inline="always")
+def _expm1_in_range(x):
+    # _expm1_small is valid at x (False for NaN)
+    a = abs(x)
+    return a > 1e-15 and a < 0.34
+
+
+@njit(cache=True, inline="always")
+def _log1p_in_range(x):
+    # _log1p_small is valid at x (False for NaN)
+    return abs(x) > 1e-8 and x > -0.29 and x < 0.41
+
+
+@njit(cache=True, inline="always")
+def _expm1(x):
+    # e^x - 1: the inlined polynomial for small |x|, the C library otherwise
+    if _expm1_in_range(x):
+        return _expm1_small(x)
+    return math.expm1(x)
+
+
+@njit(cache=True, inline="always")
+def _log1p(x):
+    # ln(1 + x): the inlined polynomial for small |x|, the C library otherwise
+    if _log1p_in_range(x):
+        return _log1p_small(x)
+    return math.log1p(x)
+
+
+# ---------------------------------------------------------------------------------------------
 # neuron steps (one population, 1-D, used by the model loop) and their batched public forms
 # ---------------------------------------------------------------------------------------------
 
@@ -77,11 +174,11 @@ def _lif_step_1d(voltage, refractory_time, J, dt, tau_rc, tau_ref, min_voltage, 
         elif delta_t <= 0.0:
             decay = 0.0  # expm1(-0 / tau_rc) == 0: voltage held
         else:
-            decay = math.expm1(-delta_t / tau_rc)
+            decay = _expm1(-delta_t / tau_rc)
         v = voltage[j] - (J[j] - voltage[j]) * decay
         if v > 1.0:
             output[j] = amplitude / dt
-            t_spike = dt + tau_rc * math.log1p(-(v - 1.0) / (J[j] - 1.0))
+            t_spike = dt + tau_rc * _log1p(-(v - 1.0) / (J[j] - 1.0))
             voltage[j] = 0.0
             refractory_time[j] = tau_ref + t_spike
         else:
@@ -98,7 +195,7 @@ def _lif_rate_1d(J, tau_rc, tau_ref, amplitude, output):
     for j in range(n):
         x = J[j] - 1.0
         if x > 0.0:
-            output[j] = amplitude / (tau_ref + tau_rc * math.log1p(1.0 / x))
+            output[j] = amplitude / (tau_ref + tau_rc * _log1p(1.0 / x))
         else:
             output[j] = 0.0
 
@@ -303,42 +400,91 @@ def pes_local_error(scaled_encoders, error, local_error):
 # NumPy expressions to rounding), only arranged so the compiler can vectorise them and so work
 # for silent neurons is skipped:
 # * the input current J = b + E~x is summed dimension by dimension (k = 0, 1, ...) for each
-#   neuron, four dimensions per sweep over the neurons (dimensions whose x_k is 0 are skipped,
-#   as before);
+#   neuron, sixteen (or four) dimensions per sweep over the neurons (dimensions whose x_k is 0
+#   are skipped, as before);
 # * the LIF step runs as a branch-free pass for every neuron (vectorised) that sets aside the
-#   few neurons which spike or leave their refractory period inside the step; those get the
-#   exact scalar step (with expm1/log1p);
+#   few neurons which spike or leave their refractory period inside the step, in two lists;
+#   each list then gets the exact step in three loops: gather the argument of log1p (spikers)
+#   or expm1 (neurons leaving their refractory period), evaluate the inlined polynomial over
+#   the contiguous buffer (vectorised; see _expm1_small/_log1p_small), scatter the results;
 # * each ensemble keeps the ascending list of its neurons with nonzero output, and connections
 #   from the ensemble visit only those (the same terms as skipping zeros, in the same order);
-# * the PES update holds kappa*dt/n * E_j for eight columns in registers and sweeps the rows.
-
-@intrinsic
-def _prefetch(typingctx, array, index):
-    # hint the CPU to load array[index]'s cache line (LLVM's llvm.prefetch: read, keep in all
-    # cache levels); changes no value. Used for the weight rows of neurons that fired, which
-    # are scattered in memory, a few rows ahead of their use.
-    def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, value=args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8")
-        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-    return types.void(array, index), codegen
-
+# * row updates y[j] += x[j] * c (decoded outputs over the listed rows, the PES update) are
+#   written as explicit 4-wide vector operations (_axpy4: per lane the same IEEE multiply and
+#   add, no fused multiply-add) on the flat arrays, so no per-row array view is made (a view
+#   costs two atomic reference-count updates in Numba); the listed rows go four at a time
+#   with the output kept in a register (_axpy4_rows4);
+# * the PES presynaptic filter runs in the same pass over the rows as the update.
 
 _AHEAD = 8  # rows prefetched ahead
 
 
-@njit(cache=True)
-def _prefetch_row(W, i):
-    # both ends of row i of a 2-D C-contiguous W (a row of 16 float64 spans two cache lines)
-    row = W[i]
-    _prefetch(row, 0)
-    _prefetch(row, row.shape[0] - 1)
+@intrinsic
+def _axpy4(typingctx, y, yi, x, xi, c):
+    # y[yi:yi+4] = y[yi:yi+4] + x[xi:xi+4] * c for 1-D C-contiguous float64 arrays, as one
+    # 4-wide vector load, multiply, add and store (each lane exactly the scalar
+    # ``y[yi+l] + x[xi+l] * c``: IEEE multiply then add, never fused). No bounds checks: the
+    # caller guarantees both ranges lie inside the arrays.
+    def codegen(context, builder, signature, args):
+        yty, _, xty, _, _ = signature.args
+        ya = context.make_array(yty)(context, builder, value=args[0])
+        xa = context.make_array(xty)(context, builder, value=args[2])
+        vt = ir.VectorType(ir.DoubleType(), 4)
+        py = builder.bitcast(cgutils.get_item_pointer(context, builder, yty, ya, [args[1]], wraparound=False),
+                             vt.as_pointer())
+        px = builder.bitcast(cgutils.get_item_pointer(context, builder, xty, xa, [args[3]], wraparound=False),
+                             vt.as_pointer())
+        cv = ir.Constant(vt, None)
+        for lane in range(4):
+            cv = builder.insert_element(cv, args[4], ir.Constant(ir.IntType(32), lane))
+        r = builder.fadd(builder.load(py, align=8), builder.fmul(builder.load(px, align=8), cv))
+        builder.store(r, py, align=8)
+        return context.get_dummy_value()
+    return types.void(y, yi, x, xi, c), codegen
+
+
+@intrinsic
+def _axpy4_rows4(typingctx, y, yi, x, i0, c0, i1, c1, i2, c2, i3, c3):
+    # y[yi:yi+4] = (((y[yi:yi+4] + x[i0:i0+4] * c0) + x[i1:i1+4] * c1) + x[i2:i2+4] * c2)
+    #              + x[i3:i3+4] * c3 -- four rows of _axpy4 in a row, with y kept in a register
+    # between them (the same operations in the same order, one load and store of y)
+    def codegen(context, builder, signature, args):
+        yty, xty = signature.args[0], signature.args[2]
+        ya = context.make_array(yty)(context, builder, value=args[0])
+        xa = context.make_array(xty)(context, builder, value=args[2])
+        vt = ir.VectorType(ir.DoubleType(), 4)
+        py = builder.bitcast(cgutils.get_item_pointer(context, builder, yty, ya, [args[1]], wraparound=False),
+                             vt.as_pointer())
+        acc = builder.load(py, align=8)
+        for r in range(4):
+            px = builder.bitcast(cgutils.get_item_pointer(context, builder, xty, xa, [args[3 + 2 * r]],
+                                                          wraparound=False), vt.as_pointer())
+            cv = ir.Constant(vt, None)
+            for lane in range(4):
+                cv = builder.insert_element(cv, args[4 + 2 * r], ir.Constant(ir.IntType(32), lane))
+            acc = builder.fadd(acc, builder.fmul(builder.load(px, align=8), cv))
+        builder.store(acc, py, align=8)
+        return context.get_dummy_value()
+    return types.void(y, yi, x, i0, c0, i1, c1, i2, c2, i3, c3), codegen
+
+
+@njit(cache=True, inline="always")
+def _prefetch_row(w, start, length):
+    # both ends of the row w[start:start + length] (a row of 16 float64 spans two cache lines)
+    _prefetch(w, start)
+    _prefetch(w, start + length - 1)
+
+
+@njit(cache=True, inline="always")
+def _axpy(y, yi, x, xi, m, c):
+    # y[yi + j] += x[xi + j] * c for j < m: four at a time, then the rest one by one
+    j = 0
+    while j + 4 <= m:
+        _axpy4(y, yi + j, x, xi + j, c)
+        j += 4
+    while j < m:
+        y[yi + j] += x[xi + j] * c
+        j += 1
 
 
 @njit(cache=True)
@@ -351,15 +497,18 @@ def _list_nonzero(out, spikes):
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _lif_step_listed(voltage, refractory_time, J, dt, tau_rc, tau_ref, min_voltage, amplitude,
-                     output, full_decay, spikes):
+                     output, full_decay, spikes, leaving_list, work):
     # _lif_step_1d, the same numbers bit for bit, returning the number of spiking neurons and
-    # their ascending indices in spikes[:k].
+    # their ascending indices in spikes[:k] (spikes[k:], leaving_list (length n) and work
+    # (length 2 n) are scratch). error_model="numpy": divisions without Python's zero check
+    # (a branch that stops vectorisation; the divisors here, J - 1 of a spiking neuron and
+    # tau_RC, are never 0).
     n = voltage.shape[0]
     # pass 1 (vectorised): the common cases -- a full step of decay, or held while refractory --
-    # for every neuron; a neuron that spikes or leaves its refractory period inside the step is
-    # marked (output 1) and left untouched.
+    # for every neuron; a neuron that leaves its refractory period inside the step is marked
+    # with output 1, one that spikes otherwise with output 2, and both are left untouched.
     for j in range(n):
         V = voltage[j]
         rt = refractory_time[j]
@@ -367,47 +516,100 @@ def _lif_step_listed(voltage, refractory_time, J, dt, tau_rc, tau_ref, min_volta
         delta_t = dt - r
         decay = full_decay if delta_t >= dt else 0.0
         v = V - (J[j] - V) * decay
-        rare = ((delta_t > 0.0) & (delta_t < dt)) | (v > 1.0)
+        leaving = (delta_t > 0.0) & (delta_t < dt)
+        spiking = v > 1.0
+        rare = leaving | spiking
         if v < min_voltage:
             v = min_voltage
         voltage[j] = V if rare else v
         refractory_time[j] = rt if rare else r
-        output[j] = 1.0 if rare else 0.0
+        output[j] = 1.0 if leaving else (2.0 if spiking else 0.0)
+    # the marked neurons, ascending (one store per neuron, no branch), then split into two
+    # lists: the spikers, in place in ``spikes`` (ks <= t), and the neurons leaving their
+    # refractory period, in ``leaving_list``
     k = _list_nonzero(output, spikes)
-    # pass 2: the exact step for the marked neurons; the spiking ones are compacted in place
-    n_spk = 0
+    ks = 0
+    kl = 0
     for t in range(k):
         j = spikes[t]
+        o = output[j]
+        spikes[ks] = j
+        leaving_list[kl] = j
+        ks += o == 2.0
+        kl += o == 1.0
+    a_dt = amplitude / dt
+    xb = work[:n]
+    yb = work[n:2 * n]
+    # pass 2a: the spikers (full decay, or held if still refractory): t_spike by log1p, in
+    # three loops -- gather the arguments, the polynomial over the contiguous buffer
+    # (vectorised), scatter the results
+    for t in range(ks):
+        j = spikes[t]
+        V = voltage[j]
         r = refractory_time[j] - dt
-        delta_t = dt - r
-        if delta_t >= dt:
-            decay = full_decay
-        elif delta_t <= 0.0:
-            decay = 0.0
-        else:
-            decay = math.expm1(-delta_t / tau_rc)
-        v = voltage[j] - (J[j] - voltage[j]) * decay
+        decay = full_decay if dt - r >= dt else 0.0
+        v = V - (J[j] - V) * decay
+        xb[t] = -(v - 1.0) / (J[j] - 1.0)
+    for t in range(ks):
+        yb[t] = _log1p_small(xb[t])
+    for t in range(ks):
+        j = spikes[t]
+        x = xb[t]
+        y = yb[t] if _log1p_in_range(x) else math.log1p(x)
+        output[j] = a_dt
+        voltage[j] = 0.0
+        refractory_time[j] = tau_ref + (dt + tau_rc * y)
+    # pass 2b: the neurons leaving their refractory period inside the step (0 < delta_t < dt),
+    # the partial decay by expm1 in the same three loops
+    for t in range(kl):
+        j = leaving_list[t]
+        xb[t] = -(dt - (refractory_time[j] - dt)) / tau_rc
+    for t in range(kl):
+        yb[t] = _expm1_small(xb[t])
+    late_spike = False
+    for t in range(kl):
+        j = leaving_list[t]
+        x = xb[t]
+        decay = yb[t] if _expm1_in_range(x) else math.expm1(x)
+        V = voltage[j]
+        r = refractory_time[j] - dt
+        v = V - (J[j] - V) * decay
         if v > 1.0:
-            output[j] = amplitude / dt
-            t_spike = dt + tau_rc * math.log1p(-(v - 1.0) / (J[j] - 1.0))
+            output[j] = a_dt
+            t_spike = dt + tau_rc * _log1p(-(v - 1.0) / (J[j] - 1.0))
             voltage[j] = 0.0
             refractory_time[j] = tau_ref + t_spike
-            spikes[n_spk] = j
-            n_spk += output[j] != 0.0
+            late_spike = True
         else:
             output[j] = 0.0
             if v < min_voltage:
                 v = min_voltage
             voltage[j] = v
             refractory_time[j] = r
-    return n_spk
+    if late_spike or a_dt == 0.0:
+        # rare: a neuron spiked right after its refractory period (or the output is 0):
+        # list the nonzero outputs again, in order
+        return _list_nonzero(output, spikes)
+    return ks
+
+
+@njit(cache=True)
+def _all_nonzero(x, k, m):
+    # x[k:k + m] has no zero (and lies inside x)
+    if k + m > x.shape[0]:
+        return False
+    for i in range(k, k + m):
+        if x[i] == 0.0:
+            return False
+    return True
 
 
 @njit(cache=True)
 def _input_current(J, b, jx, E, x):
     # J = b (+ jx) + sum_k E[k] x[k], summed in the order k = 0, 1, ... for every neuron;
     # dimensions with x[k] == 0 are skipped. jx has length 0 when no connection targets the
-    # neurons directly.
+    # neurons directly. Sixteen dimensions per sweep over the neurons where possible (one
+    # load and store of J per sixteen products), then four, then one.
     n = J.shape[0]
     d = x.shape[0]
     if jx.shape[0] > 0:
@@ -418,7 +620,20 @@ def _input_current(J, b, jx, E, x):
             J[j] = b[j]
     k = 0
     while k < d:
-        if k + 4 <= d and x[k] != 0.0 and x[k + 1] != 0.0 and x[k + 2] != 0.0 and x[k + 3] != 0.0:
+        if _all_nonzero(x, k, 16):
+            e0, e1, e2, e3, e4, e5, e6, e7 = E[k], E[k + 1], E[k + 2], E[k + 3], E[k + 4], E[k + 5], E[k + 6], E[k + 7]
+            e8, e9, e10, e11 = E[k + 8], E[k + 9], E[k + 10], E[k + 11]
+            e12, e13, e14, e15 = E[k + 12], E[k + 13], E[k + 14], E[k + 15]
+            x0, x1, x2, x3, x4, x5, x6, x7 = x[k], x[k + 1], x[k + 2], x[k + 3], x[k + 4], x[k + 5], x[k + 6], x[k + 7]
+            x8, x9, x10, x11 = x[k + 8], x[k + 9], x[k + 10], x[k + 11]
+            x12, x13, x14, x15 = x[k + 12], x[k + 13], x[k + 14], x[k + 15]
+            for j in range(n):
+                s = (((J[j] + e0[j] * x0) + e1[j] * x1) + e2[j] * x2) + e3[j] * x3
+                s = (((s + e4[j] * x4) + e5[j] * x5) + e6[j] * x6) + e7[j] * x7
+                s = (((s + e8[j] * x8) + e9[j] * x9) + e10[j] * x10) + e11[j] * x11
+                J[j] = (((s + e12[j] * x12) + e13[j] * x13) + e14[j] * x14) + e15[j] * x15
+            k += 16
+        elif _all_nonzero(x, k, 4):
             e0, e1, e2, e3 = E[k], E[k + 1], E[k + 2], E[k + 3]
             x0, x1, x2, x3 = x[k], x[k + 1], x[k + 2], x[k + 3]
             for j in range(n):
@@ -434,33 +649,18 @@ def _input_current(J, b, jx, E, x):
 
 
 @njit(cache=True)
-def _pes_update(W, acts, err, alpha):
-    # W[i, j] += (alpha * err[j]) * acts[i] for acts[i] != 0; eight columns per sweep over the
-    # rows, their factors held in registers (the same products and sums as the plain loop)
-    npre, m = W.shape
-    j0 = 0
-    while j0 + 8 <= m:
-        s0, s1, s2, s3 = alpha * err[j0], alpha * err[j0 + 1], alpha * err[j0 + 2], alpha * err[j0 + 3]
-        s4, s5, s6, s7 = alpha * err[j0 + 4], alpha * err[j0 + 5], alpha * err[j0 + 6], alpha * err[j0 + 7]
-        for i in range(npre):
-            a = acts[i]
-            if a != 0.0:
-                w = W[i]
-                w[j0] += s0 * a
-                w[j0 + 1] += s1 * a
-                w[j0 + 2] += s2 * a
-                w[j0 + 3] += s3 * a
-                w[j0 + 4] += s4 * a
-                w[j0 + 5] += s5 * a
-                w[j0 + 6] += s6 * a
-                w[j0 + 7] += s7 * a
-        j0 += 8
-    for j in range(j0, m):
-        s0 = alpha * err[j]
-        for i in range(npre):
-            a = acts[i]
-            if a != 0.0:
-                W[i, j] += s0 * a
+def _pes_update(w, m, acts, pre_out, g, err, alpha, s):
+    # the presynaptic filter acts[i] = g acts[i] + (1 - g) pre_out[i], then
+    # W[i, j] += (alpha * err[j]) * acts[i] for acts[i] != 0, W = w.reshape(-1, m) (the same
+    # products and sums as the plain loops, one pass over the rows); s[:m] is scratch for
+    # the column factors
+    for j in range(m):
+        s[j] = alpha * err[j]
+    for i in range(acts.shape[0]):
+        a = g * acts[i] + (1.0 - g) * pre_out[i]
+        acts[i] = a
+        if a != 0.0:
+            _axpy(w, i * m, s, 0, m, a)
 
 
 @njit(cache=True)
@@ -482,22 +682,33 @@ def _accumulate(weights_t, w_off, src, s_off, s_len, d_len, out, o_off, scale):
 @njit(cache=True)
 def _accumulate_listed(weights_t, w_off, src, s_off, s_len, idx, d_len, out, o_off, scale):
     # _accumulate visiting only the (ascending) source indices idx: the same terms, same order
-    s = src[s_off:s_off + s_len]
-    o = out[o_off:o_off + d_len]
-    W = weights_t[w_off:w_off + s_len * d_len].reshape((s_len, d_len))
+    # (out[o_off + j] += W[i, j] * (src[s_off + i] * scale), W = weights_t[w_off:] as (s_len, d_len)).
+    # Four listed rows at a time for each group of four columns: out stays in a register
+    # across the four rows (the chain out -> memory -> out would otherwise cost a store and a
+    # load per row).
     k = idx.shape[0]
     if d_len == 0:
         return
     for t in range(min(_AHEAD, k)):
-        _prefetch_row(W, idx[t])
-    for t in range(k):
-        if t + _AHEAD < k:
-            _prefetch_row(W, idx[t + _AHEAD])
+        _prefetch_row(weights_t, w_off + idx[t] * d_len, d_len)
+    db = d_len - d_len % 4
+    t = 0
+    while t + 4 <= k:
+        for a in range(t + _AHEAD, min(t + _AHEAD + 4, k)):
+            _prefetch_row(weights_t, w_off + idx[a] * d_len, d_len)
+        i0, i1, i2, i3 = idx[t], idx[t + 1], idx[t + 2], idx[t + 3]
+        x0, x1, x2, x3 = src[s_off + i0] * scale, src[s_off + i1] * scale, src[s_off + i2] * scale, src[s_off + i3] * scale
+        b0, b1, b2, b3 = w_off + i0 * d_len, w_off + i1 * d_len, w_off + i2 * d_len, w_off + i3 * d_len
+        for j in range(0, db, 4):
+            _axpy4_rows4(out, o_off + j, weights_t, b0 + j, x0, b1 + j, x1, b2 + j, x2, b3 + j, x3)
+        for j in range(db, d_len):
+            out[o_off + j] = (((out[o_off + j] + weights_t[b0 + j] * x0) + weights_t[b1 + j] * x1)
+                              + weights_t[b2 + j] * x2) + weights_t[b3 + j] * x3
+        t += 4
+    while t < k:
         i = idx[t]
-        x = s[i] * scale
-        w = W[i]
-        for j in range(d_len):
-            o[j] += w[j] * x
+        _axpy(out, o_off, weights_t, w_off + i * d_len, d_len, src[s_off + i] * scale)
+        t += 1
 
 
 @njit(cache=True)
@@ -535,9 +746,8 @@ def _deliver_immediate(c, conn_int, weights_t, gains, sig, ens_int, spikes, n_sp
             for t in range(n_spikes[e]):
                 i = spikes[nof + t]
                 x = s[i]
-                w = W[i]
                 for j in range(m):
-                    o[j] += g[j] * (w[j] * x)
+                    o[j] += g[j] * (W[i, j] * x)
         else:
             for i in range(k):
                 x = s[i]
@@ -569,15 +779,16 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
        output :math:`a[n]`, and lists its neurons with :math:`a_i[n] \ne 0`.
     5. Immediate connections from neurons and pass-through nodes add :math:`W s[n]` (in
        table order, which the builder sorts topologically).
-    6. PES: the presynaptic filter :math:`\bar a \leftarrow \gamma\bar a + (1-\gamma)a[n]`,
-       and the error, projected on the postsynaptic scaled encoders for connections onto
+    6. PES: the error, projected on the postsynaptic scaled encoders for connections onto
        neurons, for the change :math:`\Delta W = -\frac{\kappa dt}{n}\,E\,\bar a^\top` of step 9.
     7. Every filtered connection updates :math:`y[n] = \gamma y[n-1] + (1-\gamma) W s[n]`,
        :math:`\gamma = e^{-dt/\tau}` (zero-order-hold low-pass).
     8. Probes whose period divides :math:`n` record their signal (or weights); a filtered
        probe records its low-pass state :math:`y[n-1]` and then updates it with :math:`s[n]`
        (the one-step lag of Nengo's probe synapses). Filtered probes update every step.
-    9. :math:`W \leftarrow W + \Delta W` for every learned connection.
+    9. For every learned connection the presynaptic filter of the same step,
+       :math:`\bar a \leftarrow \gamma\bar a + (1-\gamma)a[n]` (nothing reads :math:`\bar a`
+       before this point), and :math:`W \leftarrow W + \Delta W`.
 
     Sums skip zero terms (silent neurons: connections from an ensemble visit only the neurons
     listed in step 4), which changes no result.
@@ -610,10 +821,13 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
     bias, voltage, refractory_time : float64 arrays (n_neurons_total,)
         Bias currents and neuron state (updated in place).
     scratch : float64 array
-        Scratch for the input current of one ensemble (at least the largest ensemble's size).
-    spikes : int64 array (n_neurons_total,)
+        Scratch for the input current of one ensemble and the LIF step's work space (three
+        times the largest ensemble's size), and for the PES column factors (the largest learned
+        connection's output size), whichever is larger.
+    spikes : int64 array (n_neurons_total + the largest ensemble's size,)
         Scratch: per ensemble (at its neuron offset) the ascending indices of its neurons whose
-        output is nonzero in the current step.
+        output is nonzero in the current step; the part after ``n_neurons_total`` is work space
+        of the LIF step.
     n_spikes : int64 array (n_ens,)
         Scratch: the length of each ensemble's list in ``spikes``.
     conn_int : int64 array (n_conn, 10)
@@ -651,6 +865,7 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
     n_pes = pes_int.shape[0]
     n_probes = probe_int.shape[0]
     n_in = inputs.shape[1]
+    n_total = bias.shape[0]
     for step in range(n_steps):
         record_count[n_probes] += 1
         n_global = record_count[n_probes]
@@ -693,7 +908,8 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
                 tau_rc = ens_float[e, EF_TAU_RC]
                 n_spikes[e] = _lif_step_listed(voltage[nof:nof + n], refractory_time[nof:nof + n], J, dt,
                                                tau_rc, ens_float[e, EF_TAU_REF], ens_float[e, EF_MIN_V],
-                                               ens_float[e, EF_AMP], out, math.expm1(-dt / tau_rc), spk)
+                                               ens_float[e, EF_AMP], out, math.expm1(-dt / tau_rc), spk,
+                                               spikes[n_total:n_total + n], scratch[n:3 * n])
             else:
                 if kind == KIND_LIF_RATE:
                     _lif_rate_1d(J, ens_float[e, EF_TAU_RC], ens_float[e, EF_TAU_REF], ens_float[e, EF_AMP], out)
@@ -706,17 +922,9 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
         for c in range(n_conn):
             if conn_int[c, C_IMMEDIATE] == 1 and conn_int[c, C_PHASE] == 1:
                 _deliver_immediate(c, conn_int, weights_t, gains, sig, ens_int, spikes, n_spikes)
-        # 6. PES: filter the presynaptic activity (same step); project the error on the
-        #    postsynaptic encoders for connections onto neurons (applied in step 9)
+        # 6. PES: project the error on the postsynaptic encoders for connections onto neurons
+        #    (the presynaptic filter and the change are applied in step 9)
         for p in range(n_pes):
-            pre = pes_int[p, P_PRE_OFF]
-            npre = pes_int[p, P_N_PRE]
-            ao = pes_int[p, P_ACTS_OFF]
-            g = pes_float[p, PF_PRE_DECAY]
-            acts = sig[ao:ao + npre]
-            pre_out = sig[pre:pre + npre]
-            for i in range(npre):
-                acts[i] = g * acts[i] + (1.0 - g) * pre_out[i]
             eo = pes_int[p, P_ENC_OFF]
             if eo >= 0:
                 # per-neuron error alpha_j e_j . E
@@ -776,5 +984,6 @@ def nef_run(n_steps, dt, inputs, in_off, sig, clear_lo, clear_hi,
             else:
                 er = pes_int[p, P_ERR_OFF]
             ao = pes_int[p, P_ACTS_OFF]
-            _pes_update(weights_t[w_off:w_off + npre * m].reshape((npre, m)), sig[ao:ao + npre],
-                        sig[er:er + m], -pes_float[p, PF_RATE] * dt / npre)
+            pre = pes_int[p, P_PRE_OFF]
+            _pes_update(weights_t[w_off:w_off + npre * m], m, sig[ao:ao + npre], sig[pre:pre + npre],
+                        pes_float[p, PF_PRE_DECAY], sig[er:er + m], -pes_float[p, PF_RATE] * dt / npre, scratch)

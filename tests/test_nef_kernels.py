@@ -1,7 +1,11 @@
 """spikecore.kernels.nef == spikecore.reference.nef on generated inputs and generated models."""
+import math
+import platform
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import njit
 from spikecore.kernels import nef as K
 
 from spikecore import nef
@@ -119,28 +123,33 @@ def test_model_loop_twin(model, mode, steps):
 
 
 @settings(max_examples=40)
-@given(rng=arrays, n=st.integers(1, 300), dt=st.sampled_from([1e-4, 1e-3, 2e-3]), steps=st.integers(1, 20),
-       amplitude=st.sampled_from([1.0, 0.5]))
-def test_listed_lif_step_is_the_plain_step_bit_for_bit(rng, n, dt, steps, amplitude):
-    """The model loop's two-pass LIF step gives exactly the plain step's numbers, and lists the spikers."""
+@given(rng=arrays, n=st.integers(1, 300), dt=st.sampled_from([1e-4, 1e-3, 2e-3, 1e-2]), steps=st.integers(1, 20),
+       amplitude=st.sampled_from([1.0, 0.5, 0.0]), jmax=st.sampled_from([8.0, 60.0]))
+def test_listed_lif_step_is_the_plain_step_bit_for_bit(rng, n, dt, steps, amplitude, jmax):
+    """The model loop's multi-pass LIF step gives exactly the plain step's numbers, and lists the spikers.
+
+    dt = 10 ms puts expm1/log1p arguments outside the inlined polynomials' range (library
+    fallback); J up to 60 makes neurons spike in the step they leave their refractory period.
+    """
     v0 = rng.uniform(0, 1, n)
     r0 = rng.uniform(-dt, 3 * dt, n) * (rng.random(n) < 0.5)
     va, ra, vb, rb = v0.copy(), r0.copy(), v0.copy(), r0.copy()
     full = np.expm1(-dt / 0.02)
     spikes = np.zeros(n, np.int64)
+    leaving, work = np.zeros(n, np.int64), np.zeros(2 * n)
     for _ in range(steps):
-        J = rng.uniform(-1, 8, n)
+        J = rng.uniform(-1, jmax, n)
         oa, ob = np.zeros(n), np.zeros(n)
         K._lif_step_1d(va, ra, J, dt, 0.02, 0.002, 0.0, amplitude, oa, full)
-        k = K._lif_step_listed(vb, rb, J, dt, 0.02, 0.002, 0.0, amplitude, ob, full, spikes)
+        k = K._lif_step_listed(vb, rb, J, dt, 0.02, 0.002, 0.0, amplitude, ob, full, spikes, leaving, work)
         assert np.array_equal(oa, ob) and np.array_equal(va, vb) and np.array_equal(ra, rb)
         np.testing.assert_array_equal(spikes[:k], np.flatnonzero(oa))
 
 
 @settings(max_examples=40)
-@given(rng=arrays, n=st.integers(1, 60), d=st.integers(1, 11), zeros=st.floats(0, 1))
+@given(rng=arrays, n=st.integers(1, 60), d=st.integers(1, 40), zeros=st.sampled_from([0.0, 0.0, 0.05, 0.3, 1.0]))
 def test_input_current_sums_dimensions_in_order(rng, n, d, zeros):
-    """J = b + jx + sum_k E_k x_k summed k = 0, 1, ... (four per sweep), equal to the plain loop bit for bit."""
+    """J = b + jx + sum_k E_k x_k summed k = 0, 1, ... (16 or 4 per sweep), equal to the plain loop bit for bit."""
     E = rng.standard_normal((d, n))
     x = rng.standard_normal(d) * (rng.random(d) >= zeros)
     b, jx = rng.standard_normal(n), rng.standard_normal(n)
@@ -155,18 +164,84 @@ def test_input_current_sums_dimensions_in_order(rng, n, d, zeros):
 
 
 @settings(max_examples=30)
-@given(rng=arrays, npre=st.integers(1, 50), m=st.integers(1, 20))
-def test_pes_update_equals_outer_product_bit_for_bit(rng, npre, m):
+@given(rng=arrays, npre=st.integers(1, 50), m=st.integers(1, 20), g=st.sampled_from([0.0, 0.8]))
+def test_pes_update_equals_outer_product_bit_for_bit(rng, npre, m, g):
+    """Presynaptic filter then W += (alpha E) a^T for a != 0, equal to the plain loops bit for bit."""
     W = rng.standard_normal((npre, m))
-    acts = rng.uniform(0, 300, npre) * (rng.random(npre) < 0.7)
+    acts0 = rng.uniform(0, 300, npre) * (rng.random(npre) < 0.7)
+    pre_out = rng.uniform(0, 1000, npre) * (rng.random(npre) < 0.3)
     err = rng.standard_normal(m)
     alpha = -1e-4 * 1e-3 / npre
+    acts_want = g * acts0 + (1.0 - g) * pre_out
     want = W.copy()
     for i in range(npre):
-        if acts[i] != 0.0:
-            want[i] += (alpha * err) * acts[i]
-    K._pes_update(W, acts, err, alpha)
-    assert np.array_equal(W, want)
+        if acts_want[i] != 0.0:
+            want[i] += (alpha * err) * acts_want[i]
+    w, acts = W.ravel().copy(), acts0.copy()
+    K._pes_update(w, m, acts, pre_out, g, err, alpha, np.zeros(m))
+    assert np.array_equal(acts, acts_want)
+    assert np.array_equal(w.reshape(npre, m), want)
+
+
+@settings(max_examples=40)
+@given(rng=arrays, s_len=st.integers(1, 80), d=st.integers(1, 21), frac=st.floats(0, 1))
+def test_listed_accumulate_equals_plain_bit_for_bit(rng, s_len, d, frac):
+    """Visiting the listed rows four at a time gives the plain row-by-row sums bit for bit."""
+    W = rng.standard_normal((s_len, d))
+    src = rng.uniform(0, 1000, s_len) * (rng.random(s_len) < frac)
+    out0 = rng.standard_normal(d)
+    want = out0.copy()
+    for i in range(s_len):
+        if src[i] != 0.0:
+            want = want + W[i] * (src[i] * 0.3)
+    idx = np.flatnonzero(src)
+    sig = np.concatenate([src, out0])
+    K._accumulate_listed(W.ravel(), 0, sig, 0, s_len, idx, d, sig, s_len, 0.3)
+    assert np.array_equal(sig[s_len:], want)
+
+
+@njit
+def _inlined_and_library(x):
+    # the kernels' inlined expm1/log1p (with their library fallback) and the C library's
+    n = x.shape[0]
+    out = np.empty((4, n))
+    for i in range(n):
+        out[0, i] = K._expm1(x[i])
+        out[1, i] = math.expm1(x[i])
+        out[2, i] = K._log1p(x[i])
+        out[3, i] = math.log1p(x[i])
+    return out
+
+
+def _glibc_with_fma():
+    libc, version = platform.libc_ver()
+    if platform.system() != "Linux" or platform.machine() != "x86_64" or libc != "glibc":
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return " fma " in flags and tuple(int(v) for v in version.split(".")[:2]) >= (2, 36)
+
+
+def test_inlined_expm1_log1p_match_the_c_library():
+    """fdlibm's polynomials as inlined in the LIF step: within 1 ulp of the C library everywhere
+    (the arguments of the LIF step, the edges of the inlined range, the library fallback), and
+    bit-identical to glibc's FMA build on x86-64 CPUs with FMA (the machine of the benchmark)."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate([-rng.uniform(0, 0.05, 100_000), rng.uniform(-0.3, 0.42, 100_000),
+                        -np.logspace(-17, 0, 2_000), np.logspace(-17, 1, 2_000),
+                        [0.0, -0.0, 0.34, -0.34, 0.29, -0.29, 0.41, 1e-15, 1e-8, np.inf, -np.inf, np.nan]])
+    e, e_lib, l, l_lib = _inlined_and_library(x)
+    for ours, lib in ((e, e_lib), (l, l_lib)):
+        finite = np.isfinite(lib)
+        assert np.array_equal(np.isnan(ours), np.isnan(lib))
+        assert np.array_equal(ours[~finite & ~np.isnan(lib)], lib[~finite & ~np.isnan(lib)])
+        ulps = np.abs(ours[finite].view(np.int64) - lib[finite].view(np.int64))
+        assert ulps.max() <= 1
+        if _glibc_with_fma():
+            assert np.array_equal(ours[finite], lib[finite])
 
 
 @settings(max_examples=12, deadline=None)

@@ -261,10 +261,13 @@ class Simulator:
         self._ens_int, self._ens_float = ens_int, ens_float
         self._enc = np.concatenate(enc_parts) if enc_parts else np.zeros(0)
         self._bias, self._voltage, self._refractory = bias, voltage, refractory
-        # work space of the compiled loop: one ensemble's input current, each ensemble's list of
-        # neurons with nonzero output
-        self._scratch = np.zeros(max([e.n_neurons for e in net.ensembles], default=1))
-        self._spikes = np.zeros(n_total, np.int64)
+        # work space of the compiled loop: one ensemble's input current and LIF work space (and
+        # the PES column factors of one learned connection), each ensemble's list of neurons
+        # with nonzero output
+        # (and after those, the LIF step's list of neurons leaving their refractory period)
+        self._scratch = np.zeros(max([3 * e.n_neurons for e in net.ensembles]
+                                     + [int(conn_int[r[K.P_CONN], K.C_DST_LEN]) for r in pes_int], default=1))
+        self._spikes = np.zeros(n_total + max([e.n_neurons for e in net.ensembles], default=0), np.int64)
         self._n_spikes = np.zeros(len(net.ensembles), np.int64)
         self._conn_int, self._conn_float = conn_int, conn_float
         self._weights_t = np.concatenate(w_parts) if w_parts else np.zeros(0)
