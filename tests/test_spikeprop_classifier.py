@@ -24,13 +24,52 @@ def test_receptive_fields_follow_bohte():
     assert np.isinf(t[0, 11])
 
 
+def test_early_stopping_keeps_the_best_epoch_and_can_be_turned_off():
+    from spikecore.learning.spikeprop import _child, _mean_error
+    X, y = blobs(0)
+    kw = dict(n_hidden=6, n_fields=6, epochs=40, random_state=0)
+    full = SpikePropClassifier(early_stopping=False, **kw).fit(X, y)
+    assert full.n_epochs_ == 40 and full.history_.shape == (40,) and full.validation_history_ is None
+    assert full.best_epoch_ == 40
+    es = SpikePropClassifier(n_iter_no_change=3, **kw).fit(X, y)
+    val = es.validation_history_
+    assert val.shape == (es.n_epochs_,) and es.best_epoch_ == int(np.argmin(val)) + 1
+    # it stopped n_iter_no_change epochs after the best one, or ran out of epochs
+    assert es.n_epochs_ == 40 or es.n_epochs_ - es.best_epoch_ == 3
+    # the weights kept are the best epoch's: the held-out rows (drawn as fit draws them) give
+    # the minimum of the validation history
+    y_index = np.unique(y, return_inverse=True)[1]
+    held = es._validation_rows(y_index, _child(np.random.default_rng(0)))
+    assert held.sum() == 8  # 10 % of each class of 40
+    x = es._encode(es._check_X(X, reset=False))
+    target = es._targets(y_index)
+    assert np.isclose(_mean_error(es.network_, x[held], target[held]), val.min(), rtol=1e-12)
+    # a class with a single row cannot give both sets one: every row trains, every epoch
+    tiny = SpikePropClassifier(n_hidden=4, n_fields=4, epochs=5, random_state=0).fit(X[[0, 1, 40]], [0, 0, 1])
+    assert tiny.validation_history_ is None and tiny.n_epochs_ == 5
+    # "auto" (the default) leaves multi-spike training (plateaus) to run every epoch
+    multi = SpikePropClassifier(n_hidden=4, n_fields=4, epochs=3, random_state=0, multi_spike=True).fit(X, y)
+    assert multi.validation_history_ is None and multi.n_epochs_ == 3
+
+
+def test_early_stopping_parameters_are_checked():
+    X, y = blobs(0)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        SpikePropClassifier(epochs=1, validation_fraction=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="n_iter_no_change"):
+        SpikePropClassifier(epochs=1, n_iter_no_change=0).fit(X, y)
+    with pytest.raises(TypeError, match="early_stopping"):
+        SpikePropClassifier(epochs=1, early_stopping="yes").fit(X, y)
+
+
 def test_fit_predict_on_two_blobs():
     X, y = blobs(0)
     clf = SpikePropClassifier(n_hidden=6, n_fields=6, epochs=30, random_state=0).fit(X, y)
     assert set(clf.classes_) == {3, 7}
     Xt, yt = blobs(1)
     assert clf.score(Xt, yt) >= 0.9
-    assert clf.history_.shape == (30,) and clf.history_[-1] < clf.history_[0]
+    assert clf.history_.shape == (clf.n_epochs_,) and 1 <= clf.n_epochs_ <= 30
+    assert clf.history_[-1] < clf.history_[0]
     t = clf.output_times(Xt)
     assert t.shape == (80, 2)
     # same seed -> same model

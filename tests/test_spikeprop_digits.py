@@ -93,7 +93,7 @@ def test_digits_fast():
 @pytest.mark.slow
 def test_digits_default_settings():
     """Full bundled digits, stratified 75/25 split (seed 0, as ``spikecore train``), every
-    setting at its default (200 epochs)."""
+    setting at its default (up to 200 epochs, early stopping on a held-out 10 %)."""
     X, y = load_digits(return_X_y=True)
     Xtr, ytr, Xte, yte = stratified_split(X, y, 0.25, 0)
     clf = SpikePropClassifier(random_state=0).fit(Xtr, ytr)
