@@ -100,12 +100,13 @@ def test_column_vector_y_warns_with_both_classes():
     assert any(issubclass(w.category, SkDataConversionWarning) for w in record)
 
 
-def test_import_spikecore_does_not_import_sklearn():
+def test_import_spikecore_does_not_import_sklearn(tmp_path):
     code = ("import sys, spikecore, spikecore.learning\n"
             "from spikecore.learning import base\n"
             "assert base.sklearn_compatible(base.NotFittedError) is base.NotFittedError\n"
             "assert not any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules)\n")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    # run outside the source tree, so the installed package is imported (as a user would)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
 
 
 def test_predictions_do_not_depend_on_the_batch():

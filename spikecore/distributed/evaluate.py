@@ -63,7 +63,7 @@ _REPORT_SUFFIXES = ("spikes", "operations", "presentations")
 
 
 def _report_counts(report):
-    """The integer counters of an estimator's ``report_`` written by ``predict``."""
+    """The integer counters of an activity report (``predict_with_report``)."""
     return {k: int(val) for k, val in report.items()
             if k.endswith(_REPORT_SUFFIXES) and isinstance(val, (int, np.integer)) and not isinstance(val, bool)}
 
@@ -75,7 +75,7 @@ def model_kind(model):
     from spikecore.learning import DiehlCookClassifier
     if isinstance(model, SpikingModel):
         return "spiking_model"
-    if isinstance(model, DiehlCookClassifier):  # its predict writes report_ (phase "predict")
+    if isinstance(model, DiehlCookClassifier):  # predict_with_report gives the run's report
         return "report"
     if hasattr(model, "output_spike_counts"):
         return "output_spike_counts"
@@ -95,8 +95,8 @@ def _score_chunk(model, source, start, stop, timesteps, seed, batch_size, on_wor
     """Score samples ``start .. stop - 1``: ``(n_correct, counts)``; runs here or on a worker.
 
     ``source`` is either ``(X_chunk, y_chunk)`` (the rows already sliced) or a SpikeDataset
-    (read here). ``model`` is shallow-copied, so the attributes ``predict`` writes
-    (``report_``, ``last_stats``) never race between tasks sharing a worker's copy.
+    (read here). ``model`` is shallow-copied, so the attribute ``run`` writes
+    (``last_stats``) never races between tasks sharing a worker's copy.
     """
     try:
         if isinstance(source, tuple):
@@ -110,12 +110,12 @@ def _score_chunk(model, source, start, stop, timesteps, seed, batch_size, on_wor
             rng = None if seed is None else np.random.default_rng([seed, start])
             pred = _run_converted(m, X, timesteps, batch_size, rng, on_worker)
             counts = _spiking_model_counts(m.last_stats)
+        elif kind == "report":
+            pred, report = m.predict_with_report(X)
+            counts = _report_counts(report)
         else:
-            m.__dict__.pop("report_", None)
             pred = m.predict(X)
-            if kind == "report":
-                counts = _report_counts(getattr(m, "report_", None) or {})
-            elif kind == "output_spike_counts":
+            if kind == "output_spike_counts":
                 counts = {"output_spikes": int(np.asarray(m.output_spike_counts(X), np.int64).sum())}
             else:
                 counts = None
@@ -143,7 +143,7 @@ _NOTES = {
     "spiking_model": "SpikingModel.last_stats of every chunk summed: input_spikes (0 for analog input, which is "
                      "a current, not spikes), hidden_spikes per hidden layer, synaptic_adds (each spike times "
                      "its fan-out; TSC: 2 per active synapse), macs (analog first layer), neuron_updates",
-    "report": "the counters of the estimator's report_ after predict, summed over chunks",
+    "report": "the counters of the estimator's prediction report (predict_with_report), summed over chunks",
     "output_spike_counts": "output_spikes: the output layer's spike counts (output_spike_counts); the model "
                            "exposes no hidden-layer counts or synaptic operations for prediction",
 }

@@ -235,7 +235,6 @@ class ClassifierMixin:
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
 
-
 class RegressorMixin:
     """Target handling and :math:`R^2` score for regressors built on :class:`BaseEstimator`."""
 

@@ -499,7 +499,11 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         """``fit(X, y)``, then the spike counts :meth:`transform` gives for ``X``."""
         return self.fit(X, y).transform(X)
 
+    def predict_with_report(self, X):
+        """:meth:`predict` and the activity report of that run (as :meth:`transform_with_report`)."""
+        counts, report = self.transform_with_report(X)
+        return self.classes_[self._vote(counts, self.assignments_, len(self.classes_))], report
+
     def predict(self, X):
         """Class of each sample: the class whose assigned neurons fire most on average."""
-        counts = self.transform(X)
-        return self.classes_[self._vote(counts, self.assignments_, len(self.classes_))]
+        return self.predict_with_report(X)[0]
