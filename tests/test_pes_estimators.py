@@ -108,3 +108,19 @@ def test_estimator_bad_input():
         reg.predict(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="not fitted"):
         PESClassifier().predict(x)
+
+
+def test_features_in_different_units_get_one_scale_each():
+    # two informative features, the second recorded in units 1000 times smaller: without a
+    # scale per feature the first would be squeezed to nothing by the second's spread
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    X_units = X * np.array([1.0, 1000.0])
+    tr, te = slice(0, 200), slice(200, None)
+    same = PESClassifier(n_neurons=100, random_state=0).fit(X[tr], y[tr])
+    mixed = PESClassifier(n_neurons=100, random_state=0).fit(X_units[tr], y[tr])
+    np.testing.assert_allclose(same.input_scale_[0], same.input_scale_[1])       # one scale
+    np.testing.assert_allclose(mixed.input_scale_[1] / mixed.input_scale_[0],
+                               X_units[tr, 1].std() / X_units[tr, 0].std())      # one per feature
+    assert mixed.score(X_units[te], y[te]) >= same.score(X[te], y[te]) - 0.05 >= 0.8

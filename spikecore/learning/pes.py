@@ -24,7 +24,14 @@ uniform distribution on :math:`[-1, 1]`, so 1-D data spread evenly over its rang
 :math:`[-1, 1]` as the box map would, while in many dimensions the bulk of the data is not
 squeezed into the centre by a few extreme values: R^2 0.68 instead of 0.44 on scikit-learn's
 10-feature linear check data, the same 0.997 on a sine), the classifier's :math:`\rho = 1`
-(centred inputs make the activities less correlated, which speeds up the delta rule). Values
+(centred inputs make the activities less correlated, which speeds up the delta rule). When the
+features' standard deviations differ by more than a factor :math:`10` (largest against the
+lower median of the non-constant ones: features in different units, as in the Wine or
+breast-cancer data), each feature gets its own scale instead, :math:`s_j = \sigma_j \sqrt{d} / \rho`, so every
+feature counts and the RMS norm is still :math:`\rho`. Measured with the classifier's
+defaults (70/30 split, mean of 3 seeds): Wine 0.69 -> 1.00, breast cancer 0.88 -> 0.93 with
+per-feature scales; on data in one unit one scale was better (Iris 0.970 vs 0.956, digits
+0.904 vs 0.873, two moons 0.936 vs 0.919), which is why it stays the rule there. Values
 outside are allowed (the neurons saturate). ``predict`` decodes the steady-state rates, :math:`\hat y = D\,G(J(z))`
 (the rate each spiking neuron fires at for a held input).
 
@@ -39,6 +46,9 @@ from spikecore.learning.base import BaseEstimator, ClassifierMixin, RegressorMix
 from spikecore.nef import PES, Ensemble, Network, Simulator, rates_from_current
 
 _MAX_STEPS_PER_CALL = 200_000
+
+# features whose standard deviations differ by more than this factor get one scale each
+_SPREAD_RATIO = 10.0
 
 
 class _PESEstimator(BaseEstimator):
@@ -66,8 +76,16 @@ class _PESEstimator(BaseEstimator):
         """Fix the input map :math:`z = (x - c) / s` (``input_center_``, ``input_scale_``)."""
         d = X.shape[1]
         if self.input_range is None:
-            # data-centred: the training mean at the origin, the RMS sample norm _rms_norm
+            # data-centred: the training mean at the origin, the RMS sample norm _rms_norm;
+            # one scale for all features, or one per feature when their spreads differ by more
+            # than _SPREAD_RATIO (features in different units)
             c = X.mean(axis=0)
+            sd = X.std(axis=0)
+            varying = sd[sd > 0]
+            if varying.size and varying.max() > _SPREAD_RATIO * np.percentile(varying, 50, method="lower"):
+                self.input_center_ = c
+                self.input_scale_ = np.where(sd > 0, sd, 1.0) * np.sqrt(d) / self._rms_norm
+                return
             r = float(np.sqrt(np.mean(np.sum((X - c) ** 2, axis=1))))
             self.input_center_, self.input_scale_ = c, np.full(d, r / self._rms_norm if r > 0 else 1.0)
             return
