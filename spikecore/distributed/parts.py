@@ -154,10 +154,8 @@ class PartWriter:
 
     def abort(self):
         """Close and delete the temporary file."""
-        try:
+        with contextlib.suppress(Exception):  # already closed, or broken: removing it is what matters
             self._h5.close()
-        except Exception:  # already closed, or the file is broken: removing it is what matters
-            pass
         if os.path.exists(self._tmp):
             os.remove(self._tmp)
 
