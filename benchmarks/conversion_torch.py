@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 
+from conversion import _digits  # the same digits split as benchmarks/conversion.py (this folder)
+
 TRAIN_SCRIPT = textwrap.dedent(r'''
     import json, sys
     import numpy as np
@@ -65,14 +67,6 @@ TRAIN_SCRIPT = textwrap.dedent(r'''
         out[name] = dict(path=path, torch_accuracy=acc)
     print(json.dumps(out))
 ''')
-
-
-def _digits():
-    from spikecore.datasets import load_digits
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    idx = np.random.default_rng(0).permutation(len(X))
-    return X[idx[:1300]], y[idx[:1300]], X[idx[1300:]], y[idx[1300:]]
 
 
 def train_in_torch(tmp, epochs):
