@@ -25,12 +25,15 @@ ratio is the speed-up of the Dask run):
   in-order window spikecore uses (``map_in_order``), divided by N.
 
 Timings exclude the cluster start and the JIT warm-up (one small run on every worker first,
-reported as ``compile_s``).
+reported as ``compile_s``). Each Dask case is timed in turn with the single-process run (best
+of 3 each, a fresh destination each time), and its ratio uses that single-process time, so
+the two meet the same moments of a machine whose speed drifts (a shared VM).
 
 Run: ``python benchmarks/distributed.py [--quick] [--json] [--files N] [--recordings M]
 [--events K]``.
 """
 import argparse
+import functools
 import json
 import logging
 import os
@@ -91,6 +94,22 @@ def timed(fn, repeat):
     return best, out
 
 
+def interleaved(fns, repeat, cleanup=None):
+    """Best time of each function in ``fns`` (a dict name -> callable), running them in turn
+    ``repeat`` times, so that every one meets the same moments of a noisy machine: ``{name:
+    (best_s, last result)}``. ``cleanup()`` runs after each call, untimed."""
+    best = {name: (float("inf"), None) for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            out = fn()
+            elapsed = time.perf_counter() - t0
+            best[name] = (min(best[name][0], elapsed), out)
+            if cleanup is not None:
+                cleanup()
+    return best
+
+
 def stage_times(src, tmp, repeat):
     """Time the stages of a conversion alone, in this process, on the folder ``src``:
     ``(decode_s, workers_s, assembly_s)`` (see the module docstring)."""
@@ -147,7 +166,7 @@ def main(argv=None):
     n_eval = 4000 if args.quick else 20000
     T = 32
     n_noop = 500 if args.quick else 2000
-    repeat = 1 if args.quick else 2
+    repeat = 1 if args.quick else 3
     rows = []
 
     def record(case, dask_s, local_s, compile_s=None, **extra):
@@ -202,15 +221,22 @@ def main(argv=None):
                          random_state=0, client=client)
                 convert_folder(folders["nmnist"][0], os.path.join(tmp, "warm"), progress=False, client=client)
                 warm = time.perf_counter() - t0
+                out = os.path.join(tmp, "out")
+                clean = functools.partial(shutil.rmtree, out, ignore_errors=True)
                 for name, (src, what) in folders.items():
-                    conv_s, _ = timed(lambda: convert_folder(src, os.path.join(tmp, "dask"), progress=False,
-                                                             client=client), repeat)
-                    record("convert_folder %s, %s" % (what, label), conv_s, local[name], warm)
-                eval_s, result = timed(lambda: evaluate(snn, (Xe, ye), timesteps=T, batch_size=500, random_state=0,
-                                                        client=client), repeat)
-                assert result == local_result, "the Dask evaluation differs from the local one"
-                record("evaluate %d samples T=%d, %s" % (n_eval, T, label), eval_s, eval_local, warm,
-                       samples_per_s=n_eval / eval_s)
+                    # the single-process run again, interleaved with the Dask one: both meet the
+                    # same load on this shared machine; a fresh destination each time (as a user's)
+                    best = interleaved({"local": lambda: convert_folder(src, out, progress=False),
+                                        "dask": lambda: convert_folder(src, out, progress=False, client=client)},
+                                       repeat, clean)
+                    record("convert_folder %s, %s" % (what, label), best["dask"][0], best["local"][0], warm)
+                best = interleaved({"local": lambda: evaluate(snn, (Xe, ye), timesteps=T, batch_size=500,
+                                                              random_state=0),
+                                    "dask": lambda: evaluate(snn, (Xe, ye), timesteps=T, batch_size=500,
+                                                             random_state=0, client=client)}, repeat)
+                assert best["dask"][1] == local_result, "the Dask evaluation differs from the local one"
+                record("evaluate %d samples T=%d, %s" % (n_eval, T, label), best["dask"][0], best["local"][0], warm,
+                       samples_per_s=n_eval / best["dask"][0])
                 if workers == 2 and not tuned:
                     map_s, _ = timed(lambda: client.gather(client.map(_noop, range(n_noop), pure=False)), repeat)
                     record("task overhead: client.map of %d no-op tasks, per task" % n_noop, map_s / n_noop, None)

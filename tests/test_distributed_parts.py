@@ -104,7 +104,7 @@ def test_a_part_reads_back_in_pieces_as_the_files_converted_here(tmp_path, monke
     with parts_folder(dst / "train.h5") as folder:
         assert os.path.basename(folder).startswith(".train.h5.parts-") and os.path.dirname(folder) == str(dst)
         info = convert_files(jobs, part_path(folder, 3), 34 * 34 * 2, "float64")
-        assert os.listdir(folder) == ["part-00003.h5"]  # no temporary file left
+        assert os.listdir(folder) == ["part-00003.part"]  # no temporary file left
         expected = [_checked_samples(job, 34 * 34 * 2, np.float64) for job in jobs]
         assert info.n_files == 5 and info.n_samples == 5 and info.n_events == 187
         assert info.labels == [0] * 5 and info.extra["source"] == [j.path[-9:] for j in jobs]
@@ -115,10 +115,21 @@ def test_a_part_reads_back_in_pieces_as_the_files_converted_here(tmp_path, monke
         np.testing.assert_array_equal(times, np.concatenate([e[0] for e in expected]))
         np.testing.assert_array_equal(units, np.concatenate([e[1] for e in expected]))
         assert units.dtype == np.uint16 and times.dtype == np.float64
-        with pytest.raises(PartError, match="part-00003.h5.*its worker reported"):
+        with pytest.raises(PartError, match="part-00003.part.*its worker reported"):
             list(read_part(info._replace(n_events=186)))
-        with pytest.raises(PartError, match="part-00009.h5"):
+        with pytest.raises(PartError, match="part-00009.part"):
             list(read_part(info._replace(path=part_path(folder, 9))))
+        size = os.path.getsize(info.path)  # 24-byte header + one record: 16 + 5*8 + 187*(8+2), padded to 8
+        assert size == 24 + 16 + 40 + 187 * 10 + 2
+        with open(info.path, "r+b") as f:  # cut short inside the units
+            f.truncate(size - 100)
+        with pytest.raises(PartError, match=r"part-00003.part: part file ends at byte %d inside a record.*"
+                                            r"187 values of uint16 from byte %d" % (size - 100, 24 + 56 + 187 * 8)):
+            list(read_part(info))
+        with open(info.path, "r+b") as f:
+            f.write(b"SCPARTxx")
+        with pytest.raises(PartError, match="part-00003.part: not a part file .*byte 0"):
+            list(read_part(info))
     assert os.listdir(dst) == []  # the parts folder is gone
 
 
