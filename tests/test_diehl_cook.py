@@ -60,7 +60,7 @@ def test_other_rules_and_string_labels():
     clf = DiehlCookClassifier(n_neurons=10, t_present=0.05, rule="pre_trace", random_state=0)
     assert set(clf.fit(Xtr, labels).predict(Xte)) <= set(labels)
     clf = DiehlCookClassifier(n_neurons=10, t_present=0.05, rule=PairSTDP(a_plus=0.01), random_state=0)
-    clf.fit(Xtr * 3.0, ytr)  # any non-negative range: scaled by the data's range
+    clf.fit(Xtr * 3.0 - 5.0, ytr)  # any range: scaled by the data's range
 
 
 def test_bad_input_is_named():
@@ -68,7 +68,25 @@ def test_bad_input_is_named():
     with pytest.raises(NotFittedError):
         DiehlCookClassifier().predict(Xtr)
     with pytest.raises(ValueError, match="X"):
-        DiehlCookClassifier(n_neurons=4, t_present=0.01).fit(Xtr - 1.0, ytr)
+        DiehlCookClassifier(n_neurons=4, t_present=0.01).fit(np.where(Xtr > 0.5, np.nan, Xtr), ytr)
+    with pytest.raises(ValueError, match="complement"):
+        DiehlCookClassifier(complement="yes", t_present=0.01).fit(Xtr, ytr)
+
+
+def test_tabular_features_are_scaled_per_feature_and_complement_coded():
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)  # standardised: negative values, like most tabular pipelines
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    clf = DiehlCookClassifier(random_state=0).fit(Xtr, ytr)
+    assert clf.complement_ and clf.weights_.shape == (100, 8)
+    np.testing.assert_allclose(clf.x_min_, Xtr.min(axis=0).astype(np.float32))
+    assert clf.score(Xte, yte) >= 0.75  # 0.82; chance 0.33, without complement coding 0.60
+    plain = DiehlCookClassifier(n_neurons=10, t_present=0.05, complement=False, random_state=0).fit(Xtr, ytr)
+    assert not plain.complement_ and plain.weights_.shape == (10, 4)
+    images = DiehlCookClassifier(n_neurons=10, t_present=0.05, random_state=0).fit(*_split(40, 0)[:2])
+    assert not images.complement_ and images.weights_.shape == (10, 64)  # digits: one global range
     with pytest.raises(ValueError, match="rule"):
         DiehlCookClassifier(rule="hebb", t_present=0.01).fit(Xtr, ytr)
     with pytest.raises(ValueError, match="max_rate"):

@@ -22,6 +22,10 @@ Differences from the paper, stated plainly: current-based delta synapses (a spik
 reset between presentations instead of resting 150 ms; the threshold adaptation is frozen while
 assigning labels and predicting. The whole presentation runs in one compiled loop
 (:func:`spikecore.kernels.plasticity.competitive_layer_run`).
+
+For tabular data the classifier adds complement coding of the inputs (Carpenter, Grossberg &
+Rosen, 1991, "Fuzzy ART: fast stable learning and categorization of analog patterns by an
+adaptive resonance system", Neural Networks 4:759-771), which is not in Diehl & Cook's paper.
 """
 import time
 
@@ -138,10 +142,17 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
     assigned to class :math:`c` and :math:`n_i` their spike counts (Diehl & Cook, 2015). The
     network and its differences from the paper are described in :mod:`spikecore.learning.diehl_cook`.
 
-    Inputs must be non-negative intensities (pixels, counts, features); they are scaled to
-    rates :math:`r = r_\max (x - x_{\min})/(x_{\max} - x_{\min})` clipped to :math:`[0, r_\max]`,
-    with :math:`x_{\min}, x_{\max}` taken from the training data (over all features, or per
-    feature; see ``scaling``).
+    Inputs are intensities (pixels, counts) or any real features; each is scaled to
+    :math:`s = (x - x_{\min})/(x_{\max} - x_{\min})` clipped to :math:`[0, 1]`, with
+    :math:`x_{\min}, x_{\max}` taken from the training data (over all features, or per feature;
+    see ``scaling``), and presented as a Poisson rate :math:`r = r_\max s`. With complement
+    coding (``complement``; Carpenter, Grossberg & Rosen, 1991) the input layer holds
+    :math:`(s, 1 - s)`, two neurons per feature, so every sample brings the same total
+    intensity :math:`\sum_m (s_m + 1 - s_m) = n_\mathrm{features}`: a sample with small values
+    still drives the layer, and the competition with normalised weights compares patterns
+    rather than brightness. It suits tabular data (Iris 0.60 -> 0.82, breast cancer 0.77 ->
+    0.90, two moons 0.69 -> 0.88 in one held-out split); images keep their dark background
+    silent without it.
 
     Label assignment and ``predict`` (learning off) encode every sample with the same *frozen*
     Poisson noise: one field of Philox words :math:`u_{t,m}` (key ``poisson_key_``) shared by all
@@ -193,9 +204,14 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         Maximum number of repetitions of one sample.
     scaling : {"auto", "global", "feature"}
         Input range over all features (images: keeps relative intensities) or per feature
-        (tabular data with unrelated units). ``"auto"``: per feature when the features' maxima
-        differ widely (90th / 10th percentile of the non-zero per-feature maxima > 10), else
-        global.
+        (tabular data with unrelated units). ``"auto"``: per feature when some feature is
+        negative (centred or standardised data), when the features share no zero baseline
+        (median per-feature minimum above 5 % of the median maximum; pixels and counts start at
+        0, measurements such as lengths do not) or when their maxima differ widely (90th / 10th
+        percentile of the non-zero per-feature maxima > 10); else global.
+    complement : {"auto", True, False}
+        Complement coding of the inputs, :math:`(s, 1 - s)` (above). ``"auto"``: on when the
+        inputs are scaled per feature (tabular data), off for a global range (images).
     batch_size : int
         Samples presented in parallel when assigning labels and predicting.
     random_state : None, int or numpy.random.Generator
@@ -205,8 +221,9 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    weights_ : float32 ndarray (n_neurons, n_features)
-        Learned input weights.
+    weights_ : float32 ndarray (n_neurons, n_inputs)
+        Learned input weights; ``n_inputs`` is ``n_features``, or ``2 * n_features`` with
+        complement coding.
     theta_ : float32 ndarray (n_neurons,)
         Learned threshold offsets.
     assignments_ : int64 ndarray (n_neurons,)
@@ -215,6 +232,9 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         Average spike count of each neuron per class (used for the assignment).
     x_min_, x_max_ : float32 ndarray (n_features,)
         Input range used for scaling.
+    complement_ : bool
+        Whether the inputs are complement-coded (then ``weights_`` has ``2 * n_features``
+        columns: the features, then their complements).
     poisson_key_ : int
         Seed of the Poisson spikes (frozen, above, for the label assignment and ``predict``:
         predictions are deterministic).
@@ -232,8 +252,8 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_neurons=100, n_epochs=1, t_present=0.5, dt=1e-3, max_rate=63.75,
                  rule="triplet", nu_pre=1e-4, nu_post=1e-2, weight_sum=None, tau_mem=0.02,
                  t_ref=5e-3, theta_plus=0.02, tau_theta=1e4, inhibition=1.0, tau_inh=2e-3,
-                 min_spikes=5, rate_boost=32.0, max_boosts=10, scaling="auto", batch_size=128,
-                 random_state=None, verbose=False):
+                 min_spikes=5, rate_boost=32.0, max_boosts=10, scaling="auto", complement="auto",
+                 batch_size=128, random_state=None, verbose=False):
         self.n_neurons = n_neurons
         self.n_epochs = n_epochs
         self.t_present = t_present
@@ -253,6 +273,7 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         self.rate_boost = rate_boost
         self.max_boosts = max_boosts
         self.scaling = scaling
+        self.complement = complement
         self.batch_size = batch_size
         self.random_state = random_state
         self.verbose = verbose
@@ -262,8 +283,6 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.utils import TransformerTags
         # transform() returns spike counts (int64), whatever the input dtype
         tags.transformer_tags = TransformerTags(preserves_dtype=[])
-        # inputs are intensities (rates): negative values are rejected by fit
-        tags.input_tags.positive_only = True
         # Unsupervised competitive STDP on intensity patterns, meant for high-dimensional images
         # (Diehl & Cook 2015): on scikit-learn's 2-feature blobs it scores ~0.4 (chance 0.33), below
         # the 0.83 that check_classifiers_train asks for; poor_score is the tag for this.
@@ -293,6 +312,8 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         V.nonnegative("inhibition", self.inhibition)
         V.integer("min_spikes", self.min_spikes, low=0)
         V.choice("scaling", self.scaling, ("auto", "global", "feature"))
+        if not (isinstance(self.complement, str) and self.complement == "auto") and not isinstance(self.complement, (bool, np.bool_)):
+            V.fail("complement", self.complement, '"auto", True or False')
         V.integer("batch_size", self.batch_size, low=1)
         _bool("verbose", self.verbose)
         return steps
@@ -316,7 +337,12 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
     def _per_feature(self, X):
         if self.scaling != "auto":
             return self.scaling == "feature"
-        maxima = X.max(axis=0)
+        if X.min() < 0:
+            return True
+        minima, maxima = X.min(axis=0), X.max(axis=0)
+        if np.median(minima) > 0.05 * np.median(maxima):
+            return True  # no shared zero baseline (as pixels and counts have): measurements
+        maxima = maxima
         maxima = maxima[maxima > 0]
         if maxima.size < 2:
             return False
@@ -324,11 +350,16 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         return bool(hi > 10.0 * lo)
 
     def _scale(self, X):
+        """Scaled inputs in [0, 1], ``(n, n_inputs)``: the features, then (with complement
+        coding) one minus each."""
         span = np.where(self.x_max_ > self.x_min_, self.x_max_ - self.x_min_, 1.0)
-        return np.clip((X - self.x_min_) / span, 0.0, 1.0)
+        scaled = np.clip((X - self.x_min_) / span, 0.0, 1.0)
+        # getattr: estimators saved before complement coding existed have no complement_
+        return np.hstack([scaled, 1.0 - scaled]) if getattr(self, "complement_", False) else scaled
 
     def _total(self):
-        return 0.1 * self.n_features_in_ if self.weight_sum is None else float(self.weight_sum)
+        n_inputs = self.n_features_in_ * (2 if getattr(self, "complement_", False) else 1)
+        return 0.1 * n_inputs if self.weight_sum is None else float(self.weight_sum)
 
     # ---------------------------------------------------------------- spikes
     def _poisson(self, probs, steps, stream, out):
@@ -380,7 +411,7 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array (n_samples, n_features), non-negative intensities
+        X : array (n_samples, n_features), intensities or any real features
         y : array (n_samples,) of class labels
 
         Returns
@@ -389,19 +420,19 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         """
         steps = self._check_params()
         X, y = self._check_X_y(X, y)
-        if X.min() < 0:
-            V.fail("X", "<array with minimum %r>" % float(X.min()),
-                   "non-negative intensities (Negative values in data passed to %s.fit)" % type(self).__name__)
         rng = V.rng(self.random_state)
         t0 = time.perf_counter()
-        n, n_in = X.shape
-        if self._per_feature(X):
+        n, n_features = X.shape
+        per_feature = self._per_feature(X)
+        if per_feature:
             self.x_min_ = X.min(axis=0).astype(np.float32)
             self.x_max_ = X.max(axis=0).astype(np.float32)
         else:
-            self.x_min_ = np.full(n_in, X.min(), np.float32)
-            self.x_max_ = np.full(n_in, X.max(), np.float32)
+            self.x_min_ = np.full(n_features, X.min(), np.float32)
+            self.x_max_ = np.full(n_features, X.max(), np.float32)
+        self.complement_ = per_feature if isinstance(self.complement, str) else bool(self.complement)
         Xs = self._scale(X)
+        n_in = Xs.shape[1]
         self.poisson_key_ = int(rng.integers(0, 2 ** 63))
         weights_t = np.ascontiguousarray(rng.uniform(0.0, 0.3, (n_in, self.n_neurons)), np.float32)
         theta = np.zeros(self.n_neurons, np.float32)
