@@ -409,3 +409,13 @@ def test_cli_client_opens_and_closes_a_local_cluster():
     with pytest.raises(ValueError, match="--workers"):
         with cli_client(workers=0):
             pass
+
+
+def test_encode_to_dataset_on_cluster_identical_to_local(client, tmp_path):
+    from spikecore.distributed import encode_to_dataset
+    x = np.random.default_rng(3).random((31, 4, 3))
+    labels = np.arange(31) % 5
+    local = encode_to_dataset(x, tmp_path / "local.h5", labels, "poisson", 9, random_state=4, chunk_size=31)
+    remote = encode_to_dataset(x, tmp_path / "remote.h5", labels, "poisson", 9, random_state=4, chunk_size=4,
+                               client=client)
+    assert h5_contents(local) == h5_contents(remote)

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("info", "demo", "train", "evaluate", "convert", "convert_folder")
+COMMANDS = ("info", "demo", "train", "evaluate", "convert", "convert_folder", "encode", "export", "bench")
 
 
 def build_parser():

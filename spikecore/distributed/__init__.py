@@ -10,6 +10,7 @@ summed, which no order changes.
 Dask is imported lazily inside the functions; ``import spikecore`` never imports it.
 
 ``encode_array``       encode a large ``(n_samples, ...)`` array into spikes by chunks of samples
+``encode_to_dataset``  the same, written chunk by chunk into an HDF5 spike dataset
 ``evaluate``           accuracy, spike counts and synaptic operations of a trained estimator or a
                        converted network over an array or an HDF5 spike dataset, by chunks
 ``conversion_sweep``   ANN -> SNN conversion accuracy and operations over a grid of methods and T
@@ -23,9 +24,9 @@ While work runs, ``progress=True`` shows a tqdm bar and prints the Dask dashboar
 worker's exception comes back naming the file, sample range or sweep cell that caused it.
 """
 from .cli_client import cli_client
-from .encode import ENCODERS, encode_array
+from .encode import ENCODERS, encode_array, encode_to_dataset
 from .evaluate import EvaluationError, evaluate, spike_count_features
 from .sweep import SweepError, conversion_sweep
 
-__all__ = ["ENCODERS", "encode_array", "evaluate", "EvaluationError", "spike_count_features",
+__all__ = ["ENCODERS", "encode_array", "encode_to_dataset", "evaluate", "EvaluationError", "spike_count_features",
            "conversion_sweep", "SweepError", "cli_client"]

@@ -116,6 +116,19 @@ def encode_array(x, encoder="poisson", num_steps=None, *, client=None, chunk_siz
     Salmon, Moraes, Dror & Shaw (2011), Parallel random numbers: as easy as 1, 2, 3 (Philox);
     Rocklin (2015), Dask: parallel computation with blocked algorithms and task scheduling.
     """
+    out = None
+    n = None
+    for a, b, n, chunk in _encoded_chunks(x, encoder, num_steps, client, chunk_size, random_state, progress, params):
+        if out is None:
+            out = np.empty((chunk.shape[0], n) + chunk.shape[2:], np.uint8)
+        out[:, a:b] = chunk
+    return out
+
+
+def _encoded_chunks(x, encoder, num_steps, client, chunk_size, random_state, progress, params):
+    """Check the arguments of :func:`encode_array` and yield ``(a, b, n_samples, raster of
+    x[a:b])`` in sample order, computed here or on ``client``; one empty chunk ``(0, 0, 0,
+    raster)`` when ``x`` has no samples (so the caller learns the raster's shape)."""
     encoder = v.choice("encoder", encoder, ENCODERS)
     chunk_size = v.integer("chunk_size", chunk_size, low=1)
     _check_params(encoder, params)
@@ -131,24 +144,103 @@ def encode_array(x, encoder="poisson", num_steps=None, *, client=None, chunk_siz
         seed = None
     n = x.shape[0]
     spans = _chunks(n, chunk_size)
+    if not spans:  # no samples: encode an empty array for the right (T, 0, ...) shape
+        yield 0, 0, 0, _encode_chunk(np.asarray(x[0:0]), 0, encoder, num_steps, seed, params)
+        return
     if client is None:
         results = (_encode_chunk(x[a:b], a, encoder, num_steps, seed, params) for a, b in spans)
     else:
         from ._dask import announce, check_client, map_in_order
         check_client(client)
         if progress:
-            announce(client, "encode_array %s" % encoder)
+            announce(client, "encode %s" % encoder)
         # each chunk travels inside its task (not scattered), so a task lost with its worker can run again
         tasks = ((np.asarray(x[a:b]), a, encoder, num_steps, seed, params) for a, b in spans)
         results = (chunk for _, chunk in map_in_order(client, _encode_chunk, tasks))
     if progress:
         from tqdm.auto import tqdm
         results = tqdm(results, total=len(spans), desc="encode %s" % encoder, unit="chunk")
-    out = None
     for (a, b), chunk in zip(spans, results):
-        if out is None:
-            out = np.empty((chunk.shape[0], n) + chunk.shape[2:], np.uint8)
-        out[:, a:b] = chunk
-    if out is None:  # no samples: encode an empty array for the right (T, 0, ...) shape
-        out = _encode_chunk(np.asarray(x[0:0]), 0, encoder, num_steps, seed, params)
-    return out
+        yield a, b, n, chunk
+
+
+def raster_to_samples(raster, dt):
+    r"""Spike lists of a raster ``(T, n, ...)`` in the flat form of
+    :meth:`spikecore.datasets.SpikeDatasetWriter.extend`: ``(times, units, lengths)``.
+
+    Sample :math:`i` gets one spike at time :math:`t\,\Delta t` on unit :math:`u` for every
+    nonzero ``raster[t, i, ...]``, where :math:`u` is the C-order index of the trailing axes
+    (``np.ravel_multi_index``); each sample's spikes are sorted by time, then unit.
+    """
+    raster = np.asarray(raster)
+    if raster.ndim < 2:
+        v.fail("raster", "<array of shape %s>" % (raster.shape,), "a raster (T, n_samples, ...)")
+    T, n = raster.shape[:2]
+    flat = raster.reshape(T, n, -1).transpose(1, 0, 2)  # (n, T, units): nonzero() comes out sample, time, unit
+    sample, step, unit = np.nonzero(flat)
+    lengths = np.bincount(sample, minlength=n).astype(np.int64)
+    return step * float(dt), unit.astype(np.int64), lengths
+
+
+def encode_to_dataset(x, path, labels=None, encoder="poisson", num_steps=None, *, dt=1e-3, client=None,
+                      chunk_size=1024, random_state=None, progress=False, **params):
+    r"""Encode every sample of ``x`` into spikes, as :func:`encode_array` does, and write them
+    to the HDF5 spike dataset ``path`` chunk by chunk, so neither the rasters nor the spikes
+    of the whole array are ever in memory at once.
+
+    Sample :math:`i`'s spikes are those of ``encode_array(x, ...)[:, i]`` (the same bits for
+    the same ``random_state``, whatever ``chunk_size`` or ``client``), stored as spike lists
+    (:func:`raster_to_samples`): time :math:`t\,\Delta t` in seconds, unit = C-order index of
+    the element (and population field). The file is written atomically
+    (:class:`spikecore.datasets.SpikeDatasetWriter`): a failure leaves no partial file and any
+    earlier file at ``path`` intact.
+
+    Parameters
+    ----------
+    x : array_like or h5py.Dataset, shape (n_samples, ...)
+        Input values (only ``x[a:b]`` slices are read).
+    path : str or path-like
+        Output ``.h5`` spike dataset.
+    labels : array_like of int (n_samples,), optional
+        Class of each sample (stored as ``labels``; 0 for every sample when omitted).
+    encoder, num_steps, client, chunk_size, random_state, progress, **params
+        As :func:`encode_array`.
+    dt : float
+        Duration of one step in seconds (the spike times' unit; also passed to encoders
+        that take ``dt``, such as ``poisson``'s rates in Hz).
+
+    Returns
+    -------
+    str
+        The path written.
+    """
+    from spikecore.datasets import SpikeDatasetWriter
+    dt = v.positive("dt", dt, unit="s")
+    n_samples = x.shape[0] if hasattr(x, "shape") and len(x.shape) else None
+    if labels is not None:
+        labels = v.array("labels", labels, ndim=1, kinds="iu")
+        if n_samples is not None and len(labels) != n_samples:
+            v.fail("labels", "<%d labels>" % len(labels), "one label per sample of x (%d)" % n_samples)
+    import inspect
+    encoder_name = v.choice("encoder", encoder, ENCODERS)
+    if "dt" in inspect.signature(getattr(encoding, encoder_name)).parameters:
+        params = dict(params, dt=dt)
+    writer = None
+    try:
+        for a, b, _, chunk in _encoded_chunks(x, encoder, num_steps, client, chunk_size, random_state,
+                                               progress, params):
+            if writer is None:
+                n_units = int(np.prod(chunk.shape[2:], dtype=np.int64))
+                record = {k: val for k, val in params.items() if isinstance(val, (int, float, str, bool))}
+                writer = SpikeDatasetWriter(path, max(n_units, 1), encoding=encoder_name,
+                                            encoding_params=dict(record, num_steps=int(chunk.shape[0]), dt=dt),
+                                            time_resolution=dt, time_dtype="float64",
+                                            attrs={"input_shape": np.asarray(chunk.shape[2:], np.int64)})
+            times, units, lengths = raster_to_samples(chunk, dt)
+            block_labels = np.zeros(b - a, np.int64) if labels is None else labels[a:b]
+            writer.extend(times, units, lengths, block_labels)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return writer.close()
