@@ -49,3 +49,24 @@ def split(X, y, test_size, seed):
         n_test = int(round(test_size * len(idx)))
         test[idx[:n_test]] = True
     return X[~test], y[~test], X[test], y[test]
+
+
+def scaled_data(source, scale):
+    """:func:`load_data` with the inputs multiplied by ``scale`` (default 1/16 for the bundled
+    digits, whose pixels are 0..16, else 1), as float32: ``(X, y, description, scale)``."""
+    X, y, description = load_data(source)
+    scale = scale if scale is not None else (1.0 / 16.0 if source in (None, "digits") else 1.0)
+    X = (X * v.positive("--scale", scale)).astype(np.float32)
+    return X, y, description, scale
+
+
+def ann_for_conversion(model, X_train, y_train, seed):
+    """The ANN of ``spikecore convert`` / ``export``: the ONNX file ``model``, or (``None``) a
+    ReLU MLP with hidden layers 128 and 64 trained here for 30 epochs; ``(ann, description)``."""
+    from spikecore.conversion import load_onnx, mlp
+    if model:
+        return load_onnx(model), "%s (ONNX)" % model
+    n_classes = int(np.max(y_train)) + 1
+    ann = mlp((X_train.shape[1], 128, 64, n_classes), random_state=seed)
+    ann.fit(X_train, y_train, epochs=30, batch_size=32, random_state=seed)
+    return ann, "%d-128-64-%d ReLU MLP trained here (30 epochs)" % (X_train.shape[1], n_classes)

@@ -8,10 +8,9 @@ digits. Then :func:`spikecore.conversion.convert` with the chosen method, and
 by :func:`spikecore.distributed.sweep.conversion_sweep` (on a Dask cluster with ``--workers N``
 or ``--scheduler ADDRESS``; the same table either way).
 """
-import numpy as np
 
 from spikecore import _validate as v
-from spikecore.cli._data import load_data, split
+from spikecore.cli._data import ann_for_conversion, scaled_data, split
 
 
 def add_parser(sub):
@@ -40,13 +39,11 @@ def add_parser(sub):
 
 
 def run(args):
-    from spikecore.conversion import ConversionReport, load_onnx, mlp
+    from spikecore.conversion import ConversionReport
     from spikecore.distributed.cli_client import cli_client
     from spikecore.distributed.sweep import conversion_sweep
 
-    X, y, description = load_data(args.data)
-    scale = args.scale if args.scale is not None else (1.0 / 16.0 if args.data in (None, "digits") else 1.0)
-    X = (X * v.positive("--scale", scale)).astype(np.float32)
+    X, y, description, scale = scaled_data(args.data, args.scale)
     try:
         steps = tuple(int(s) for s in args.timesteps.split(","))
     except ValueError:
@@ -57,13 +54,8 @@ def run(args):
     X_train, y_train, X_test, y_test = split(X, y, args.test_size, args.seed)
     print("spikecore convert --method %s" % args.method)
     print("  data      %s x %g; %d train / %d test" % (description, scale, len(y_train), len(y_test)))
-    if args.model:
-        ann = load_onnx(args.model)
-        print("  model     %s (ONNX)" % args.model)
-    else:
-        ann = mlp((X.shape[1], 128, 64, int(y.max()) + 1), random_state=args.seed)
-        ann.fit(X_train, y_train, epochs=30, batch_size=32, random_state=args.seed)
-        print("  model     64-128-64-10 ReLU MLP trained here (30 epochs)")
+    ann, what = ann_for_conversion(args.model, X_train, y_train, args.seed)
+    print("  model     %s" % what)
     ann_accuracy = ann.score(X_test, y_test)
     print("  ANN       test accuracy %.4f" % ann_accuracy)
     with cli_client(args.workers, args.scheduler) as client:

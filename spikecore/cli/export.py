@@ -17,10 +17,9 @@ for float networks), followed by the per-layer Loihi resources. Both files are w
 """
 import os
 
-import numpy as np
 
 from spikecore import _validate as v
-from spikecore.cli._data import load_data, split
+from spikecore.cli._data import ann_for_conversion, scaled_data, split
 
 _NETX = (".net", ".h5", ".hdf5")
 
@@ -70,21 +69,13 @@ def _kind(path, argument):
 
 
 def _converted_graph(args, out_kind):
-    from spikecore.conversion import convert, load_onnx, mlp
+    from spikecore.conversion import convert
     from spikecore.conversion.export import to_graph
 
-    X, y, description = load_data(args.data)
-    scale = args.scale if args.scale is not None else (1.0 / 16.0 if args.data in (None, "digits") else 1.0)
-    X = (X * v.positive("--scale", scale)).astype(np.float32)
+    X, y, description, _ = scaled_data(args.data, args.scale)
     X_train, y_train, X_test, y_test = split(X, y, 0.25, args.seed)
-    if args.model:
-        ann = load_onnx(args.model)
-        print("  model     %s (ONNX)" % args.model)
-    else:
-        ann = mlp((X.shape[1], 128, 64, int(y.max()) + 1), random_state=args.seed)
-        ann.fit(X_train, y_train, epochs=30, batch_size=32, random_state=args.seed)
-        print("  model     %d-128-64-%d ReLU MLP trained here on %s (30 epochs)"
-              % (X.shape[1], int(y.max()) + 1, description))
+    ann, what = ann_for_conversion(args.model, X_train, y_train, args.seed)
+    print("  model     %s; data %s" % (what, description))
     n_cal = v.integer("--calibration", args.calibration, low=1)
     timesteps = v.integer("--timesteps", args.timesteps, low=1)
     snn = convert(ann, X_train[:n_cal], args.method, random_state=args.seed)
