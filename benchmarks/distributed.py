@@ -18,9 +18,11 @@ ratio is the speed-up of the Dask run):
   2 cores put on 2 workers is ``single / max(assembly, (workers' work + assembly) / 2)``.
 * ``evaluate``: a converted digits MLP (``method="data"``, Poisson input, T steps) scored over
   the digits test rows repeated to n samples, chunks of 500;
-* ``malloc thresholds raised``: the 2-worker cases again with glibc keeping freed memory
-  (Dask sets ``MALLOC_TRIM_THRESHOLD_=65536`` on its workers, so every large numpy temporary is
-  unmapped when freed and page-faulted in again), to show what that default costs;
+* ``local_cluster``: the 2-worker cases again on :func:`spikecore.distributed.local_cluster`
+  (what ``--workers 2`` starts), whose workers get glibc malloc settings that keep numpy
+  temporaries on the heap (Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` turns off glibc's
+  adaptive mmap threshold, so every large temporary is unmapped when freed and page-faulted in
+  again), to show what that default costs;
 * ``task overhead``: N no-op tasks through ``client.map`` + ``gather`` and through the bounded
   in-order window spikecore uses (``map_in_order``), divided by N.
 
@@ -150,7 +152,7 @@ def main(argv=None):
                     help="events per Prophesee recording (default 1000000; quick 300000)")
     args = ap.parse_args(argv)
     try:
-        import dask
+        import dask  # noqa: F401  (the extra is what is checked)
         import distributed
     except ImportError:
         print("benchmarks/distributed.py needs dask[distributed]: pip install 'spikecore[dask]'", file=sys.stderr)
@@ -158,6 +160,7 @@ def main(argv=None):
     from spikecore.conversion import convert, mlp
     from spikecore.datasets import convert_folder, load_digits
     from spikecore.distributed import evaluate
+    from spikecore.distributed import local_cluster
     from spikecore.distributed._dask import map_in_order
 
     n_files = args.files or (400 if args.quick else 2000)
@@ -207,14 +210,14 @@ def main(argv=None):
                                                           random_state=0), repeat)
 
         for workers, tuned in ((1, False), (2, False), (2, True)):
-            # tuned: glibc malloc keeps freed memory instead of Dask's MALLOC_TRIM_THRESHOLD_=65536,
-            # which unmaps every large numpy temporary on free (page faults on each new array)
-            env = {"distributed.nanny.pre-spawn-environ.MALLOC_%s_THRESHOLD_" % k: 1 << 30 for k in ("TRIM", "MMAP")}
-            with dask.config.set(env if tuned else {}):
+            # tuned: spikecore's local_cluster (worker malloc settings, WORKER_MALLOC), else Dask's default
+            if tuned:
+                cluster = local_cluster(workers)
+            else:
                 cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                    dashboard_address=":0", silence_logs=logging.ERROR)
             client = distributed.Client(cluster)
-            label = "%d worker%s%s" % (workers, "s" * (workers > 1), ", malloc thresholds raised" if tuned else "")
+            label = "%d worker%s%s" % (workers, "s" * (workers > 1), ", local_cluster" if tuned else "")
             try:
                 t0 = time.perf_counter()
                 evaluate(snn, (Xe[:500 * workers], ye[:500 * workers]), timesteps=T, batch_size=500,

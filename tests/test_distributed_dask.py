@@ -419,3 +419,26 @@ def test_encode_to_dataset_on_cluster_identical_to_local(client, tmp_path):
     remote = encode_to_dataset(x, tmp_path / "remote.h5", labels, "poisson", 9, random_state=4, chunk_size=4,
                                client=client)
     assert h5_contents(local) == h5_contents(remote)
+
+
+def test_local_cluster_workers_keep_freed_memory(monkeypatch):
+    """spikecore's LocalCluster replaces Dask's MALLOC_TRIM_THRESHOLD_=65536 on its workers (every
+    numpy temporary mapped and unmapped) by WORKER_MALLOC; a user's own setting is kept."""
+    import dask
+
+    from spikecore.distributed import local_cluster
+    from spikecore.distributed.cli_client import WORKER_MALLOC
+
+    def worker_env():
+        return {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # Dask's default, as a default LocalCluster leaves it
+    with local_cluster(1) as cluster, distributed.Client(cluster) as c:
+        assert c.submit(worker_env, pure=False).result() == {k: str(v) for k, v in WORKER_MALLOC.items()}
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # this process's environment is left as it was
+    for name in WORKER_MALLOC:  # a default LocalCluster earlier in this process left Dask's values here
+        monkeypatch.delenv(name, raising=False)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 4096}):
+        with local_cluster(1) as cluster, distributed.Client(cluster) as c:
+            env = c.submit(worker_env, pure=False).result()
+    assert env == {"MALLOC_TRIM_THRESHOLD_": "4096", "MALLOC_MMAP_THRESHOLD_": str(WORKER_MALLOC["MALLOC_MMAP_THRESHOLD_"])}

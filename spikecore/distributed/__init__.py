@@ -15,6 +15,7 @@ Dask is imported lazily inside the functions; ``import spikecore`` never imports
                        converted network over an array or an HDF5 spike dataset, by chunks
 ``conversion_sweep``   ANN -> SNN conversion accuracy and operations over a grid of methods and T
 ``cli_client``         the context manager behind the CLI's ``--workers N`` / ``--scheduler ADDRESS``
+``local_cluster``      the LocalCluster ``--workers N`` starts (one thread per worker, worker malloc settings)
 
 Dataset conversion on a cluster is :func:`spikecore.datasets.convert_folder` with ``client=``: the
 workers write part files beside the destination, the client assembles them (:mod:`.parts`).
@@ -23,10 +24,10 @@ Hyper-parameter sweeps of the estimators need no helper: scikit-learn's ``GridSe
 While work runs, ``progress=True`` shows a tqdm bar and prints the Dask dashboard link once; a
 worker's exception comes back naming the file, sample range or sweep cell that caused it.
 """
-from .cli_client import cli_client
+from .cli_client import cli_client, local_cluster
 from .encode import ENCODERS, encode_array, encode_to_dataset
 from .evaluate import EvaluationError, evaluate, spike_count_features
 from .sweep import SweepError, conversion_sweep
 
 __all__ = ["ENCODERS", "encode_array", "encode_to_dataset", "evaluate", "EvaluationError", "spike_count_features",
-           "conversion_sweep", "SweepError", "cli_client"]
+           "conversion_sweep", "SweepError", "cli_client", "local_cluster"]
