@@ -117,6 +117,8 @@ def run(args):
             lava.write_netx(network, args.output, weight_range=v.integer("--weight-range", args.weight_range,
                                                                          low=1, high=254))
         except ValueError as exc:
+            if in_kind != "onnx":
+                raise  # the converter's message names the node and what Loihi lacks
             raise ValueError("%s (Loihi takes a chain of synapse -> IF/LIF layers that reset to zero, the last "
                              "one spiking: an ANN converted with --method data, model or spike-norm and "
                              "--output-layer spiking)" % exc) from exc
