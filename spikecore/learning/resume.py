@@ -577,6 +577,13 @@ class ReSuMeClassifier(ClassifierMixin, BaseEstimator):
         Per-trial or online updates.
     epochs : int
         Passes over the training set.
+    learning_rate_decay : {"linear", "none"}
+        ``"linear"`` (default): ``a`` and ``A`` are multiplied by :math:`1 - e/E` in epoch
+        :math:`e = 0 .. E-1` of :math:`E` (annealing, as stochastic approximation asks of a
+        fixed-sample online rule; Robbins & Monro 1951). With constant rates (``"none"``, the
+        paper's rule) the weights at the end chase the last samples presented: on a 20-feature,
+        3-class task the frozen network scored 0.66 (0.37 with 4 fields per feature) while its
+        outputs during training were right 0.76 (0.60) of the time; with the decay, 0.72 (0.71).
     decision : {"van_rossum", "count"}
         How outputs are turned into a class.
     vr_tau : float
@@ -608,8 +615,8 @@ class ReSuMeClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_fields=6, max_rate=200.0, duration=50e-3, dt=1e-3, n_target_spikes=4,
                  front="direct", reservoir_shape=(15, 3, 3), tau_mem=10e-3, tau_syn=5e-3,
                  t_ref=2e-3, a=None, A=None, tau=5e-3, mode="trial", epochs=60,
-                 decision="van_rossum", vr_tau=10e-3, weight_scale=0.01, random_state=None,
-                 verbose=False):
+                 learning_rate_decay="linear", decision="van_rossum", vr_tau=10e-3, weight_scale=0.01,
+                 random_state=None, verbose=False):
         self.n_fields = n_fields
         self.max_rate = max_rate
         self.duration = duration
@@ -625,6 +632,7 @@ class ReSuMeClassifier(ClassifierMixin, BaseEstimator):
         self.tau = tau
         self.mode = mode
         self.epochs = epochs
+        self.learning_rate_decay = learning_rate_decay
         self.decision = decision
         self.vr_tau = vr_tau
         self.weight_scale = weight_scale
@@ -647,6 +655,7 @@ class ReSuMeClassifier(ClassifierMixin, BaseEstimator):
         _validate.choice("mode", self.mode, tuple(MODES))
         _validate.choice("decision", self.decision, DECISIONS)
         _validate.integer("epochs", self.epochs, low=1)
+        _validate.choice("learning_rate_decay", self.learning_rate_decay, ("linear", "none"))
         _validate.positive("vr_tau", self.vr_tau, "s")
         if not isinstance(self.verbose, (bool, np.bool_, int)):
             _validate.fail("verbose", self.verbose, "a bool", TypeError)
@@ -719,7 +728,8 @@ class ReSuMeClassifier(ClassifierMixin, BaseEstimator):
         bar = _progress(self.epochs, self.verbose, "ReSuMe")
         for epoch in range(self.epochs):
             order = rng.permutation(S).astype(np.int64)
-            _k.resume_train_epoch(order, w, self.sign_, x, desired, *params, layer.a, layer.A, decay,
+            f = 1.0 - epoch / self.epochs if self.learning_rate_decay == "linear" else 1.0
+            _k.resume_train_epoch(order, w, self.sign_, x, desired, *params, layer.a * f, layer.A * f, decay,
                                   -np.inf, np.inf, MODES[self.mode], out)
             d2 = self._pattern_distance2(out)
             history[epoch] = float(np.mean(np.sqrt(np.maximum(d2[np.arange(S), y_index], 0.0))))
