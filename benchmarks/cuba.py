@@ -1,10 +1,14 @@
-"""CUBA network benchmark: spikecore against Brian2 (Cython runtime, C++ standalone, NumPy runtime).
+"""CUBA network benchmark: spikecore against Brian2 (Cython runtime, C++ standalone, NumPy runtime) and NEST.
 
 The CUBA network of Vogels & Abbott (2005) as in Brette et al. (2007) and Brian2's
 ``examples/CUBA.py`` (see :func:`spikecore.network.examples.cuba`), 1 s of biological time at
 dt = 0.1 ms, N = 4 000, 20 000 and 100 000 neurons with p = 80/N. Both simulators get the SAME
 network: the connectivity and initial potentials drawn by spikecore are exported to Brian2.
-Both run in float64 on one thread.
+Both run in float64 on one thread. NEST 3 (``_nest_cuba.py``, ``iaf_psc_exp``: the same model
+with currents :math:`I = g\,C_m/\tau_m`) gets the same network too, with ``--nest-threads``
+OpenMP threads (default: every core; it ran 2.6x faster on 2 threads than on 1 here); its
+spikes are the same statistics, not the same spikes (it integrates each step exactly, in its
+own order).
 
 Timings exclude network construction and compilation, which are reported separately
 (``build_s``, ``compile_s``; Brian2's in ``peer_build_s``, ``peer_compile_s``). Each Brian2
@@ -30,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-PEERS = ("brian2_cpp_standalone", "brian2_cython", "brian2_numpy")
+PEERS = ("brian2_cpp_standalone", "brian2_cython", "brian2_numpy", "nest")
 
 
 def _spikecore_case(n, repeats, seed):
@@ -85,13 +89,33 @@ def _state_floor(n, steps=10000, repeats=3):
     return best
 
 
-def _brian2_case(peer, export, python, workdir):
-    target = peer[len("brian2_"):]
+def _network_file(export, workdir):
     inp = os.path.join(workdir, "net_%d.npz" % export["n"])
     if not os.path.exists(inp):
         np.savez(inp, pre_e=export["pre_e"], post_e=export["post_e"], pre_i=export["pre_i"],
                  post_i=export["post_i"], v0=export["v0"], n=export["n"], duration_s=1.0,
                  dt_s=1e-4)
+    return inp
+
+
+def _nest_case(export, python, workdir, threads):
+    """NEST 3 (``_nest_cuba.py``) on the same network, in a fresh process; ``threads`` OpenMP threads."""
+    inp = _network_file(export, workdir)
+    out = os.path.join(workdir, "out_nest_%d.json" % export["n"])
+    proc = subprocess.run([python, str(HERE / "_nest_cuba.py"), str(threads), inp, out],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return dict(peer_s=None, error=" | ".join(tail))
+    with open(out) as f:
+        meta = json.load(f)
+    return dict(peer_s=meta["run_s"], peer_build_s=meta["build_s"], peer_spikes=meta["n_spikes"],
+                nest_version=meta["nest"], peer_threads=threads)
+
+
+def _brian2_case(peer, export, python, workdir):
+    target = peer[len("brian2_"):]
+    inp = _network_file(export, workdir)
     out = os.path.join(workdir, "out_%s_%d.npz" % (target, export["n"]))
     proc = subprocess.run([python, str(HERE / "_brian2_cuba.py"), target, inp, out],
                           capture_output=True, text=True)
@@ -105,10 +129,10 @@ def _brian2_case(peer, export, python, workdir):
                 brian2_version=meta["brian2"], peer_numpy_version=meta["numpy"])
 
 
-def _brian2_python(requested):
-    """The interpreter that runs the Brian2 workers, or None when Brian2 is unavailable."""
+def _peer_python(requested, module="brian2"):
+    """The interpreter that runs the peer's workers, or None when ``module`` is not importable there."""
     python = requested or sys.executable
-    probe = subprocess.run([python, "-c", "import brian2"], capture_output=True, text=True)
+    probe = subprocess.run([python, "-c", "import %s" % module], capture_output=True, text=True)
     return python if probe.returncode == 0 else None
 
 
@@ -131,12 +155,16 @@ def main(argv=None):
     ap.add_argument("--peers", nargs="*", choices=PEERS, help="Brian2 targets to run")
     ap.add_argument("--repeats", type=int, default=3, help="spikecore repeats (median)")
     ap.add_argument("--brian2-python", help="interpreter with brian2 installed (default: this one)")
+    ap.add_argument("--nest-python", help="interpreter with NEST installed (default: this one)")
+    ap.add_argument("--nest-threads", type=int, default=os.cpu_count() or 1,
+                    help="NEST's OpenMP threads (default: all cores; spikecore runs on one)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     sizes = args.sizes or ([4000] if args.quick else [4000, 20000, 100000])
     peers = args.peers or (["brian2_cpp_standalone"] if args.quick else list(PEERS))
     repeats = 1 if args.quick else args.repeats
-    python = _brian2_python(args.brian2_python)
+    python = _peer_python(args.brian2_python)
+    nest_python = _peer_python(args.nest_python, "nest")
     cold = _cold_start(args.seed)
     rows = []
     with tempfile.TemporaryDirectory(prefix="spikecore-cuba-") as workdir:
@@ -148,7 +176,10 @@ def main(argv=None):
                 row = dict(benchmark="cuba", case="N=%d" % n, peer=peer, **sc)
                 if n == 4000:
                     row["cold_start_s"] = cold
-                if python is None:
+                if peer == "nest":
+                    row.update(_nest_case(export, nest_python, workdir, args.nest_threads) if nest_python
+                               else dict(peer_s=None, error="nest not importable (pip install nest-simulator)"))
+                elif python is None:
                     row.update(peer_s=None, error="brian2 not importable")
                 elif peer == "brian2_numpy" and n > 20000 and not args.quick:
                     row.update(peer_s=None, error="skipped: NumPy target too slow at this size")
