@@ -85,6 +85,11 @@ def test_cli_encode_npz_and_hdf5_inputs(tmp_path, capsys):
         np.testing.assert_array_equal(_raster_of(tmp_path / path, 20)[0], _raster_of(expected, 20)[0])
         np.testing.assert_array_equal(_raster_of(tmp_path / path, 20)[1], y)
     assert _raster_of(expected, 20)[0].sum() > 0
+    np.savez(tmp_path / "named.npz", X=X, y=np.array(["cat", "dog", "ant"])[y])
+    assert main(["encode", str(tmp_path / "named.npz"), str(tmp_path / "named.h5"), "--steps", "5", "--quiet"]) == 0
+    with SpikeDataset(tmp_path / "named.h5") as ds:
+        assert ds.keys == ["ant", "cat", "dog"]
+        np.testing.assert_array_equal(np.array(ds.keys)[ds.labels], np.array(["cat", "dog", "ant"])[y])
     assert main(["encode", str(tmp_path / "d.h5"), str(tmp_path / "e.h5"), "--dataset", "nope"]) == 2
     assert main(["encode", str(tmp_path / "d.npz"), str(tmp_path / "e.h5"), "--param", "max_rate"]) == 2
     err = capsys.readouterr().err

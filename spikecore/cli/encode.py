@@ -107,14 +107,16 @@ def run(args):
             params.setdefault("x_max", high if args.x_max is None else args.x_max)
             if params["x_max"] <= params["x_min"]:
                 params["x_max"] = params["x_min"] + 1.0  # constant data: every value encodes as silence
+        keys = None
         if y is not None:
             y = np.asarray(y)
-            if y.dtype.kind not in "iu":
-                _, y = np.unique(y, return_inverse=True)
+            if y.dtype.kind not in "iu":  # class names: labels index the sorted names, kept as keys
+                names, y = np.unique(y, return_inverse=True)
+                keys = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
         seed = args.seed if args.encoder == "poisson" else None
         with cli_client(args.workers, args.scheduler) as client:
             t0 = time.perf_counter()
-            path = encode_to_dataset(x, args.output, y, args.encoder, steps, dt=args.dt, client=client,
+            path = encode_to_dataset(x, args.output, y, args.encoder, steps, dt=args.dt, keys=keys, client=client,
                                      chunk_size=args.chunk_size, random_state=seed, progress=not args.quiet,
                                      **params)
             elapsed = time.perf_counter() - t0

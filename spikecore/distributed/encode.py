@@ -182,8 +182,8 @@ def raster_to_samples(raster, dt):
     return step * float(dt), unit.astype(np.int64), lengths
 
 
-def encode_to_dataset(x, path, labels=None, encoder="poisson", num_steps=None, *, dt=1e-3, client=None,
-                      chunk_size=1024, random_state=None, progress=False, **params):
+def encode_to_dataset(x, path, labels=None, encoder="poisson", num_steps=None, *, dt=1e-3, keys=None,
+                      client=None, chunk_size=1024, random_state=None, progress=False, **params):
     r"""Encode every sample of ``x`` into spikes, as :func:`encode_array` does, and write them
     to the HDF5 spike dataset ``path`` chunk by chunk, so neither the rasters nor the spikes
     of the whole array are ever in memory at once.
@@ -208,6 +208,8 @@ def encode_to_dataset(x, path, labels=None, encoder="poisson", num_steps=None, *
     dt : float
         Duration of one step in seconds (the spike times' unit; also passed to encoders
         that take ``dt``, such as ``poisson``'s rates in Hz).
+    keys : sequence of str, optional
+        Class names (``keys[label]``), stored as ``extra/keys``.
 
     Returns
     -------
@@ -234,7 +236,7 @@ def encode_to_dataset(x, path, labels=None, encoder="poisson", num_steps=None, *
                 record = {k: val for k, val in params.items() if isinstance(val, (int, float, str, bool))}
                 writer = SpikeDatasetWriter(path, max(n_units, 1), encoding=encoder_name,
                                             encoding_params=dict(record, num_steps=int(chunk.shape[0]), dt=dt),
-                                            time_resolution=dt, time_dtype="float64",
+                                            time_resolution=dt, time_dtype="float64", keys=keys,
                                             attrs={"input_shape": np.asarray(chunk.shape[2:], np.int64)})
             times, units, lengths = raster_to_samples(chunk, dt)
             block_labels = np.zeros(b - a, np.int64) if labels is None else labels[a:b]
