@@ -16,8 +16,11 @@ it is never mistaken for output and can be deleted.
 A part holds the samples in the flat (compressed sparse row) form, already checked and cast
 to the output dtypes. It is not an HDF5 file: it is private to one conversion and read once,
 in order, so it is a plain binary file of records that the worker appends and the client
-reads with one ``read`` per array (HDF5's chunked datasets cost the client three times as
-much to read back, in its serial part of the job). All integers are little-endian int64::
+maps into memory and hands straight to HDF5, which copies the spikes once, into the output
+(reading back HDF5 parts through chunked datasets had cost the client 0.09 s per 2000 N-MNIST
+files, in its serial part of the job). The client deletes a part while the writer may still
+hold views of its pages, which POSIX allows. Integers are little-endian int64; the arrays
+are in the dtypes the header names::
 
     header   8 bytes  magic b"SCPART\x00\x01"
              8 bytes  time dtype, numpy ``dtype.str`` (e.g. "<f8") padded with NUL
