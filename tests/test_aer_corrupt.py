@@ -225,3 +225,15 @@ def test_aedat4_truncated(fixtures_dir, tmp_path):
     with pytest.raises(CorruptFileError, match="cut|re0.aedat4") as exc:
         read_events(plain)
     assert "runs past the end" in str(exc.value) and exc.value.offset < len(raw) - 100
+
+
+@pytest.mark.parametrize("x", [35, 37])  # '#' and '%': the first byte of a headerless N-Caltech101 file
+def test_atis_file_whose_first_event_looks_like_a_header_byte(tmp_path, x):
+    """N-Caltech101's sensor is 240 wide, so a recording may start with x = 35 ('#') or 37 ('%');
+    its third byte (polarity bit and the timestamp's high bits) is never printable text."""
+    ev = np.zeros(4, aer.EVENT_DTYPE)
+    ev["x"], ev["y"], ev["p"], ev["t"] = [x, 1, 2, 3], [37, 35, 0, 179], [1, 0, 1, 0], [0, 10, 70_000, 300_000]
+    path = tmp_path / "image_0001.bin"
+    aer.write_events(path, ev, "nmnist")
+    assert aer.detect_format(path) == "nmnist"
+    np.testing.assert_array_equal(aer.read_events(path), ev)

@@ -10,6 +10,12 @@ Rules, in order:
 3. Anything else whose size is a multiple of 5 bytes -> ``"nmnist"`` (the ATIS format of
    N-MNIST / N-Caltech101 has no header at all; samples are named ``.bin`` or ``.bs2``).
 4. Otherwise a ``ValueError`` asks for ``format=``.
+
+Rules 1 and 2 apply only to a text start: the first three bytes printable ASCII. A headerless
+N-MNIST / N-Caltech101 file begins with an event ``x, y, p<<7 | t[22:16], ...``, and its first
+byte is ``#`` (35) or ``%`` (37) whenever the first event has x = 35 or 37, which N-Caltech101's
+240-pixel-wide sensor allows; its third byte is 0x00 or 0x80 and up for any first event before
+65.5 ms (ON/OFF bit with the timestamp's high bits), never printable.
 """
 import os
 
@@ -17,6 +23,11 @@ from spikecore import _validate
 
 from ._common import read_prefix, text_header
 from .prophesee import parse_fields, raw_kind
+
+
+def _text_start(head):
+    """Whether the file begins like a text header line (first three bytes printable ASCII)."""
+    return len(head) >= 3 and all(0x20 <= b < 0x7F for b in head[:3])
 
 
 def detect_format(path):
@@ -36,6 +47,8 @@ def detect_format(path):
     path = os.fspath(path)
     head = read_prefix(path, 1 << 16)
     size = os.path.getsize(path)
+    if not _text_start(head):
+        head = b""  # binary from the first bytes: only the N-MNIST rule can apply
     if head.startswith(b"#!AER-DAT"):
         version = head[9:12]
         for prefix, name in ((b"4.", "aedat4"), (b"3.", "aedat3"), (b"2.", "aedat2")):
