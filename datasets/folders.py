@@ -398,7 +398,7 @@ def _write_local(writer, jobs, bar):
     """Convert ``jobs`` here, one file at a time, appending each file's samples to ``writer``."""
     for job in jobs:
         times, units, lengths, labels, extra = _checked_samples(job, writer.n_units, writer.time_dtype)
-        writer.extend(times, units, lengths, labels, **extra)
+        writer._extend_checked(times, units, lengths, labels, **extra)  # checked once, naming the file
         bar.update(1)
 
 
@@ -453,8 +453,9 @@ def _write_on_cluster(client, writer, jobs, bar):
         tasks = ((batch, part_path(folder, k), writer.n_units, str(writer.time_dtype))
                  for k, batch in enumerate(batches))
         for (batch, *_), info in map_in_order(client, _convert_task, tasks, on_error=on_error):
-            for times, units, lengths, a, b in read_part(info):
-                writer.extend(times, units, lengths, info.labels[a:b], **{k: vals[a:b] for k, vals in info.extra.items()})
+            for times, units, lengths, a, b in read_part(info):  # checked by the worker (_checked_samples)
+                writer._extend_checked(times, units, lengths, info.labels[a:b],
+                                       **{k: vals[a:b] for k, vals in info.extra.items()})
             os.remove(info.path)
             bar.update(len(batch.jobs))
 

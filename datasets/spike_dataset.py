@@ -308,6 +308,21 @@ class SpikeDatasetWriter:
         """
         self._check_open()
         t, u, lengths = _check_block(times, units, lengths, self.n_units, self._time_dtype, first=len(self))
+        self._add_block(t, u, lengths, labels, extra)
+
+    def _extend_checked(self, times, units, lengths, labels, **extra):
+        """:meth:`extend` for a block that already went through ``_check_block`` with this
+        writer's ``n_units`` and time dtype, units cast to :attr:`unit_dtype` (the dataset-folder
+        conversion checks each file once, where its errors can name the file; a distributed
+        conversion's parts hold such blocks). The values are not checked again; the dtypes are."""
+        self._check_open()
+        if (times.dtype != self._time_dtype or units.dtype != self._unit_dtype
+                or not (times.flags.c_contiguous and units.flags.c_contiguous)):
+            raise TypeError("internal: a checked block of %s times and %s units for a writer of %s / %s"
+                            % (times.dtype, units.dtype, self._time_dtype, self._unit_dtype))
+        self._add_block(times, units, np.asarray(lengths, np.int64), labels, extra)
+
+    def _add_block(self, t, u, lengths, labels, extra):
         lab = np.asarray(labels)
         lab = v.array("labels", lab if lab.size else lab.astype(np.int64), ndim=1, kinds="iu")
         if lab.shape != lengths.shape:
