@@ -98,15 +98,21 @@ def _network_file(export, workdir):
     return inp
 
 
+def _run_worker(python, script, *args):
+    """Run a peer's worker script in a fresh process; ``None``, or its last lines of output on failure."""
+    proc = subprocess.run([python, str(HERE / script)] + [str(a) for a in args], capture_output=True, text=True)
+    if proc.returncode == 0:
+        return None
+    return " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+
+
 def _nest_case(export, python, workdir, threads):
     """NEST 3 (``_nest_cuba.py``) on the same network, in a fresh process; ``threads`` OpenMP threads."""
     inp = _network_file(export, workdir)
     out = os.path.join(workdir, "out_nest_%d.json" % export["n"])
-    proc = subprocess.run([python, str(HERE / "_nest_cuba.py"), str(threads), inp, out],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        return dict(peer_s=None, error=" | ".join(tail))
+    error = _run_worker(python, "_nest_cuba.py", threads, inp, out)
+    if error:
+        return dict(peer_s=None, error=error)
     with open(out) as f:
         meta = json.load(f)
     return dict(peer_s=meta["run_s"], peer_build_s=meta["build_s"], peer_spikes=meta["n_spikes"],
@@ -117,11 +123,9 @@ def _brian2_case(peer, export, python, workdir):
     target = peer[len("brian2_"):]
     inp = _network_file(export, workdir)
     out = os.path.join(workdir, "out_%s_%d.npz" % (target, export["n"]))
-    proc = subprocess.run([python, str(HERE / "_brian2_cuba.py"), target, inp, out],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        return dict(peer_s=None, error=" | ".join(tail))
+    error = _run_worker(python, "_brian2_cuba.py", target, inp, out)
+    if error:
+        return dict(peer_s=None, error=error)
     data = np.load(out)
     meta = json.loads(str(data["meta"]))
     return dict(peer_s=meta["run_s"], peer_compile_s=meta["compile_s"],
