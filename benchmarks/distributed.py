@@ -23,6 +23,10 @@ ratio is the speed-up of the Dask run):
   temporaries on the heap (Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` turns off glibc's
   adaptive mmap threshold, so every large temporary is unmapped when freed and page-faulted in
   again), to show what that default costs;
+* ``two independent processes``: the ceiling two workers can reach on this machine, without
+  Dask: two fresh processes (warmed up) each convert half of the files into their own file at
+  the same moment, against one such process converting all of them (no scheduler, no parts,
+  no assembly: the two-worker run does strictly more work than this);
 * ``task overhead``: N no-op tasks through ``client.map`` + ``gather`` and through the bounded
   in-order window spikecore uses (``map_in_order``), divided by N.
 
@@ -84,6 +88,70 @@ def make_prophesee_folder(root, n_files, events_per_file, seed=0):
         ev["x"], ev["y"], ev["p"] = rng.integers(0, 304, n), rng.integers(0, 240, n), rng.integers(0, 2, n)
         write_events(os.path.join(folder, "%04d_td.raw" % (k // 2)), ev, "evt3", sensor_size=(304, 240))
     return root
+
+
+def _convert_when_released(src, dst, warm_src, barrier, results):
+    # child process of two_process_ceiling: load spikecore and the JIT cache on a small folder,
+    # wait for the others, then time the conversion of `src`
+    from spikecore.datasets import convert_folder
+    convert_folder(warm_src, dst + "-warm", progress=False)
+    barrier.wait()
+    t0 = time.perf_counter()
+    convert_folder(src, dst, progress=False)
+    results.put(time.perf_counter() - t0)
+
+
+def _in_processes(srcs, tmp, warm_src):
+    """Convert each folder of ``srcs`` in its own fresh process, all starting together; the
+    time of the slowest."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(len(srcs)), ctx.Queue()
+    dsts = [os.path.join(tmp, "ceiling-out-%d" % k) for k in range(len(srcs))]
+    procs = [ctx.Process(target=_convert_when_released, args=(s, d, warm_src, barrier, results))
+             for s, d in zip(srcs, dsts)]
+    for p in procs:
+        p.start()
+    times = [results.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+    for d in dsts:
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d + "-warm", ignore_errors=True)
+    return max(times)
+
+
+def _split_folder(src, halves):
+    """Hard links of the files of ``src`` into the folders ``halves``, alternately (same layout)."""
+    k = 0
+    for root, _, files in sorted(os.walk(src)):
+        for name in sorted(files):
+            rel = os.path.relpath(os.path.join(root, name), src)
+            dst = os.path.join(halves[k % len(halves)], rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            try:
+                os.link(os.path.join(root, name), dst)
+            except OSError:
+                shutil.copyfile(os.path.join(root, name), dst)
+            k += 1
+
+
+def two_process_ceiling(src, warm_src, tmp, repeat):
+    """The machine's ceiling for two workers on this conversion, without Dask: two independent
+    processes each converting half of the files into their own file (no scheduler, no parts,
+    no assembly), against one process converting all of them, in turn, best of ``repeat``:
+    ``(one_s, two_s)``."""
+    halves = [os.path.join(tmp, "half-%d" % k) for k in range(2)]
+    _split_folder(src, halves)
+    one = two = float("inf")
+    try:
+        for _ in range(repeat):
+            one = min(one, _in_processes([src], tmp, warm_src))
+            two = min(two, _in_processes(halves, tmp, warm_src))
+    finally:
+        for h in halves:
+            shutil.rmtree(h, ignore_errors=True)
+    return one, two
 
 
 def timed(fn, repeat):
@@ -198,6 +266,11 @@ def main(argv=None):
         convert_folder(folders["nmnist"][0], os.path.join(tmp, "warm"), progress=False)
         local_compile = time.perf_counter() - t0
         local = {}
+        warm_src = make_nmnist_folder(os.path.join(tmp, "warm-src"), 20)
+        for name, (src, what) in folders.items():
+            one_s, two_s = two_process_ceiling(src, warm_src, tmp, repeat)
+            record("convert_folder %s: two independent processes, half of the files each, no Dask "
+                   "(the 2-worker ceiling of this machine)" % what, two_s, one_s)
         for name, (src, what) in folders.items():
             local[name], _ = timed(lambda: convert_folder(src, os.path.join(tmp, "local"), progress=False), repeat)
             decode_s, workers_s, assembly_s = stage_times(src, tmp, repeat)
