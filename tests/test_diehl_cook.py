@@ -88,6 +88,39 @@ def test_standardised_features_are_scaled_per_feature_and_complement_coded():
     assert shifted.complement_  # no shared zero baseline: measurements, scaled per feature
 
 
+def test_class_sizes_weigh_the_label_assignment():
+    # 90/10 classes: the paper's rule (argmax of the average response) gives the rare class as
+    # many neurons as the common one and scores below always answering the common class;
+    # weighing by class size ("total", the default) does not
+    rng = np.random.default_rng(1)
+
+    def data(n0, n1):
+        X = rng.standard_normal((n0 + n1, 8))
+        X[n0:, :4] += 1.5
+        y = np.r_[np.zeros(n0, int), np.ones(n1, int)]
+        order = rng.permutation(n0 + n1)
+        return X[order], y[order]
+
+    Xtr, ytr = data(270, 30)
+    Xte, yte = data(180, 20)
+    total = DiehlCookClassifier(n_neurons=30, t_present=0.1, random_state=0).fit(Xtr, ytr)
+    mean = DiehlCookClassifier(n_neurons=30, t_present=0.1, assignment="mean", random_state=0).fit(Xtr, ytr)
+    assert np.array_equal(total.weights_, mean.weights_)  # the same network, only the labels differ
+    assert total.score(Xte, yte) >= 0.85  # 0.90; "mean": 0.62, always-class-0: 0.90
+    counts = np.bincount(ytr)
+    np.testing.assert_array_equal(total.assignments_, (total.class_rates_ * counts[:, None]).argmax(axis=0))
+    np.testing.assert_array_equal(mean.assignments_, mean.class_rates_.argmax(axis=0))
+    # balanced classes: the two rules are the same
+    Xb, yb, _, _ = _split(200, 0)
+    keep = np.concatenate([np.flatnonzero(yb == c)[:4] for c in range(10)])  # 4 per class
+    assert np.all(np.bincount(yb[keep]) == 4)
+    a = DiehlCookClassifier(n_neurons=10, t_present=0.05, random_state=0).fit(Xb[keep], yb[keep])
+    b = DiehlCookClassifier(n_neurons=10, t_present=0.05, assignment="mean", random_state=0).fit(Xb[keep], yb[keep])
+    np.testing.assert_array_equal(a.assignments_, b.assignments_)
+    with pytest.raises(ValueError, match="assignment"):
+        DiehlCookClassifier(assignment="max", t_present=0.01).fit(Xtr, ytr)
+
+
 def test_complement_coding_lifts_iris():
     sklearn_datasets = pytest.importorskip("sklearn.datasets")
     from sklearn.model_selection import train_test_split
