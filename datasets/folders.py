@@ -25,7 +25,7 @@ Supported layouts (``format`` names):
 ``"prophesee"``
     Prophesee recordings sorted into class folders, as N-CARS ships them (Sironi, Brambilla,
     Bourdis, Lagorce & Benosman, 2018: ``n-cars_train/{background,cars}/*_td.dat`` and
-    ``n-cars_test/...``): ``[<split>/]<class>/*.dat`` or ``*.raw`` (DAT, EVT 2.0, EVT 3.0,
+    ``n-cars_test/...``): ``[<split>/]<class>/*.dat`` or ``*.raw`` (DAT, EVT 2.0, 2.1, 3.0,
     told apart by their headers). A split folder whose name contains ``train``, ``test`` or
     ``val`` is written to ``train.h5``, ``test.h5`` or ``val.h5`` (any other name as itself,
     lower-cased); class folders directly under ``src`` go to ``all.h5``. Label = index of the

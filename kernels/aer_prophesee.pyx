@@ -1,8 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Byte-level decoders and encoders of Prophesee's event formats: EVT 2.0, EVT 3.0 and DAT.
+"""Byte-level decoders and encoders of Prophesee's event formats: EVT 2.0, EVT 2.1, EVT 3.0, DAT.
 
-Specification: Prophesee, "EVT 2.0 Format", "EVT 3.0 Format" and "DAT File Format"
-(Metavision SDK / OpenEB documentation, docs.prophesee.ai, 2023). All words are
+Specification: Prophesee, "EVT 2.0 Format", "EVT 2.1 Format", "EVT 3.0 Format" and "DAT File
+Format" (Metavision SDK / OpenEB documentation, docs.prophesee.ai, 2023). All words are
 little-endian; the 4 most significant bits of a word give its type.
 
 EVT 2.0 (32-bit words)::
@@ -12,6 +12,19 @@ EVT 2.0 (32-bit words)::
     EXT_TRIGGER (0xA), OTHERS (0xE), CONTINUED (0xF): skipped;  other types are reserved.
 
     t = L 2^34 + t_high 2^6 + t_low   (L counts wrap-arounds of the 28-bit t_high)
+
+EVT 2.1 (64-bit words; events of one polarity in groups of up to 32 pixels of a row)::
+
+    EVT_NEG (0x0) / EVT_POS (0x1): [63:60] type | [59:54] t_low | [53:43] x | [42:32] y | [31:0] valid
+                                   -> one event (x + k, y, p = type, t) per set bit k of valid
+    EVT_TIME_HIGH (0x8):           [59:32] t_high
+    EXT_TRIGGER (0xA), OTHERS (0xE), CONTINUED (0xF): skipped;  other types are reserved.
+
+    t = L 2^34 + t_high 2^6 + t_low
+
+  A file written by an IMX636 (Gen 4.1) camera says ``endianness=legacy`` on its ``format``
+  line: the sensor sends the upper 32-bit half of each word first, so its words are the ones
+  above with the two halves swapped (``legacy`` argument; OpenEB's ``Evt21LegacyRaw``).
 
 EVT 3.0 (16-bit words, stateful: only what changes is sent)::
 
@@ -37,7 +50,7 @@ DAT (8-byte records after the '%' header and two bytes [type, size])::
 State arrays (int64), shared with the pure-NumPy twins in ``spikecore.reference.aer``:
 ``state[0]`` byte position to resume from, ``state[1]`` byte position of the first corrupt
 unit (-1 if none), ``state[2]`` error code (1 truncated unit, 2 reserved word type);
-EVT 2.0: ``state[3]`` t_high, ``state[4]`` L, ``state[5]`` 1 once a t_high was seen;
+EVT 2.0 and 2.1: ``state[3]`` t_high, ``state[4]`` L, ``state[5]`` 1 once a t_high was seen;
 EVT 3.0: ``state[3]`` t_high, ``state[4]`` L, ``state[5]`` t_high seen, ``state[6]`` t_low,
 ``state[7]`` y, ``state[8]`` x_base, ``state[9]`` vector polarity.
 Decoders stop at the end of ``raw``, when ``out`` is full, or at the first error, and return
@@ -49,7 +62,7 @@ backwards, 4 x/y/p/t out of range), ``state[3]`` the last time-high counter sent
 (t >> 6 or t >> 12, -1 before the first), ``state[4]`` last t_low sent (-1 none),
 ``state[5]`` last y sent (EVT 3.0, -1 none).
 """
-from libc.stdint cimport int64_t, int16_t, int8_t, uint8_t, uint16_t, uint32_t
+from libc.stdint cimport int64_t, int16_t, int8_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 cdef struct Event:
     int64_t t
@@ -149,6 +162,137 @@ def decode_evt2(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
                 break
             pos += 4
     if err == 0 and pos < size and pos + 4 > size:
+        err = 1
+    if err:
+        state[1] = pos
+        state[2] = err
+    state[0] = pos
+    state[3] = th
+    state[4] = loops
+    state[5] = seen
+    return n
+
+
+cdef inline uint64_t _evt21_word(const uint8_t[::1] raw, Py_ssize_t i, int legacy) noexcept nogil:
+    # the 64-bit word at byte i in the standard layout (type in bits 63..60); a legacy (IMX636)
+    # file holds the two 32-bit halves in the other order
+    cdef uint64_t first = _u32(raw, i), second = _u32(raw, i + 4)
+    if legacy:
+        return (first << 32) | second
+    return (second << 32) | first
+
+
+def count_evt21(const uint8_t[::1] raw, int64_t[::1] state, int legacy):
+    """Count the events in EVT 2.1 words from ``state[0]`` to the end (validating types).
+
+    One event per set bit of each EVT_NEG / EVT_POS word's 32-bit valid mask (Prophesee EVT 2.1
+    spec). Sets ``state[1]``/``state[2]`` at the first reserved word or a trailing partial
+    word, and ``state[0]`` to the position reached.
+
+    Parameters
+    ----------
+    raw : uint8[::1]
+        Data region.
+    state : int64[::1]
+        EVT 2.1 state (as EVT 2.0); only positions and errors are touched.
+    legacy : int
+        1 for the IMX636 word order (``endianness=legacy``), 0 for plain little-endian words.
+
+    Returns
+    -------
+    int
+        Number of events.
+    """
+    cdef Py_ssize_t pos = state[0]
+    cdef Py_ssize_t size = raw.shape[0]
+    cdef int64_t n = 0
+    cdef uint64_t w
+    cdef uint32_t typ
+    cdef int err = 0
+    with nogil:
+        while pos + 8 <= size:
+            w = _evt21_word(raw, pos, legacy)
+            typ = <uint32_t>(w >> 60)
+            if typ <= 1:
+                n += __builtin_popcount(<uint32_t>w)
+            elif typ != 0x8 and typ != 0xA and typ != 0xE and typ != 0xF:
+                err = 2
+                break
+            pos += 8
+    if err == 0 and pos < size:
+        err = 1
+    if err:
+        state[1] = pos
+        state[2] = err
+    state[0] = pos
+    return n
+
+
+def decode_evt21(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out, int legacy):
+    """Decode Prophesee EVT 2.1 words into ``out``; return the number of events written.
+
+    Implements :math:`t = L\\,2^{34} + t_{high}\\,2^6 + t_{low}`; an EVT_NEG / EVT_POS word
+    gives the events :math:`(x + k, y, p, t)` for every set bit :math:`k` of its valid mask,
+    in increasing :math:`k`, with :math:`p` its type (Prophesee EVT 2.1 spec). A word is only
+    consumed when ``out`` has room for all its events, so chunked decoding with the carried
+    ``state`` equals one-shot decoding.
+
+    Parameters
+    ----------
+    raw : uint8[::1]
+        Data region (after the '%' header), a whole number of 8-byte words.
+    state : int64[::1]
+        ``[pos, err_pos, err_code, t_high, L, t_high_seen]``, updated in place.
+    out : EVENT_DTYPE[::1]
+        Output records.
+    legacy : int
+        1 for the IMX636 word order (``endianness=legacy``), 0 for plain little-endian words.
+
+    Returns
+    -------
+    int
+        Events written.
+    """
+    cdef Py_ssize_t pos = state[0]
+    cdef Py_ssize_t size = raw.shape[0]
+    cdef Py_ssize_t cap = out.shape[0]
+    cdef Py_ssize_t n = 0
+    cdef int64_t th = state[3], loops = state[4], seen = state[5], t, x, y
+    cdef uint64_t w
+    cdef uint32_t typ, valid, v
+    cdef int k, err = 0
+    with nogil:
+        while pos + 8 <= size and n < cap:
+            w = _evt21_word(raw, pos, legacy)
+            typ = <uint32_t>(w >> 60)
+            if typ <= 1:
+                valid = <uint32_t>w  # the low 32 bits
+                if __builtin_popcount(valid) > cap - n:
+                    break
+                t = (loops << 34) + (th << 6) + <int64_t>((w >> 54) & 0x3F)
+                x = <int64_t>((w >> 43) & 0x7FF)
+                y = <int64_t>((w >> 32) & 0x7FF)
+                while valid:
+                    k = __builtin_ctz(valid)
+                    out[n].t = t
+                    out[n].x = x + k
+                    out[n].y = y
+                    out[n].p = typ
+                    n += 1
+                    valid &= valid - 1
+            elif typ == 0x8:
+                v = <uint32_t>((w >> 32) & 0x0FFFFFFF)
+                if seen and v < th:
+                    loops += 1
+                th = v
+                seen = 1
+            elif typ == 0xA or typ == 0xE or typ == 0xF:
+                pass
+            else:
+                err = 2
+                break
+            pos += 8
+    if err == 0 and pos < size and pos + 8 > size:
         err = 1
     if err:
         state[1] = pos
@@ -416,6 +560,91 @@ def encode_evt2(Event[::1] events, int64_t[::1] state, uint32_t[::1] words):
                 | (<uint32_t>e.x << 11) | <uint32_t>e.y
             nw += 1
             i += 1
+    if err:
+        state[1] = i
+        state[2] = err
+    state[0] = i
+    state[3] = cur
+    return nw
+
+
+def encode_evt21(Event[::1] events, int64_t[::1] state, uint64_t[::1] words, int legacy):
+    """Encode time-ordered events as EVT 2.1 words; return the number of words written.
+
+    Inverse of :func:`decode_evt21`: time-high words as in :func:`encode_evt2` (in bits 59..32),
+    then one EVT_NEG / EVT_POS word per run of consecutive events with the same
+    :math:`t, y, p` and increasing :math:`x < x_0 + 32` (:math:`x_0` the run's first x):
+    :math:`p\\,2^{60} + (t \\bmod 64)\\,2^{54} + x_0\\,2^{43} + y\\,2^{32} + \\sum_k 2^{x_k - x_0}`.
+    With ``legacy`` the two 32-bit halves of every word are swapped (IMX636 order). Stops when
+    ``words`` lacks room; sets ``state[1:3]`` for an event with :math:`t` smaller than its
+    predecessor or fields out of range (x, y < 2048, p in {0, 1}).
+
+    Parameters
+    ----------
+    events : EVENT_DTYPE[::1]
+        Events to encode, non-decreasing t.
+    state : int64[::1]
+        Encoder state ``[next_event, err_index, err_code, last_time_high, -, -]``.
+    words : uint64[::1]
+        Output words (as stored in the file, little-endian).
+    legacy : int
+        1 for the IMX636 word order, 0 for plain little-endian words.
+
+    Returns
+    -------
+    int
+        Words written.
+    """
+    cdef Py_ssize_t i = state[0], j
+    cdef Py_ssize_t n_ev = events.shape[0]
+    cdef Py_ssize_t cap = words.shape[0]
+    cdef Py_ssize_t nw = 0
+    cdef int64_t cur = state[3], th, need, vcur
+    cdef int64_t STEP = 1 << 27
+    cdef uint64_t w, valid
+    cdef Event e, f
+    cdef int err = 0
+    with nogil:
+        while i < n_ev:
+            e = events[i]
+            if not _check_event(e, 2047, 2047):
+                err = 4
+                break
+            th = e.t >> 6
+            if cur >= 0 and th < cur:
+                err = 3
+                break
+            vcur = cur if cur >= 0 else 0
+            need = 1
+            if th != cur:
+                need += (th - vcur) // STEP + 1
+            if need > cap - nw:
+                break
+            if th != cur:
+                while th - vcur > STEP:
+                    vcur += STEP
+                    w = (<uint64_t>0x8 << 60) | (<uint64_t>(vcur & 0x0FFFFFFF) << 32)
+                    words[nw] = ((w << 32) | (w >> 32)) if legacy else w
+                    nw += 1
+                w = (<uint64_t>0x8 << 60) | (<uint64_t>(th & 0x0FFFFFFF) << 32)
+                words[nw] = ((w << 32) | (w >> 32)) if legacy else w
+                nw += 1
+                cur = th
+            # the run of events that share this word
+            valid = 1
+            j = i + 1
+            while j < n_ev:
+                f = events[j]
+                if f.t != e.t or f.y != e.y or f.p != e.p or f.x <= events[j - 1].x or f.x - e.x > 31 \
+                        or not _check_event(f, 2047, 2047):
+                    break
+                valid |= <uint64_t>1 << (f.x - e.x)
+                j += 1
+            w = (<uint64_t>e.p << 60) | (<uint64_t>(e.t & 0x3F) << 54) | (<uint64_t>e.x << 43) \
+                | (<uint64_t>e.y << 32) | valid
+            words[nw] = ((w << 32) | (w >> 32)) if legacy else w
+            nw += 1
+            i = j
     if err:
         state[1] = i
         state[2] = err

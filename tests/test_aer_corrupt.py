@@ -30,10 +30,10 @@ def _written(tmp_path, fmt, n=300):
     return path, aer.read_header(path).data_offset
 
 
-UNIT = {"nmnist": 5, "aedat2": 8, "evt2": 4, "evt3": 2}
+UNIT = {"nmnist": 5, "aedat2": 8, "evt2": 4, "evt21": 8, "evt3": 2}
 
 
-@pytest.mark.parametrize("fmt", ["nmnist", "aedat2", "evt2", "evt3"])
+@pytest.mark.parametrize("fmt", ["nmnist", "aedat2", "evt2", "evt21", "evt3"])
 @settings(max_examples=15)
 @given(cut=st.integers(1, 10_000))
 def test_truncation_inside_a_unit_names_file_and_offset(tmp_path_factory, fmt, cut):
@@ -53,7 +53,7 @@ def test_truncation_inside_a_unit_names_file_and_offset(tmp_path_factory, fmt, c
         list(aer.iter_events(bad, chunk=7, format=fmt))
 
 
-@pytest.mark.parametrize("fmt", ["nmnist", "aedat2", "evt2", "evt3"])
+@pytest.mark.parametrize("fmt", ["nmnist", "aedat2", "evt2", "evt21", "evt3"])
 @settings(max_examples=25)
 @given(where=st.integers(0, 1 << 30), value=st.integers(0, 255))
 def test_flipped_bytes_never_crash(tmp_path_factory, fmt, where, value):
@@ -72,7 +72,7 @@ def test_flipped_bytes_never_crash(tmp_path_factory, fmt, where, value):
             assert len(ev) in (300, 299)
 
 
-@pytest.mark.parametrize("fmt, kind, mask", [("evt3", 0xB, 0xF0), ("evt2", 0x3, 0xF0)])
+@pytest.mark.parametrize("fmt, kind, mask", [("evt3", 0xB, 0xF0), ("evt2", 0x3, 0xF0), ("evt21", 0x5, 0xF0)])
 def test_reserved_word_type_offset(tmp_path, fmt, kind, mask):
     path, start = _written(tmp_path, fmt)
     data = bytearray(path.read_bytes())
@@ -93,10 +93,10 @@ def test_undetectable_files(tmp_path):
     odd.write_bytes(b"\x01\x02\x03")
     with pytest.raises(ValueError, match="not a multiple of 5"):
         aer.detect_format(odd)
-    evt21 = tmp_path / "x.raw"
-    evt21.write_bytes(b"% evt 2.1\n% end\n")
-    with pytest.raises(ValueError, match="EVT 2.0 or 3.0"):
-        aer.read_events(evt21)
+    evt4 = tmp_path / "x.raw"
+    evt4.write_bytes(b"% evt 4.0\n% end\n")
+    with pytest.raises(ValueError, match="EVT 2.0, 2.1 or 3.0"):
+        aer.read_events(evt4)
     old = tmp_path / "old.aedat"
     old.write_bytes(b"# a jAER 1.0 file\r\n" + bytes(12))
     with pytest.raises(ValueError, match="AEDAT 1.0"):

@@ -92,18 +92,46 @@ def test_aedat2_round_trip(tmp_path_factory, ev, layout):
 
 
 @settings(max_examples=40)
-@given(ev=prophesee_streams(), fmt=st.sampled_from(["evt2", "evt3"]))
+@given(ev=prophesee_streams(), fmt=st.sampled_from(["evt2", "evt21", "evt3"]))
 def test_prophesee_round_trip(tmp_path_factory, ev, fmt):
     path = _check_round_trip(tmp_path_factory.mktemp(fmt), ev, fmt, sensor_size=(2048, 2048))
     assert aer.detect_format(path) == fmt
+    if fmt == "evt21":  # the IMX636 word order
+        path = _check_round_trip(tmp_path_factory.mktemp(fmt), ev, fmt, endianness="legacy")
+        assert aer.read_header(path).extra == {"endianness": "legacy"}
 
 
 def test_time_base_wrap_arounds(tmp_path):
     # beyond 2^24 µs (EVT 3.0 time base) and 2^34 µs (EVT 2.0 time base), with huge gaps
     t = np.array([0, (1 << 24) - 1, 1 << 24, 5 << 24, (1 << 34) + 17, (3 << 34) + 5], np.int64)
     ev = _events([(int(v), i, 2 * i, i % 2) for i, v in enumerate(t)])
-    for fmt in ("evt2", "evt3"):
+    for fmt in ("evt2", "evt21", "evt3"):
         _check_round_trip(tmp_path, ev, fmt)
+
+
+def test_evt21_words_follow_the_format_page(tmp_path):
+    # a run of 4 ON events in a row (x 10, 11, 13, 42 -> one word of base 10, one of base 42: 42 is
+    # 32 pixels on), an
+    # OFF event, then a new time high; the same words with swapped halves in the legacy order
+    ev = _events([(100, x, 7, 1) for x in (10, 11, 13, 42)] + [(100, 5, 9, 0), (64 * 5 + 3, 2047, 2047, 1)])
+    th0 = 0x8 << 60 | (100 >> 6) << 32
+    want = [th0,
+            0x1 << 60 | (100 & 63) << 54 | 10 << 43 | 7 << 32 | 0b1011,
+            0x1 << 60 | (100 & 63) << 54 | 42 << 43 | 7 << 32 | 1,
+            0x0 << 60 | (100 & 63) << 54 | 5 << 43 | 9 << 32 | 1,
+            0x8 << 60 | 5 << 32,
+            0x1 << 60 | 3 << 54 | 2047 << 43 | 2047 << 32 | 1]
+    for endianness in ("little", "legacy"):
+        path = tmp_path / ("v_%s.raw" % endianness)
+        aer.write_events(path, ev, "evt21", endianness=endianness)
+        data = path.read_bytes()
+        words = [int(w) for w in np.frombuffer(data[data.index(b"% end\n") + 6:], "<u8")]
+        if endianness == "legacy":  # the upper half first
+            words = [(w & 0xFFFFFFFF) << 32 | w >> 32 for w in words]
+        assert [hex(w) for w in words] == [hex(w) for w in want]
+        assert np.array_equal(read_events(path), ev)
+    with pytest.raises(ValueError, match="endianness"):
+        aer.write_events(tmp_path / "e.raw", ev, "evt21", endianness="big")
 
 
 def test_vector_words_are_used(tmp_path):
@@ -136,7 +164,7 @@ def test_writers_reject_bad_events(tmp_path, fmt, bad, message):
 
 def test_unsorted_prophesee_rejected(tmp_path):
     ev = _events([(10_000, 1, 1, 1), (10, 1, 1, 1)])
-    for fmt in ("evt2", "evt3"):
+    for fmt in ("evt2", "evt21", "evt3"):
         with pytest.raises(ValueError, match="sorted by t"):
             aer.write_events(tmp_path / "u.raw", ev, fmt)
 

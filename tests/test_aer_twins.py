@@ -93,6 +93,31 @@ def test_evt2_twin(data, cap):
     _same(aer_prophesee.decode_evt2, ref.decode_evt2, data, 10, cap)
 
 
+@st.composite
+def evt21_bytes(draw):
+    kinds = [0x0, 0x1, 0x1, 0x8, 0xA, 0xE, 0xF] + ([0x5] if draw(st.booleans()) else [])
+    words = []
+    for _ in range(draw(st.integers(0, 40))):
+        kind = draw(st.sampled_from(kinds))
+        valid = draw(st.sampled_from([0, 1, 0xFFFFFFFF, 0x80000001])) if draw(st.booleans()) else \
+            draw(st.integers(0, (1 << 32) - 1))
+        words.append((kind << 60) | (draw(st.integers(0, (1 << 28) - 1)) << 32) | valid)
+    data = np.array(words, "<u8").tobytes()
+    return data + draw(st.sampled_from([b"", b"\x01\x02\x03"]))
+
+
+@settings(max_examples=60)
+@given(data=evt21_bytes(), cap=st.sampled_from([1, 7, 33, 2000]), legacy=st.sampled_from([0, 1]))
+def test_evt21_twin(data, cap, legacy):
+    events, state, _ = _same(aer_prophesee.decode_evt21, ref.decode_evt21, data, 10, cap, (legacy,))
+    raw = np.frombuffer(data, np.uint8)
+    s1, s2 = np.array([0, -1, 0] + [0] * 7, np.int64), np.array([0, -1, 0] + [0] * 7, np.int64)
+    assert aer_prophesee.count_evt21(raw, s1, legacy) == ref.count_evt21(raw, s2, legacy)
+    assert np.array_equal(s1, s2)
+    if s1[1] < 0 and cap >= 32:
+        assert aer_prophesee.count_evt21(raw, np.array([0, -1, 0] + [0] * 7, np.int64), legacy) == len(events)
+
+
 @settings(max_examples=40)
 @given(data=st.binary(max_size=300), cap=st.sampled_from([1, 9, 1000]))
 def test_dat_and_nmnist_twins(data, cap):
@@ -158,15 +183,16 @@ def encodable(draw):
 
 @settings(max_examples=60)
 @given(ev=encodable(), cap=st.sampled_from([3, 6, 10, 500]))
-@pytest.mark.parametrize("name, dtype", [("encode_evt2", np.uint32), ("encode_evt3", np.uint16)])
-def test_encoder_twins(name, dtype, ev, cap):
+@pytest.mark.parametrize("name, dtype, extra", [("encode_evt2", np.uint32, ()), ("encode_evt3", np.uint16, ()),
+                                               ("encode_evt21", np.uint64, (0,)), ("encode_evt21", np.uint64, (1,))])
+def test_encoder_twins(name, dtype, extra, ev, cap):
     results = []
     for fn in (getattr(aer_prophesee, name), getattr(ref, name)):
         state = np.array([0, -1, 0, -1, -1, -1], np.int64)
         words = []
         for _ in range(1000):
             buf = np.zeros(cap, dtype)
-            nw = fn(ev, state, buf)
+            nw = fn(ev, state, buf, *extra)
             words += [int(w) for w in buf[:nw]]
             if state[1] >= 0 or state[0] >= len(ev) or nw == 0:
                 break

@@ -12,10 +12,10 @@ Events are ``EVENT_DTYPE`` structured arrays: ``t`` (int64, µs), ``x``, ``y`` (
 from ._common import EVENT_DTYPE, FORMATS, CorruptFileError, EventFileMeta
 from .detect import detect_format
 from .reader import iter_events, read_events, read_header
-from .writers import WRITE_FORMATS, write_aedat2, write_events, write_evt2, write_evt3, write_nmnist
+from .writers import WRITE_FORMATS, write_aedat2, write_events, write_evt2, write_evt3, write_evt21, write_nmnist
 
 __all__ = [
     "EVENT_DTYPE", "FORMATS", "WRITE_FORMATS", "CorruptFileError", "EventFileMeta", "detect_format",
     "read_header", "read_events", "iter_events", "write_events", "write_nmnist", "write_aedat2",
-    "write_evt2", "write_evt3",
+    "write_evt2", "write_evt21", "write_evt3",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "i1")], align=True)
 
 #: The formats :func:`read_events` understands.
-FORMATS = ("nmnist", "aedat2", "aedat3", "aedat4", "evt2", "evt3", "dat")
+FORMATS = ("nmnist", "aedat2", "aedat3", "aedat4", "evt2", "evt21", "evt3", "dat")
 
 _REASONS = {
     1: "truncated record: the file ends inside a %s",

@@ -5,8 +5,9 @@ Rules, in order:
 1. ``#!AER-DAT4`` -> ``"aedat4"``; ``#!AER-DAT3`` -> ``"aedat3"``; ``#!AER-DAT2`` -> ``"aedat2"``
    (any other ``#`` start, e.g. headerless-version AEDAT 1.0, is refused).
 2. A ``%`` text header: ``% evt 2.0`` / ``% format EVT2`` -> ``"evt2"``; ``% evt 3.0`` /
-   ``% format EVT3`` -> ``"evt3"``; no ``evt``/``format`` line but ``% Data file containing``
-   or ``% Version`` -> ``"dat"``. Other EVT versions (2.1, 4.0) are refused.
+   ``% format EVT3`` -> ``"evt3"``; ``% evt 2.1`` / ``% format EVT21`` -> ``"evt21"``; no
+   ``evt``/``format`` line but ``% Data file containing`` or ``% Version`` -> ``"dat"``. Other EVT
+   versions (4.0) are refused.
 3. Anything else whose size is a multiple of 5 bytes -> ``"nmnist"`` (the ATIS format of
    N-MNIST / N-Caltech101 has no header at all; samples are named ``.bin`` or ``.bs2``).
 4. Otherwise a ``ValueError`` asks for ``format=``.
@@ -41,8 +42,8 @@ def detect_format(path):
     Returns
     -------
     str
-        One of ``"nmnist"``, ``"aedat2"``, ``"aedat3"``, ``"aedat4"``, ``"evt2"``, ``"evt3"``,
-        ``"dat"`` (rules in the module docstring).
+        One of ``"nmnist"``, ``"aedat2"``, ``"aedat3"``, ``"aedat4"``, ``"evt2"``, ``"evt21"``,
+        ``"evt3"``, ``"dat"`` (rules in the module docstring).
     """
     path = os.fspath(path)
     head = read_prefix(path, 1 << 16)
@@ -61,10 +62,10 @@ def detect_format(path):
         lines, _ = text_header(head, "%", end_marker="end")
         fields = parse_fields(lines)
         kind = raw_kind(fields)
-        if kind in ("evt2", "evt3"):
+        if kind in ("evt2", "evt21", "evt3"):
             return kind
         if kind is not None:
-            _validate.fail("path", path, "a Prophesee EVT 2.0 or 3.0 file, not %r" % kind)
+            _validate.fail("path", path, "a Prophesee EVT 2.0, 2.1 or 3.0 file, not %r" % kind)
         if "data_file_containing" in fields or "Version" in fields:
             return "dat"
         _validate.fail("path", path, "a Prophesee header with an 'evt'/'format' line (RAW) or a "

@@ -1,4 +1,4 @@
-"""Prophesee RAW (EVT 2.0, EVT 3.0) and DAT files: '%' text header, then binary data.
+"""Prophesee RAW (EVT 2.0, EVT 2.1, EVT 3.0) and DAT files: '%' text header, then binary data.
 
 Header lines look like ``% evt 3.0``, ``% format EVT3;height=720;width=1280``,
 ``% geometry 1280x720``, ``% plugin_name hal_plugin_gen41_evk3``, ``% Width 640``; RAW headers
@@ -36,10 +36,10 @@ def raw_kind(fields):
     fmt = fields.get("format", "")
     if fmt:
         name = fmt.split(";")[0].strip().upper()
-        return {"EVT2": "evt2", "EVT3": "evt3", "EVT21": "evt2.1"}.get(name, name.lower())
+        return {"EVT2": "evt2", "EVT3": "evt3", "EVT21": "evt21"}.get(name, name.lower())
     evt = fields.get("evt", "").strip()
     if evt:
-        return {"2.0": "evt2", "3.0": "evt3", "2.1": "evt2.1"}.get(evt, "evt" + evt)
+        return {"2.0": "evt2", "3.0": "evt3", "2.1": "evt21"}.get(evt, "evt" + evt)
     return None
 
 
@@ -96,6 +96,36 @@ class EVT2:
     @staticmethod
     def bound(nbytes):
         return nbytes // 4
+
+    new_state = staticmethod(_new_state)
+
+
+def evt21_legacy(fields):
+    """Whether an EVT 2.1 file holds the IMX636 word order: ``endianness=legacy`` on its
+    ``format`` line (OpenEB's spelling; ``little`` or nothing means plain little-endian words)."""
+    options = [part.strip().lower() for part in fields.get("format", "").split(";")[1:]]
+    return "endianness=legacy" in options
+
+
+class EVT21:
+    """EVT 2.1 codec (64-bit words, vectors of up to 32 pixels; IMX636 "legacy" word order)."""
+
+    NAME = "evt21"
+    UNIT = 8
+
+    @staticmethod
+    def parse_header(path, head, file_size, layout=None):
+        meta = _parse(path, head, "evt21")
+        meta.extra = {"endianness": "legacy" if evt21_legacy(meta.header) else "little"}
+        return meta
+
+    @staticmethod
+    def decode(raw, state, out, meta):
+        return aer_prophesee.decode_evt21(raw, state, out, int(meta.extra["endianness"] == "legacy"))
+
+    @staticmethod
+    def count(raw, state, meta):
+        return aer_prophesee.count_evt21(raw, state, int(meta.extra["endianness"] == "legacy"))
 
     new_state = staticmethod(_new_state)
 

@@ -3,7 +3,7 @@
 Binary formats are memory-mapped and decoded by the compiled kernels of
 ``spikecore.kernels.aer_*`` (Cython, built ahead of time), which stop at the first corrupt or
 truncated unit; the error then names the file and the byte offset. Formats whose event count
-is not bounded by their size (EVT 3.0 vectors, AEDAT packets) are counted first, so the
+is not bounded by their size (EVT 2.1 and 3.0 vectors, AEDAT packets) are counted first, so the
 output is allocated once at its exact size.
 """
 import os
@@ -15,9 +15,10 @@ from spikecore import _validate
 from . import aedat2, aedat3, aedat4, nmnist
 from ._common import EVENT_DTYPE, FORMATS, MappedFile, kernel_error, read_prefix
 from .detect import detect_format
-from .prophesee import DAT, EVT2, EVT3
+from .prophesee import DAT, EVT2, EVT3, EVT21
 
-CODECS = {"nmnist": nmnist, "aedat2": aedat2, "aedat3": aedat3, "evt2": EVT2, "evt3": EVT3, "dat": DAT}
+CODECS = {"nmnist": nmnist, "aedat2": aedat2, "aedat3": aedat3, "evt2": EVT2, "evt21": EVT21, "evt3": EVT3,
+          "dat": DAT}
 
 
 def _codec_name(path, format):
@@ -40,8 +41,8 @@ def read_header(path, format=None, *, layout=None):
     path : str or os.PathLike
         Event file.
     format : str, optional
-        One of ``"nmnist"``, ``"aedat2"``, ``"aedat3"``, ``"aedat4"``, ``"evt2"``, ``"evt3"``,
-        ``"dat"``; detected from the first bytes when omitted (see :func:`detect_format`).
+        One of ``"nmnist"``, ``"aedat2"``, ``"aedat3"``, ``"aedat4"``, ``"evt2"``, ``"evt21"``,
+        ``"evt3"``, ``"dat"``; detected from the first bytes when omitted (see :func:`detect_format`).
     layout : {"dvs128", "davis"}, optional
         AEDAT 2.0 address layout, when the ``# AEChip:`` line names no known chip.
 
@@ -84,7 +85,7 @@ def read_events(path, format=None, *, layout=None):
     Parameters
     ----------
     path : str or os.PathLike
-        Event file: N-MNIST/N-Caltech101 ``.bin``, AEDAT 2.0/3.1/4.0, Prophesee EVT 2.0/3.0
+        Event file: N-MNIST/N-Caltech101 ``.bin``, AEDAT 2.0/3.1/4.0, Prophesee EVT 2.0/2.1/3.0
         ``.raw`` or ``.dat``.
     format : str, optional
         Format name (see :func:`read_header`); detected from the header/magic bytes when
@@ -158,11 +159,11 @@ def iter_events(path, chunk=1_000_000, format=None, *, layout=None):
         if meta.format == "aedat4":
             yield from _rechunk(aedat4.iter_packets(mapped, meta), chunk)
             return
-        yield from _rechunk(_kernel_blocks(mapped, meta, CODECS[meta.format], max(chunk, 12)), chunk)
+        yield from _rechunk(_kernel_blocks(mapped, meta, CODECS[meta.format], max(chunk, 32)), chunk)
 
 
 def _kernel_blocks(mapped, meta, codec, capacity):
-    """Decode ``mapped`` block by block (``capacity`` >= 12: room for any EVT 3.0 vector)."""
+    """Decode ``mapped`` block by block (``capacity`` >= 32: room for any EVT 2.1 or 3.0 vector)."""
     raw = mapped.array[meta.data_offset:]
     state = codec.new_state(meta)
     while True:

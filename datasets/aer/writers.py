@@ -15,7 +15,7 @@ from spikecore._atomic import atomic_write
 
 from ._common import EVENT_DTYPE
 
-WRITE_FORMATS = ("nmnist", "aedat2", "evt2", "evt3")
+WRITE_FORMATS = ("nmnist", "aedat2", "evt2", "evt21", "evt3")
 NMNIST_T_BITS = 23
 NMNIST_OVERFLOW = 1 << 13
 DEFAULT_CHIPS = {"dvs128": "ch.unizh.ini.jaer.chip.retina.DVS128",
@@ -155,13 +155,15 @@ def write_aedat2(path, events, *, layout="davis", chip=None):
         f.write(records.tobytes())
 
 
-def _prophesee_header(evt, sensor_size):
-    lines = ["% evt " + {"evt2": "2.0", "evt3": "3.0"}[evt]]
+def _prophesee_header(evt, sensor_size, options=""):
+    lines = ["% evt " + {"evt2": "2.0", "evt21": "2.1", "evt3": "3.0"}[evt]]
     if sensor_size is not None:
         w = _validate.integer("sensor_size[0]", sensor_size[0], low=1, high=2048)
         h = _validate.integer("sensor_size[1]", sensor_size[1], low=1, high=2048)
-        lines.append("% format " + evt.upper() + ";height=%d;width=%d" % (h, w))
+        lines.append("% format " + evt.upper() + ";height=%d;width=%d" % (h, w) + options)
         lines.append("%% geometry %dx%d" % (w, h))
+    elif options:
+        lines.append("% format " + evt.upper() + options)
     lines += ["% generator spikecore", "% end"]
     return ("\n".join(lines) + "\n").encode("ascii")
 
@@ -209,6 +211,33 @@ def write_evt2(path, events, *, sensor_size=None):
         f.write(words.astype("<u4").tobytes())
 
 
+def write_evt21(path, events, *, sensor_size=None, endianness="little"):
+    """Write events as a Prophesee EVT 2.1 RAW file (atomic), one 64-bit word per run of
+    neighbouring events (same t, y, p; x within 32 pixels); see
+    :func:`spikecore.kernels.aer_prophesee.encode_evt21`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file.
+    events : ndarray
+        Structured array sorted by t (µs, >= 0); x, y < 2048; p 0/1.
+    sensor_size : (width, height), optional
+        Written to the header.
+    endianness : {"little", "legacy"}
+        Plain little-endian 64-bit words (GenX320 and the format page), or the IMX636 order
+        (the upper 32-bit half first; written as ``endianness=legacy`` on the ``format`` line,
+        as OpenEB reads it).
+    """
+    endianness = _validate.choice("endianness", endianness, ("little", "legacy"))
+    ev = as_events(events)
+    legacy = int(endianness == "legacy")
+    words = _encode_words(ev, lambda e, s, w: aer_prophesee.encode_evt21(e, s, w, legacy), np.uint64, 2)
+    with atomic_write(path) as f:
+        f.write(_prophesee_header("evt21", sensor_size, ";endianness=legacy" if legacy else ""))
+        f.write(words.astype("<u8").tobytes())
+
+
 def write_evt3(path, events, *, sensor_size=None):
     """Write events as a Prophesee EVT 3.0 RAW file (atomic), with vector words for runs of
     neighbouring events; see :func:`spikecore.kernels.aer_prophesee.encode_evt3`.
@@ -230,7 +259,7 @@ def write_evt3(path, events, *, sensor_size=None):
 
 
 def write_events(path, events, format, **options):
-    """Write events in ``format`` (``"nmnist"``, ``"aedat2"``, ``"evt2"``, ``"evt3"``), atomically.
+    """Write events in ``format`` (``"nmnist"``, ``"aedat2"``, ``"evt2"``, ``"evt21"``, ``"evt3"``), atomically.
 
     Parameters
     ----------
@@ -241,8 +270,10 @@ def write_events(path, events, format, **options):
     format : str
         Output format.
     **options
-        Passed to the writer: ``layout``/``chip`` (AEDAT 2.0), ``sensor_size`` (EVT).
+        Passed to the writer: ``layout``/``chip`` (AEDAT 2.0), ``sensor_size`` (EVT),
+        ``endianness`` (EVT 2.1).
     """
     _validate.choice("format", format, WRITE_FORMATS)
-    writer = {"nmnist": write_nmnist, "aedat2": write_aedat2, "evt2": write_evt2, "evt3": write_evt3}[format]
+    writer = {"nmnist": write_nmnist, "aedat2": write_aedat2, "evt2": write_evt2, "evt21": write_evt21,
+              "evt3": write_evt3}[format]
     return writer(os.fspath(path), events, **options)

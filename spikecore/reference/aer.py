@@ -3,7 +3,7 @@
 straight from the format specifications, one unit at a time, for a reader. Slow on purpose.
 
 Specifications: Orchard et al. (2015) for N-MNIST; iniVation AEDAT 2.0 / libcaer AEDAT 3.1
-packet and polarity layouts; Prophesee (2023) EVT 2.0, EVT 3.0 and DAT format pages. The bit
+packet and polarity layouts; Prophesee (2023) EVT 2.0, EVT 2.1, EVT 3.0 and DAT format pages. The bit
 layouts are spelled out in the docstrings of the kernel modules.
 
 Shared conventions: ``raw`` uint8 data region; ``state`` int64 (``state[0]`` resume
@@ -191,6 +191,67 @@ def decode_evt2(raw, state, out):
     return n
 
 
+def _evt21_word(raw, pos, legacy):
+    """The 64-bit EVT 2.1 word at ``pos``, type in bits 63..60 (legacy files: halves swapped)."""
+    first, second = _le32(raw, pos), _le32(raw, pos + 4)
+    return (first << 32) | second if legacy else (second << 32) | first
+
+
+def count_evt21(raw, state, legacy):
+    """EVT 2.1 event count: the set bits of the valid masks of EVT_NEG/EVT_POS words."""
+    pos, size, n = int(state[0]), len(raw), 0
+    while pos + 8 <= size:
+        w = _evt21_word(raw, pos, legacy)
+        kind = w >> 60
+        if kind in (0, 1):
+            n += bin(w & 0xFFFFFFFF).count("1")
+        elif kind not in (0x8, 0xA, 0xE, 0xF):
+            _flag(state, pos, 2)
+            break
+        pos += 8
+    else:
+        if pos < size:
+            _flag(state, pos, 1)
+    state[0] = pos
+    return n
+
+
+def decode_evt21(raw, state, out, legacy):
+    """EVT 2.1: EVT_NEG/EVT_POS words give (x + k, y, p = type, t = L 2^34 + t_high 2^6 + t_low)
+    for each set bit k of the 32-bit valid mask, k increasing (a word is decoded only when all
+    its events fit in ``out``); TIME_HIGH words set t_high (bits 59..32; L += 1 when it
+    decreases). State: [pos, err, code, t_high, L, t_high_seen]."""
+    pos, size, cap, n = int(state[0]), len(raw), len(out), 0
+    th, loops, seen = int(state[3]), int(state[4]), int(state[5])
+    while pos + 8 <= size and n < cap:
+        w = _evt21_word(raw, pos, legacy)
+        kind = w >> 60
+        if kind in (0, 1):
+            valid = w & 0xFFFFFFFF
+            bits = [k for k in range(32) if valid >> k & 1]
+            if len(bits) > cap - n:
+                break
+            t = (loops << 34) + (th << 6) + ((w >> 54) & 0x3F)
+            x, y = (w >> 43) & 0x7FF, (w >> 32) & 0x7FF
+            for k in bits:
+                _put(out, n, t, x + k, y, kind)
+                n += 1
+        elif kind == 8:
+            value = (w >> 32) & 0x0FFFFFFF
+            if seen and value < th:
+                loops += 1
+            th, seen = value, 1
+        elif kind not in (0xA, 0xE, 0xF):
+            _flag(state, pos, 2)
+            break
+        pos += 8
+    else:
+        if pos < size and pos + 8 > size:
+            _flag(state, pos, 1)
+    state[0], state[3], state[4], state[5] = pos, th, loops, seen
+    return n
+
+
 _EVT3_RESERVED = (0x1, 0x9, 0xB, 0xC, 0xD)
 
 
@@ -316,6 +377,49 @@ def encode_evt2(events, state, words):
         words[nw] = (int(e["p"]) << 28) | ((int(e["t"]) & 0x3F) << 22) | (int(e["x"]) << 11) | int(e["y"])
         nw += 1
         i += 1
+    state[0], state[3] = i, cur
+    return nw
+
+
+def _evt21_store(w, legacy):
+    return ((w & 0xFFFFFFFF) << 32) | (w >> 32) if legacy else w
+
+
+def encode_evt21(events, state, words, legacy):
+    """EVT 2.1 encoding: TIME_HIGH words as EVT 2.0's (value in bits 59..32), then one
+    EVT_NEG/EVT_POS word per run (same t, y, p; increasing x within [x0, x0 + 32)):
+    p << 60 | (t & 63) << 54 | x0 << 43 | y << 32 | mask. Legacy: 32-bit halves swapped."""
+    i, cap, nw, cur = int(state[0]), len(words), 0, int(state[3])
+    n_ev = len(events)
+    while i < n_ev:
+        e = events[i]
+        if not _valid(e):
+            _flag(state, i, 4)
+            break
+        t = int(e["t"])
+        th = t >> 6
+        if cur >= 0 and th < cur:
+            _flag(state, i, 3)
+            break
+        highs = _time_highs(cur, th, 1 << 27) if th != cur else []
+        if len(highs) + 1 > cap - nw:
+            break
+        for v in highs:
+            words[nw] = _evt21_store((0x8 << 60) | ((v & 0x0FFFFFFF) << 32), legacy)
+            nw += 1
+        cur = th
+        j, x0, mask = i + 1, int(e["x"]), 1
+        while j < n_ev:
+            f = events[j]
+            if (f["t"] != e["t"] or f["y"] != e["y"] or f["p"] != e["p"] or f["x"] <= events[j - 1]["x"]
+                    or f["x"] - x0 > 31 or not _valid(f)):
+                break
+            mask |= 1 << (int(f["x"]) - x0)
+            j += 1
+        w = (int(e["p"]) << 60) | ((t & 0x3F) << 54) | (x0 << 43) | (int(e["y"]) << 32) | mask
+        words[nw] = _evt21_store(w, legacy)
+        nw += 1
+        i = j
     state[0], state[3] = i, cur
     return nw
 
