@@ -112,6 +112,25 @@ cdef void _fill_evt3_count() noexcept:
 _fill_evt3_count()
 
 
+cdef inline void _time_high(int64_t v, int64_t *th, int64_t *loops, int64_t *seen) noexcept nogil:
+    # a time-high value; one smaller than the previous one is a wrap-around (L += 1)
+    if seen[0] and v < th[0]:
+        loops[0] += 1
+    th[0] = v
+    seen[0] = 1
+
+
+cdef void _end_evt2(int64_t[::1] state, Py_ssize_t pos, int err, int64_t th, int64_t loops, int64_t seen) noexcept:
+    # store an EVT 2.0 / 2.1 decoder's position, error and time base
+    if err:
+        state[1] = pos
+        state[2] = err
+    state[0] = pos
+    state[3] = th
+    state[4] = loops
+    state[5] = seen
+
+
 def decode_evt2(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
     """Decode Prophesee EVT 2.0 words into ``out``; return the number of events written.
 
@@ -137,7 +156,7 @@ def decode_evt2(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
     cdef Py_ssize_t cap = out.shape[0]
     cdef Py_ssize_t n = 0
     cdef int64_t th = state[3], loops = state[4], seen = state[5]
-    cdef uint32_t w, typ, v
+    cdef uint32_t w, typ
     cdef int err = 0
     with nogil:
         while pos + 4 <= size and n < cap:
@@ -150,11 +169,7 @@ def decode_evt2(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
                 out[n].p = typ
                 n += 1
             elif typ == 8:
-                v = w & 0x0FFFFFFF
-                if seen and v < th:
-                    loops += 1
-                th = v
-                seen = 1
+                _time_high(w & 0x0FFFFFFF, &th, &loops, &seen)
             elif typ == 0xA or typ == 0xE or typ == 0xF:
                 pass
             else:
@@ -163,13 +178,7 @@ def decode_evt2(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
             pos += 4
     if err == 0 and pos < size and pos + 4 > size:
         err = 1
-    if err:
-        state[1] = pos
-        state[2] = err
-    state[0] = pos
-    state[3] = th
-    state[4] = loops
-    state[5] = seen
+    _end_evt2(state, pos, err, th, loops, seen)
     return n
 
 
@@ -259,7 +268,7 @@ def decode_evt21(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out, int
     cdef Py_ssize_t n = 0
     cdef int64_t th = state[3], loops = state[4], seen = state[5], t, x, y
     cdef uint64_t w
-    cdef uint32_t typ, valid, v
+    cdef uint32_t typ, valid
     cdef int k, err = 0
     with nogil:
         while pos + 8 <= size and n < cap:
@@ -281,11 +290,7 @@ def decode_evt21(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out, int
                     n += 1
                     valid &= valid - 1
             elif typ == 0x8:
-                v = <uint32_t>((w >> 32) & 0x0FFFFFFF)
-                if seen and v < th:
-                    loops += 1
-                th = v
-                seen = 1
+                _time_high(<int64_t>((w >> 32) & 0x0FFFFFFF), &th, &loops, &seen)
             elif typ == 0xA or typ == 0xE or typ == 0xF:
                 pass
             else:
@@ -294,13 +299,7 @@ def decode_evt21(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out, int
             pos += 8
     if err == 0 and pos < size and pos + 8 > size:
         err = 1
-    if err:
-        state[1] = pos
-        state[2] = err
-    state[0] = pos
-    state[3] = th
-    state[4] = loops
-    state[5] = seen
+    _end_evt2(state, pos, err, th, loops, seen)
     return n
 
 
@@ -386,7 +385,7 @@ def decode_evt3(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
     cdef int64_t y = state[7], xb = state[8], vp = state[9]
     cdef int64_t t = (loops << 24) + (th << 12) + tl
     cdef uint16_t w
-    cdef uint32_t mask, v
+    cdef uint32_t mask
     cdef int typ, k, nbits, err = 0
     with nogil:
         while pos + 2 <= size and n < cap:
@@ -425,11 +424,7 @@ def decode_evt3(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
                 xb = w & 0x7FF
                 vp = (w >> 11) & 1
             elif typ == 0x8:
-                v = w & 0xFFF
-                if seen and v < th:
-                    loops += 1
-                th = v
-                seen = 1
+                _time_high(w & 0xFFF, &th, &loops, &seen)
                 t = (loops << 24) + (th << 12) + tl
             elif typ == 0x7 or typ == 0xA or typ == 0xE or typ == 0xF:
                 pass

@@ -164,6 +164,11 @@ def decode_aedat3(raw, state, out):
 
 # --------------------------------------------------------------------------- Prophesee
 
+def _time_high(value, th, loops, seen):
+    """A time-high value: (t_high, L, seen) after it (L += 1 when it is smaller than t_high)."""
+    return value, loops + 1 if seen and value < th else loops, 1
+
+
 def decode_evt2(raw, state, out):
     """EVT 2.0: CD words give t = L 2^34 + t_high 2^6 + t_low; TIME_HIGH words set t_high
     (L += 1 when it decreases). State: [pos, err, code, t_high, L, t_high_seen]."""
@@ -176,10 +181,7 @@ def decode_evt2(raw, state, out):
             _put(out, n, (loops << 34) + (th << 6) + ((w >> 22) & 0x3F), (w >> 11) & 0x7FF, w & 0x7FF, kind)
             n += 1
         elif kind == 8:
-            value = w & 0x0FFFFFFF
-            if seen and value < th:
-                loops += 1
-            th, seen = value, 1
+            th, loops, seen = _time_high(w & 0x0FFFFFFF, th, loops, seen)
         elif kind not in (0xA, 0xE, 0xF):
             _flag(state, pos, 2)
             break
@@ -237,10 +239,7 @@ def decode_evt21(raw, state, out, legacy):
                 _put(out, n, t, x + k, y, kind)
                 n += 1
         elif kind == 8:
-            value = (w >> 32) & 0x0FFFFFFF
-            if seen and value < th:
-                loops += 1
-            th, seen = value, 1
+            th, loops, seen = _time_high((w >> 32) & 0x0FFFFFFF, th, loops, seen)
         elif kind not in (0xA, 0xE, 0xF):
             _flag(state, pos, 2)
             break
@@ -309,10 +308,7 @@ def decode_evt3(raw, state, out):
         elif kind == 0x6:
             tl = w & 0xFFF
         elif kind == 0x8:
-            value = w & 0xFFF
-            if seen and value < th:
-                loops += 1
-            th, seen = value, 1
+            th, loops, seen = _time_high(w & 0xFFF, th, loops, seen)
         elif kind in _EVT3_RESERVED:
             _flag(state, pos, 2)
             error = True
