@@ -98,7 +98,7 @@ def test_prophesee_round_trip(tmp_path_factory, ev, fmt):
     assert aer.detect_format(path) == fmt
     if fmt == "evt21":  # the IMX636 word order
         path = _check_round_trip(tmp_path_factory.mktemp(fmt), ev, fmt, endianness="legacy")
-        assert aer.read_header(path).extra == {"endianness": "legacy"}
+        assert aer.read_header(path).extra == {"endianness": "legacy", "endianness_from": "header"}
 
 
 def test_time_base_wrap_arounds(tmp_path):
@@ -132,6 +132,29 @@ def test_evt21_words_follow_the_format_page(tmp_path):
         assert np.array_equal(read_events(path), ev)
     with pytest.raises(ValueError, match="endianness"):
         aer.write_events(tmp_path / "e.raw", ev, "evt21", endianness="big")
+
+
+def test_evt21_word_order_without_a_header_option(tmp_path):
+    # a file whose format line does not say endianness=...: the order in which its first words are
+    # valid EVT 2.1 words (an IMX636 recording in the legacy order without the option reads right)
+    rng = np.random.default_rng(3)
+    ev = _events(sorted((int(t), int(x), int(y), int(p)) for t, x, y, p in zip(
+        rng.integers(0, 10**6, 500), rng.integers(0, 1280, 500), rng.integers(0, 720, 500), rng.integers(0, 2, 500))))
+    for endianness in ("little", "legacy"):
+        path = tmp_path / ("%s.raw" % endianness)
+        aer.write_events(path, ev, "evt21", endianness=endianness)
+        data = path.read_bytes()
+        body = data[data.index(b"% end\n") + 6:]
+        bare = tmp_path / ("bare_%s.raw" % endianness)
+        bare.write_bytes(b"% evt 2.1\n% end\n" + body)
+        meta = aer.read_header(bare)
+        assert meta.extra == {"endianness": endianness, "endianness_from": "data"}
+        assert np.array_equal(read_events(bare), ev)
+        # what the header declares wins over the data
+        declared = tmp_path / "declared.raw"
+        other = "little" if endianness == "legacy" else "legacy"
+        declared.write_bytes(b"% evt 2.1\n% format EVT21;endianness=" + other.encode() + b"\n% end\n" + body)
+        assert aer.read_header(declared).extra == {"endianness": other, "endianness_from": "header"}
 
 
 def test_vector_words_are_used(tmp_path):

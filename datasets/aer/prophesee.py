@@ -4,6 +4,11 @@ Header lines look like ``% evt 3.0``, ``% format EVT3;height=720;width=1280``,
 ``% geometry 1280x720``, ``% plugin_name hal_plugin_gen41_evk3``, ``% Width 640``; RAW headers
 may end with ``% end``. A DAT file's header is followed by two bytes ``[event type, event size]``
 (type 0 Event2d or 12 EventCD, size 8). Decoders: :mod:`spikecore.kernels.aer_prophesee`.
+
+EVT 2.1 comes in two word orders (Prophesee's format page; OpenEB's ``Evt21Raw`` and
+``Evt21LegacyRaw``): plain little-endian 64-bit words, and the IMX636's, which sends the upper
+32-bit half first and which OpenEB's headers mark ``% format EVT21;...;endianness=legacy``. When
+the header says nothing, the order is read from the data (:func:`_evt21_order_of_data`).
 """
 import re
 
@@ -100,11 +105,35 @@ class EVT2:
     new_state = staticmethod(_new_state)
 
 
-def evt21_legacy(fields):
-    """Whether an EVT 2.1 file holds the IMX636 word order: ``endianness=legacy`` on its
-    ``format`` line (OpenEB's spelling; ``little`` or nothing means plain little-endian words)."""
-    options = [part.strip().lower() for part in fields.get("format", "").split(";")[1:]]
-    return "endianness=legacy" in options
+def evt21_endianness(fields):
+    """The word order an EVT 2.1 header declares: ``"legacy"`` (the IMX636 order: upper 32-bit
+    half first) or ``"little"`` from ``endianness=...`` on its ``format`` line (OpenEB's
+    spelling), ``None`` when it says nothing."""
+    for part in fields.get("format", "").split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "endianness":
+            return "legacy" if value.strip().lower() == "legacy" else "little"
+    return None
+
+
+_EVT21_TYPES = (0x0, 0x1, 0x8, 0xA, 0xE, 0xF)
+
+
+def _evt21_order_of_data(data):
+    """For a header that declares no word order: ``"legacy"`` when the first words (up to 4096)
+    are all valid EVT 2.1 words in the IMX636 order and more of them are time-high words in that
+    order (type 8, the other half zero) than in the plain order, else ``"little"`` (OpenEB's
+    default). Time-high words decide because a sparse stream (one pixel per word) can be valid in
+    both orders, while a time-high word has one empty 32-bit half only in the order it was
+    written in."""
+    words = np.frombuffer(data[:len(data) - len(data) % 8][:8 * 4096], "<u8")
+    low, high = words & np.uint64(0xFFFFFFFF), words >> np.uint64(32)
+    legacy_types = (words >> np.uint64(28)) & np.uint64(0xF)
+    if not len(words) or not np.isin(legacy_types, _EVT21_TYPES).all():
+        return "little"
+    th_little = np.count_nonzero((words >> np.uint64(60) == 8) & (low == 0))
+    th_legacy = np.count_nonzero((legacy_types == 8) & (high == 0))
+    return "legacy" if th_legacy > th_little else "little"
 
 
 class EVT21:
@@ -116,7 +145,11 @@ class EVT21:
     @staticmethod
     def parse_header(path, head, file_size, layout=None):
         meta = _parse(path, head, "evt21")
-        meta.extra = {"endianness": "legacy" if evt21_legacy(meta.header) else "little"}
+        order = evt21_endianness(meta.header)
+        source = "header"
+        if order is None:
+            order, source = _evt21_order_of_data(head[meta.data_offset:]), "data"
+        meta.extra = {"endianness": order, "endianness_from": source}
         return meta
 
     @staticmethod
