@@ -170,9 +170,7 @@ def decode_evt2(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out):
                 n += 1
             elif typ == 8:
                 _time_high(w & 0x0FFFFFFF, &th, &loops, &seen)
-            elif typ == 0xA or typ == 0xE or typ == 0xF:
-                pass
-            else:
+            elif typ != 0xA and typ != 0xE and typ != 0xF:  # EXT_TRIGGER, OTHERS, CONTINUED: skipped
                 err = 2
                 break
             pos += 4
@@ -291,9 +289,7 @@ def decode_evt21(const uint8_t[::1] raw, int64_t[::1] state, Event[::1] out, int
                     valid &= valid - 1
             elif typ == 0x8:
                 _time_high(<int64_t>((w >> 32) & 0x0FFFFFFF), &th, &loops, &seen)
-            elif typ == 0xA or typ == 0xE or typ == 0xF:
-                pass
-            else:
+            elif typ != 0xA and typ != 0xE and typ != 0xF:  # EXT_TRIGGER, OTHERS, CONTINUED: skipped
                 err = 2
                 break
             pos += 8
@@ -494,6 +490,32 @@ cdef inline int _check_event(Event e, int64_t xmax, int64_t ymax) noexcept nogil
     return e.t >= 0 and e.x >= 0 and e.x <= xmax and e.y >= 0 and e.y <= ymax and (e.p == 0 or e.p == 1)
 
 
+cdef int64_t _TIME_HIGH_STEP = 1 << 27  # EVT 2.0 / 2.1: largest jump between time-high words
+
+
+cdef inline int64_t _time_high_words(Event e, int64_t cur, int *err) noexcept nogil:
+    # EVT 2.0 / 2.1 encoders: the time-high words to reserve before event e's own word, going
+    # from the last counter sent (cur, -1 for none: start at 0) to t >> 6 in steps of at most
+    # 2^27, plus one (0 when t >> 6 == cur); -1 with *err = 4 (a field out of range) or 3 (time
+    # going backwards) when e cannot be encoded
+    cdef int64_t th
+    if not _check_event(e, 2047, 2047):
+        err[0] = 4
+        return -1
+    th = e.t >> 6
+    if cur >= 0 and th < cur:
+        err[0] = 3
+        return -1
+    if th == cur:
+        return 0
+    return (th - (cur if cur >= 0 else 0)) // _TIME_HIGH_STEP + 1
+
+
+cdef inline int64_t _next_time_high(int64_t sent, int64_t th) noexcept nogil:
+    # the next time-high counter on the way from the one sent last to th
+    return sent + _TIME_HIGH_STEP if th - sent > _TIME_HIGH_STEP else th
+
+
 def encode_evt2(Event[::1] events, int64_t[::1] state, uint32_t[::1] words):
     """Encode time-ordered events as EVT 2.0 words; return the number of words written.
 
@@ -522,35 +544,26 @@ def encode_evt2(Event[::1] events, int64_t[::1] state, uint32_t[::1] words):
     cdef Py_ssize_t n_ev = events.shape[0]
     cdef Py_ssize_t cap = words.shape[0]
     cdef Py_ssize_t nw = 0
-    cdef int64_t cur = state[3], th, need, vcur
-    cdef int64_t STEP = 1 << 27
+    cdef int64_t cur = state[3], th, need
     cdef Event e
     cdef int err = 0
     with nogil:
         while i < n_ev:
             e = events[i]
-            if not _check_event(e, 2047, 2047):
-                err = 4
+            need = _time_high_words(e, cur, &err)
+            if need < 0:
+                break
+            if need + 1 > cap - nw:  # time-high words + the CD word
                 break
             th = e.t >> 6
-            if cur >= 0 and th < cur:
-                err = 3
-                break
-            # words needed: intermediate steps + one time high + the CD word
-            vcur = cur if cur >= 0 else 0
-            need = 1
-            if th != cur:
-                need += (th - vcur) // STEP + 1
-            if need > cap - nw:
-                break
-            if th != cur:
-                while th - vcur > STEP:
-                    vcur += STEP
-                    words[nw] = (<uint32_t>0x8 << 28) | <uint32_t>(vcur & 0x0FFFFFFF)
+            if need:
+                cur = cur if cur >= 0 else 0
+                while True:
+                    cur = _next_time_high(cur, th)
+                    words[nw] = (<uint32_t>0x8 << 28) | <uint32_t>(cur & 0x0FFFFFFF)
                     nw += 1
-                words[nw] = (<uint32_t>0x8 << 28) | <uint32_t>(th & 0x0FFFFFFF)
-                nw += 1
-                cur = th
+                    if cur == th:
+                        break
             words[nw] = (<uint32_t>e.p << 28) | (<uint32_t>(e.t & 0x3F) << 22) \
                 | (<uint32_t>e.x << 11) | <uint32_t>e.y
             nw += 1
@@ -594,37 +607,28 @@ def encode_evt21(Event[::1] events, int64_t[::1] state, uint64_t[::1] words, int
     cdef Py_ssize_t n_ev = events.shape[0]
     cdef Py_ssize_t cap = words.shape[0]
     cdef Py_ssize_t nw = 0
-    cdef int64_t cur = state[3], th, need, vcur
-    cdef int64_t STEP = 1 << 27
+    cdef int64_t cur = state[3], th, need
     cdef uint64_t w, valid
     cdef Event e, f
     cdef int err = 0
     with nogil:
         while i < n_ev:
             e = events[i]
-            if not _check_event(e, 2047, 2047):
-                err = 4
+            need = _time_high_words(e, cur, &err)
+            if need < 0:
+                break
+            if need + 1 > cap - nw:  # time-high words + the CD word
                 break
             th = e.t >> 6
-            if cur >= 0 and th < cur:
-                err = 3
-                break
-            vcur = cur if cur >= 0 else 0
-            need = 1
-            if th != cur:
-                need += (th - vcur) // STEP + 1
-            if need > cap - nw:
-                break
-            if th != cur:
-                while th - vcur > STEP:
-                    vcur += STEP
-                    w = (<uint64_t>0x8 << 60) | (<uint64_t>(vcur & 0x0FFFFFFF) << 32)
+            if need:
+                cur = cur if cur >= 0 else 0
+                while True:
+                    cur = _next_time_high(cur, th)
+                    w = (<uint64_t>0x8 << 60) | (<uint64_t>(cur & 0x0FFFFFFF) << 32)
                     words[nw] = ((w << 32) | (w >> 32)) if legacy else w
                     nw += 1
-                w = (<uint64_t>0x8 << 60) | (<uint64_t>(th & 0x0FFFFFFF) << 32)
-                words[nw] = ((w << 32) | (w >> 32)) if legacy else w
-                nw += 1
-                cur = th
+                    if cur == th:
+                        break
             # the run of events that share this word
             valid = 1
             j = i + 1

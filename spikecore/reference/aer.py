@@ -350,26 +350,33 @@ def _time_highs(cur, th, step):
     return sent
 
 
+def _evt2_time_highs(e, cur, state, i):
+    """EVT 2.0 / 2.1 encoders: the time-high counters to send before event ``e`` (index ``i``),
+    or None after flagging ``state`` when it cannot be encoded (4 out of range, 3 time going
+    backwards)."""
+    if not _valid(e):
+        _flag(state, i, 4)
+        return None
+    th = int(e["t"]) >> 6
+    if cur >= 0 and th < cur:
+        _flag(state, i, 3)
+        return None
+    return _time_highs(cur, th, 1 << 27) if th != cur else []
+
+
 def encode_evt2(events, state, words):
     """EVT 2.0 encoding: TIME_HIGH (t >> 6) mod 2^28 when it changes (intermediate ones every
     2^27 from 0), then CD word p << 28 | (t & 63) << 22 | x << 11 | y. Returns words written."""
     i, cap, nw, cur = int(state[0]), len(words), 0, int(state[3])
     while i < len(events):
         e = events[i]
-        if not _valid(e):
-            _flag(state, i, 4)
-            break
-        th = int(e["t"]) >> 6
-        if cur >= 0 and th < cur:
-            _flag(state, i, 3)
-            break
-        highs = _time_highs(cur, th, 1 << 27) if th != cur else []
-        if len(highs) + 1 > cap - nw:
+        highs = _evt2_time_highs(e, cur, state, i)
+        if highs is None or len(highs) + 1 > cap - nw:
             break
         for v in highs:
             words[nw] = (0x8 << 28) | (v & 0x0FFFFFFF)
             nw += 1
-        cur = th
+        cur = int(e["t"]) >> 6
         words[nw] = (int(e["p"]) << 28) | ((int(e["t"]) & 0x3F) << 22) | (int(e["x"]) << 11) | int(e["y"])
         nw += 1
         i += 1
@@ -389,21 +396,14 @@ def encode_evt21(events, state, words, legacy):
     n_ev = len(events)
     while i < n_ev:
         e = events[i]
-        if not _valid(e):
-            _flag(state, i, 4)
-            break
-        t = int(e["t"])
-        th = t >> 6
-        if cur >= 0 and th < cur:
-            _flag(state, i, 3)
-            break
-        highs = _time_highs(cur, th, 1 << 27) if th != cur else []
-        if len(highs) + 1 > cap - nw:
+        highs = _evt2_time_highs(e, cur, state, i)
+        if highs is None or len(highs) + 1 > cap - nw:
             break
         for v in highs:
             words[nw] = _evt21_store((0x8 << 60) | ((v & 0x0FFFFFFF) << 32), legacy)
             nw += 1
-        cur = th
+        t = int(e["t"])
+        cur = t >> 6
         j, x0, mask = i + 1, int(e["x"]), 1
         while j < n_ev:
             f = events[j]
