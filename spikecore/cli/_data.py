@@ -14,8 +14,11 @@ import numpy as np
 from spikecore import _validate as v
 
 
-def load_data(source):
-    """Return ``X`` (float32, 2-D), ``y`` (1-D labels) and a one-line description."""
+def load_data(source, flat=True):
+    """Return ``X`` (float32), ``y`` (1-D labels) and a one-line description.
+
+    ``X`` is 2-D (n_samples, n_features); a ``.npz`` may hold samples of more axes (images
+    ``(n, H, W, C)`` for a converted CNN), which are flattened unless ``flat=False``."""
     if source in (None, "digits"):
         from spikecore.datasets import load_digits
 
@@ -29,8 +32,9 @@ def load_data(source):
             if "X" not in z or "y" not in z:
                 v.fail("--data", source, "a .npz file holding arrays 'X' and 'y' (found %s)" % sorted(z.files))
             X, y = z["X"], z["y"]
-        X = v.array("X (in %s)" % source, X, ndim=2, finite=True, dtype=np.float32)
-        return X, np.asarray(y), "%s (%d x %d)" % (source, X.shape[0], X.shape[1])
+        X = v.array("X (in %s)" % source, X, ndim=(2, 3, 4, 5), finite=True, dtype=np.float32)
+        shape = " x ".join(str(d) for d in X.shape)
+        return (X.reshape(len(X), -1) if flat else X), np.asarray(y), "%s (%s)" % (source, shape)
     from spikecore.datasets import SpikeDataset, spike_count_features
 
     ds = SpikeDataset(source)
@@ -54,7 +58,7 @@ def split(X, y, test_size, seed):
 def scaled_data(source, scale):
     """:func:`load_data` with the inputs multiplied by ``scale`` (default 1/16 for the bundled
     digits, whose pixels are 0..16, else 1), as float32: ``(X, y, description, scale)``."""
-    X, y, description = load_data(source)
+    X, y, description = load_data(source, flat=False)
     scale = scale if scale is not None else (1.0 / 16.0 if source in (None, "digits") else 1.0)
     X = (X * v.positive("--scale", scale)).astype(np.float32)
     return X, y, description, scale

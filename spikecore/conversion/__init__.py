@@ -12,13 +12,13 @@ accuracy, latency and operations.
 from .ann import Sequential, mlp, small_cnn
 from .convert import METHODS, convert
 from .layers import (QCFS, AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
-                     ReLU, Scale, SoftLIF, Softmax)
+                     ReLU, Reshape, Scale, SoftLIF, Softmax, Transpose)
 from .spiking import ConversionReport, SpikingModel
 from .export import to_graph
 
 __all__ = ["Sequential", "mlp", "small_cnn", "convert", "METHODS", "SpikingModel", "ConversionReport",
            "Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "QCFS", "Flatten",
-           "Dropout", "Softmax", "Scale", "SoftLIF", "load_onnx", "to_graph"]
+           "Reshape", "Transpose", "Dropout", "Softmax", "Scale", "SoftLIF", "load_onnx", "to_graph"]
 
 
 def load_onnx(path):

@@ -26,7 +26,9 @@ import numpy as np
 from spikecore import _validate as V
 
 from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
-                     QCFS, ReLU, Scale, SoftLIF, Softmax, col2im, im2col)
+                     QCFS, ReLU, Reshape, Scale, SoftLIF, Softmax, Transpose, col2im, im2col)
+
+_LAYOUT = (Flatten, Reshape, Transpose)  # layers that only move values (no arithmetic)
 
 
 class Block:
@@ -225,8 +227,9 @@ def _copy(layer):
 
 
 def to_blocks(model):
-    """Split a :class:`~.ann.Sequential` into its input preprocessing (a list of :class:`Scale`
-    and :class:`Flatten` layers) and a list of :class:`Block` (module docstring).
+    """Split a :class:`~.ann.Sequential` into its input preprocessing (a list of :class:`Scale`,
+    :class:`Flatten`, :class:`Reshape` and :class:`Transpose` layers; :func:`split_input` puts it
+    in canonical form) and a list of :class:`Block` (module docstring).
 
     Dropout and a trailing softmax are dropped (identity at inference). Raises ValueError naming
     the layer for an arrangement that does not convert (e.g. batch norm not after a synaptic
@@ -244,10 +247,13 @@ def to_blocks(model):
         elif isinstance(layer, Softmax):
             if i != n - 1:
                 V.fail(where, layer, "a softmax only as the last layer")
-        elif isinstance(layer, (Scale, Flatten)) and not blocks and pending_pool is None:
+        elif isinstance(layer, (Scale,) + _LAYOUT) and not blocks and pending_pool is None:
             pre.append(layer)
-        elif isinstance(layer, Flatten):
+        elif isinstance(layer, (Flatten, Reshape)):
             pass  # spikes are kept flat; the next layer's input shape says how to read them
+        elif isinstance(layer, Transpose):
+            V.fail(where, layer, "a transpose only before the first dense or convolution layer (load_onnx "
+                   "folds a transpose that precedes a flatten into the next dense layer's weights)")
         elif isinstance(layer, (Dense, Conv2D)):
             if cur is not None and cur.activation is None:
                 V.fail(where, layer, "an activation between two synaptic layers (found %r directly after %r)"
@@ -303,13 +309,42 @@ def to_blocks(model):
     return pre, blocks
 
 
+def split_input(pre, input_shape):
+    """Canonical form of the input preprocessing ``pre`` (from :func:`to_blocks`).
+
+    Returns ``(layout, scales, shape)``: the layout layers (:class:`Flatten`, :class:`Reshape`,
+    :class:`Transpose`) in their order, to apply to the raw input first; the :class:`Scale` layers
+    in their order, with constants moved past the layout layers that followed them (broadcast to
+    the shape where they stood, then permuted/reshaped like the data: exact, no arithmetic); and
+    ``shape``, the per-sample shape after the layout (what the first block reads). Applying
+    ``layout`` then ``scales`` equals applying ``pre``.
+    """
+    layout, scales = [], []
+    shape = tuple(input_shape)
+    for p in pre:
+        if isinstance(p, Scale):
+            scales.append(p)
+            continue
+        moved = []
+        for s in scales:
+            a = p.forward(np.broadcast_to(s.scale, shape)[None])[0]
+            c = p.forward(np.broadcast_to(s.shift, shape)[None])[0]
+            moved.append(Scale(a, c))
+        scales = moved
+        layout.append(p)
+        shape = p.output_shape(shape)
+    return layout, scales, shape
+
+
 def fold_input_scale(pre, block, model_input_shape):
-    """Fold preprocessing ``pre`` (Scale/Flatten) into the first block's weights (module docstring).
-    Returns the new first layer; raises ValueError when the fold would be inexact."""
+    """Fold the input normalisation ``pre`` (the :class:`Scale` layers of :func:`split_input`, whose
+    constants broadcast against ``model_input_shape``, the shape the first block reads) into the
+    first block's weights (module docstring). Returns the new first layer; raises ValueError when
+    the fold would be inexact."""
     layer = _copy(block.layer)
     for s in pre:
-        if isinstance(s, Flatten):
-            continue
+        if not isinstance(s, Scale):
+            V.fail("pre", s, "Scale layers only (split_input puts the layout layers first)", TypeError)
         if isinstance(layer, Dense):
             alpha = np.broadcast_to(s.scale, model_input_shape).reshape(-1).astype(np.float32)
             c = np.broadcast_to(s.shift, model_input_shape).reshape(-1).astype(np.float32)

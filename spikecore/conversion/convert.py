@@ -133,7 +133,7 @@ import numpy as np
 from spikecore import _validate as V
 
 from .ann import Sequential
-from .blocks import apply_pre, fold_input_scale, to_blocks
+from .blocks import apply_pre, fold_input_scale, split_input, to_blocks
 from .spike_norm import spike_norm_lambdas
 from .spiking import SpikingModel
 
@@ -294,6 +294,8 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         V.fail("calibration_data", V._Described("<0 samples>"), "at least one sample")
 
     pre, blocks = to_blocks(model)
+    # the layout layers (transpose / reshape of the raw input) run first; the rest reads `shape0`
+    layout, pre, shape0 = split_input(pre, model.input_shape)
     softlif = [b.activation == "softlif" for b in blocks[:-1]]
     if method == "soft-lif" and not all(softlif):
         V.fail("model", model, "SoftLIF activations in every hidden layer for method='soft-lif' "
@@ -302,6 +304,8 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         V.fail("method", method, "'soft-lif' for a network with SoftLIF activations")
     if cfg.get("neuron") in ("ttfs", "lif") and any(b.maxpool is not None for b in blocks):
         V.fail("model", model, "no max-pooling for method=%r (use average pooling)" % method)
+    X_raw = X
+    X = apply_pre(layout, X).reshape((X.shape[0],) + shape0)
     Xp = apply_pre(pre, X).reshape(X.shape[0], -1)
     spike_coded = cfg["input_coding"] != "analog"
     if spike_coded:
@@ -311,7 +315,7 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
                    "non-negative inputs for input_coding=%r (spike codes carry intensities in [0, x_max])"
                    % cfg["input_coding"])
         x_max = V.positive("x_max", x_max) if x_max is not None else (float(X.max()) or 1.0)
-        blocks[0].layer = fold_input_scale(pre, blocks[0], model.input_shape)
+        blocks[0].layer = fold_input_scale(pre, blocks[0], shape0)
         pre = []
         x_range = (0.0, x_max)
         lam_in = x_max
@@ -320,11 +324,11 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         x_range = (float(Xp.min()), float(Xp.max()))
         lam_in = 1.0
         Xcal = Xp
-    out_lambda = _output_lambda(model, X, batch_size)
+    out_lambda = _output_lambda(model, X_raw, batch_size)
     if method == "soft-lif":
-        return _soft_lif(model, blocks, pre, cfg, lam_in, x_max if spike_coded else None, out_lambda)
+        return _soft_lif(model, blocks, pre, cfg, lam_in, x_max if spike_coded else None, out_lambda, layout, shape0)
     if cfg["normalization"] == "spike":
-        lambdas = spike_norm_lambdas(blocks, pre, model.input_shape, X, lam_in=lam_in, reset=cfg["reset"],
+        lambdas = spike_norm_lambdas(blocks, pre, shape0, X, lam_in=lam_in, reset=cfg["reset"],
                                      input_coding=cfg["input_coding"], x_max=x_max if spike_coded else None,
                                      timesteps=calibration_timesteps, random_state=random_state,
                                      batch_size=batch_size)
@@ -337,8 +341,8 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         b.layer.bias /= np.float32(lam)
         prev = lam
     blocks[-1].layer.weight *= np.float32(prev)
-    return SpikingModel(blocks, pre, input_shape=model.input_shape, method=method,
-                        reset=cfg["reset"], input_coding=cfg["input_coding"], shift=cfg["shift"],
+    return SpikingModel(blocks, pre, input_shape=shape0, layout=layout, raw_input_shape=model.input_shape,
+                        method=method, reset=cfg["reset"], input_coding=cfg["input_coding"], shift=cfg["shift"],
                         x_max=x_max if spike_coded else None, lambdas=[lam_in] + lambdas,
                         normalization=cfg["normalization"], ann=model, v_init=cfg.get("v_init", 0.0),
                         neuron=cfg.get("neuron"), dt=cfg.get("dt"), output_lambda=out_lambda)
@@ -351,7 +355,7 @@ def _output_lambda(model, X, batch_size):
     return top if top > 0 else 1.0
 
 
-def _soft_lif(model, blocks, pre, cfg, lam_in, x_max, out_lambda):
+def _soft_lif(model, blocks, pre, cfg, lam_in, x_max, out_lambda, layout, shape0):
     r"""Soft-LIF conversion (Hunsberger & Eliasmith, 2015; module docstring): a spike of a layer with
     amplitude :math:`A` stands for :math:`A/\Delta t` of activation, so the next layer's weights are
     multiplied by :math:`A/\Delta t`; hidden biases gain the threshold offset 1 (:math:`j = z + 1`)."""
@@ -362,7 +366,8 @@ def _soft_lif(model, blocks, pre, cfg, lam_in, x_max, out_lambda):
         b.layer.bias += np.float32(1.0)
         prev = b.softlif.amplitude / dt
     blocks[-1].layer.weight *= np.float32(prev)
-    return SpikingModel(blocks, pre, input_shape=model.input_shape, method="soft-lif", reset="zero",
+    return SpikingModel(blocks, pre, input_shape=shape0, layout=layout, raw_input_shape=model.input_shape,
+                        method="soft-lif", reset="zero",
                         input_coding=cfg["input_coding"], shift=False, x_max=x_max,
                         lambdas=[lam_in] + [b.softlif.amplitude / dt for b in blocks[:-1]], normalization=None,
                         ann=model, neuron="lif", dt=dt, output_lambda=out_lambda)

@@ -79,7 +79,9 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
     -------
     GraphNetwork
         Nodes ``input``, ``syn<i>`` (and ``pool<i>``, ``flat<i>``), ``neuron<i>`` (or ``u<i>``,
-        ``spike<i>``, ``reset<i>`` for reset by subtraction), ``out`` and ``output``.
+        ``spike<i>``, ``reset<i>`` for reset by subtraction), ``out`` and ``output``. The input
+        node has ``model.input_shape``, the layout after ``model.layout`` (a channels-last Keras
+        model's graph reads channels-first input: :meth:`SpikingModel.encode` gives spikes in it).
     """
     from spikecore.interop.graph import GraphNetwork
     from .spiking import SpikingModel

@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from spikecore import _validate as V
 
 __all__ = ["Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "QCFS", "SoftLIF",
-           "Flatten", "Dropout", "Softmax", "Scale", "im2col", "col2im"]
+           "Flatten", "Reshape", "Transpose", "Dropout", "Softmax", "Scale", "im2col", "col2im"]
 
 
 def _pair(name, value):
@@ -541,6 +541,74 @@ class Flatten(Layer):
 
     def output_shape(self, in_shape):
         return (int(np.prod(in_shape)),)
+
+
+class Reshape(Layer):
+    """Give every sample a new shape with the same values in the same (row-major) order, as ONNX
+    ``Reshape`` does; e.g. a one-channel image stored ``(H, W, 1)`` becomes ``(1, H, W)``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Per-sample output shape (its product equals the input's).
+    """
+
+    def __init__(self, shape):
+        self.shape = tuple(V.integer("shape", s, low=1) for s in np.atleast_1d(shape).tolist())
+
+    def forward(self, x, training=False):
+        self._shape = x.shape
+        if int(np.prod(x.shape[1:])) != int(np.prod(self.shape)):
+            V.fail("x", V._Described("<array of shape %s>" % (x.shape,)),
+                   "%d values per sample for Reshape%s" % (int(np.prod(self.shape)), self.shape))
+        return x.reshape((x.shape[0],) + self.shape)
+
+    def backward(self, g):
+        return g.reshape(self._shape)
+
+    def output_shape(self, in_shape):
+        if int(np.prod(in_shape)) != int(np.prod(self.shape)):
+            V.fail("shape", self.shape, "a shape of %d values (the input is %s)" % (int(np.prod(in_shape)), in_shape))
+        return self.shape
+
+    def __repr__(self):
+        return "Reshape(%s)" % (self.shape,)
+
+
+class Transpose(Layer):
+    """Permute the axes of every sample (ONNX ``Transpose`` with the batch axis kept first), e.g.
+    ``axes=(2, 0, 1)`` turns channels-last ``(H, W, C)`` images (Keras/TensorFlow) into ``(C, H, W)``.
+
+    Parameters
+    ----------
+    axes : tuple of int
+        Per-sample permutation: output axis ``i`` is input axis ``axes[i]``.
+    """
+
+    def __init__(self, axes):
+        axes = tuple(V.integer("axes", a, low=0) for a in np.atleast_1d(axes).tolist())
+        if sorted(axes) != list(range(len(axes))):
+            V.fail("axes", axes, "a permutation of 0..%d" % (len(axes) - 1))
+        self.axes = axes
+
+    def _check(self, in_shape):
+        if len(in_shape) != len(self.axes):
+            V.fail("axes", self.axes, "one axis per input axis (the input is %s)" % (tuple(in_shape),))
+
+    def forward(self, x, training=False):
+        self._check(x.shape[1:])
+        return np.ascontiguousarray(x.transpose((0,) + tuple(a + 1 for a in self.axes)))
+
+    def backward(self, g):
+        inverse = np.argsort(self.axes)
+        return np.ascontiguousarray(g.transpose((0,) + tuple(int(a) + 1 for a in inverse)))
+
+    def output_shape(self, in_shape):
+        self._check(in_shape)
+        return tuple(int(in_shape[a]) for a in self.axes)
+
+    def __repr__(self):
+        return "Transpose(%s)" % (self.axes,)
 
 
 class Dropout(Layer):

@@ -121,11 +121,22 @@ class SpikingModel:
         in :func:`spikecore.conversion.export.to_graph`).
     last_stats : dict
         Operation counts of the last :meth:`predict` call (see :meth:`operations`).
+    input_shape : tuple
+        Per-sample shape the first block reads (after ``layout``): the shape of :meth:`encode`'s
+        spikes and of an exported network's input.
+    raw_input_shape : tuple
+        Per-sample shape of the ``X`` that :meth:`predict` takes (the ANN's input shape).
+    layout : list of layers
+        :class:`~.layers.Transpose` / :class:`~.layers.Reshape` / :class:`~.layers.Flatten` applied
+        to ``X`` first (e.g. channels-last images of a Keras model become channels-first).
     """
 
     def __init__(self, blocks, pre, *, input_shape, method, reset, input_coding, shift, x_max, lambdas,
-                 normalization, ann=None, v_init=0.0, neuron=None, dt=None, output_lambda=None):
+                 normalization, ann=None, v_init=0.0, neuron=None, dt=None, output_lambda=None, layout=(),
+                 raw_input_shape=None):
         self.blocks, self.pre = blocks, pre
+        self.layout = list(layout)
+        self.raw_input_shape = tuple(input_shape if raw_input_shape is None else raw_input_shape)
         self.neuron = neuron or ("tsc" if input_coding == "tsc" else "if")
         V.choice("neuron", self.neuron, ("if", "lif", "ttfs", "tsc"))
         self.dt = dt
@@ -147,10 +158,14 @@ class SpikingModel:
         if self.input_coding == "tsc" and T < 2:
             V.fail("timesteps", timesteps, "a window of at least 2 steps for TSC")
         X = V.array("X", X, dtype=np.float32, finite=True)
-        size = int(np.prod(self.input_shape))
-        if X.ndim < 2 or (X.shape[1:] != self.input_shape and X.shape[1:] != (size,)):
+        raw = self.raw_input_shape
+        size = int(np.prod(raw))
+        if X.ndim < 2 or (X.shape[1:] != raw and X.shape[1:] != (size,)):
             V.fail("X", V._Described("<array of shape %s>" % (X.shape,)),
-                   "shape (n_samples, %s) or (n_samples, %d)" % (", ".join(map(str, self.input_shape)), size))
+                   "shape (n_samples, %s) or (n_samples, %d)" % (", ".join(map(str, raw)), size))
+        X = X.reshape((X.shape[0],) + raw)
+        for p in self.layout:
+            X = p.forward(X)
         X = X.reshape((X.shape[0],) + self.input_shape)
         if self.input_coding != "analog":
             lo, hi = float(X.min(initial=0.0)), float(X.max(initial=0.0))
@@ -166,7 +181,7 @@ class SpikingModel:
 
         Parameters
         ----------
-        X : array (n, *input_shape)
+        X : array (n, *raw_input_shape)
         timesteps : int
             :math:`T` (rate methods) or the window :math:`N` (TSC).
         batch_size : int
@@ -248,7 +263,7 @@ class SpikingModel:
 
         Parameters
         ----------
-        X : array (n, *input_shape)
+        X : array (n, *raw_input_shape)
         timesteps : int
             :math:`T`, the steps simulated per sample.
         batch_size : int
@@ -289,7 +304,7 @@ class SpikingModel:
 
         Parameters
         ----------
-        X : array (n, *input_shape)
+        X : array (n, *raw_input_shape)
         timesteps : int
             :math:`T`.
         batch_size : int
