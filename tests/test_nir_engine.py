@@ -25,7 +25,8 @@ def test_lif_norse_on_the_engine(fixtures_dir):
     # one step of synaptic latency, like Lava's fixed point (lif_lava_cpu_fixed.csv) ...
     assert list(np.nonzero(res.raster("1")[:, 0, 0])[0]) == [461, 511, 711, 761]
     graph = from_nir(folder / "lif_norse.nir", dt=1e-4, as_graph=True).run(exact[:, :1, None], record=["1"])
-    np.testing.assert_allclose(res.voltage("1")[0][1:, 0, 0], graph["1.v"][:-1, 0, 0], rtol=0, atol=1e-6)  # the file holds float32
+    # the file holds float32
+    np.testing.assert_allclose(res.voltage("1")[0][1:, 0, 0], graph["1.v"][:-1, 0, 0], rtol=0, atol=1e-6)
     # ... so the input one step earlier spikes at the steps the NIR paper's simulators report
     net.reset()
     early = net.run(1000, {"input": np.concatenate([x[1:], x[:1] * 0])})
@@ -117,7 +118,8 @@ def engine_nets(draw):
         kind = draw(st.sampled_from(["LIF", "IF", "CurrentLIF"]))
         v_th = float(rng.uniform(0.1, 1))
         if kind == "LIF":
-            model = LIF(tau_mem=float(rng.uniform(2e-3, 2e-2)), v_th=v_th, r_m=float(rng.uniform(0.5, 2)), dtype=np.float64)
+            model = LIF(tau_mem=float(rng.uniform(2e-3, 2e-2)), v_th=v_th, r_m=float(rng.uniform(0.5, 2)),
+                        dtype=np.float64)
         elif kind == "IF":
             model = IF(tau_mem=1.0, v_th=v_th, r_m=float(rng.uniform(0.5, 2)), dtype=np.float64)
         else:

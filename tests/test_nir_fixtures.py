@@ -81,3 +81,21 @@ def test_lif_norse_exported_to_loihi_spikes_when_lava_does(fixtures_dir, tmp_pat
     lava = np.loadtxt(folder / "lif_lava_cpu_fixed.csv", delimiter=",")
     # our 8-bit/12-bit conversion and emulator land on the steps Lava's fixed point reported
     assert list(spikes) == list(np.nonzero(lava[:, 2])[0]) == [461, 511, 711, 761]
+
+
+@pytest.mark.parametrize("simulator, method", [("exact", "exact"), ("nengo", "exact"), ("norse", "euler"),
+                                               ("snntorch", "euler"), ("spinnaker2", "euler"), ("spyx", "euler")])
+def test_each_simulator_trace_is_one_of_the_two_discretisations(fixtures_dir, simulator, method):
+    # The NIR paper's LIF run by each simulator: the voltage before the first spike is ours, up to
+    # the simulator's voltage unit (snnTorch and SpiNNaker2 scale it by tau/dt = 25, Nengo by
+    # 1/v_th = 10), with exact exponentials (the reference, Nengo) or forward Euler (Norse,
+    # snnTorch, SpiNNaker2, Spyx) -- and not with the other scheme
+    folder = fixtures_dir / "nir" / "NIR_paper_01_lif"
+    x = np.loadtxt(folder / "lif_exact.csv", delimiter=",")[:, :1, None]
+    ref = np.loadtxt(folder / ("lif_%s.csv" % simulator), delimiter=",")[:460, 1]
+    dev = {}
+    for m in ("exact", "euler"):
+        v = from_nir(folder / "lif_norse.nir", dt=1e-4, as_graph=True, method=m).run(x, record=["1"])["1.v"][:460, 0, 0]
+        scale = np.dot(v, ref) / np.dot(v, v)
+        dev[m] = np.abs(scale * v - ref).max() / ref.max()
+    assert dev[method] < 1e-5 and dev[{"exact": "euler", "euler": "exact"}[method]] > 1e-3

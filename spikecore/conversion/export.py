@@ -4,8 +4,10 @@ which the NIR writer (:func:`spikecore.interop.nir.to_nir`) and the Lava/Loihi w
 take.
 
 Mapping (:class:`spikecore.interop.graph.GraphNetwork` node kinds, NIR's names; Pedersen et al.,
-2024). With :math:`\Delta t` the graph step, every integrator gets :math:`r = 1/\Delta t`, so
-:math:`r\,x\,\Delta t = x`: a node integrates its input exactly as the converted network does.
+2024). With :math:`\Delta t` the graph step, every integrator gets :math:`R = 1/\Delta t` in the
+graph, so :math:`R\,x\,\Delta t = x`: a node integrates its input exactly as the converted network
+does (a NIR file stores the per-step gain :math:`r = R\,\Delta t = 1`, as NIR's readers expect;
+:mod:`spikecore.interop.nir`).
 
 * synaptic layer: ``Affine`` (dense) or ``Conv2d`` with the normalised weights and biases
   (the :math:`V_\mathrm{th}/2T` shift of ``"shift"`` added to the bias, which is why ``timesteps``

@@ -9,7 +9,9 @@ its step) as held constant over a step (zero-order hold). With :math:`a = e^{-\\
 * ``LI`` / ``LIF``: :math:`\\tau \\dot v = (v_\\mathrm{leak} - v) + R I` gives
   :math:`v[t] = v_\\mathrm{leak} + (v[t-1] - v_\\mathrm{leak})\\, a + R\\, I[t] (1 - a)`;
   LIF then spikes when :math:`v > v_\\mathrm{th}` and sets :math:`v = v_\\mathrm{reset}`.
-* ``I`` / ``IF``: :math:`\\dot v = R I` gives :math:`v[t] = v[t-1] + R\\, I[t]\\, \\Delta t`.
+* ``I`` / ``IF``: :math:`\\dot v = R I` gives :math:`v[t] = v[t-1] + R\\, I[t]\\, \\Delta t`. (Every NIR
+  writer and reader applies an I/IF's ``r`` once per step, :math:`v \\mathrel{+}= r\\,I`; the NIR
+  importer and exporter, :mod:`spikecore.interop.nir`, convert with :math:`R = r/\\Delta t`.)
 * ``CubaLI`` / ``CubaLIF``: :math:`\\tau_s \\dot I = -I + w_\\mathrm{in} S`,
   :math:`\\tau_m \\dot v = (v_\\mathrm{leak} - v) + R I` integrated exactly over the step
   (:math:`a_s = e^{-\\Delta t/\\tau_s}`, :math:`a_m = e^{-\\Delta t/\\tau_m}`,
@@ -34,9 +36,22 @@ one input spike adds :math:`1 - e^{-0.04} = 0.0392` at :math:`\\Delta t = 0.1` m
 is :math:`\\tau/\\Delta t` times larger and its threshold is scaled to match; the spike times of
 the three agree on the NIR paper's test (460, 510, 710, 760), the voltages do not.
 
+``GraphNetwork(dt, method="euler")`` integrates the leaky nodes by forward Euler instead, the
+scheme of Norse, snnTorch (whose exporter writes :math:`\\tau = \\Delta t/(1-\\beta)`,
+:math:`R = \\tau/\\Delta t`, :math:`w_\\mathrm{in} = \\tau_s/\\Delta t` so that Euler gives back
+its :math:`v \\leftarrow \\beta v + I`), Spyx and Lava:
+:math:`v[t] = v[t-1] + \\frac{\\Delta t}{\\tau}(v_\\mathrm{leak} - v[t-1] + R\\,I[t])`, and for the
+Cuba nodes first :math:`I[t] = I[t-1] + \\frac{\\Delta t}{\\tau_s}(w_\\mathrm{in} S[t] - I[t-1])`,
+then :math:`v[t] = v[t-1] + \\frac{\\Delta t}{\\tau_m}(v_\\mathrm{leak} - v[t-1] + R\\,I[t])` (the new
+current). The two agree to :math:`O(\\Delta t/\\tau)`; a network trained at a coarse step (the
+NIR paper's braille RNN has :math:`\\Delta t/\\tau_s = 0.45`) runs as trained only with the
+scheme it was trained with.
+
 Edges are instantaneous (an edge carries the value of the same step); an edge that closes a
-cycle (recurrence) carries the value of the previous step. Several edges into one node are
-summed. Computation is float64 (the exact discretisation is compared with reference traces).
+cycle (recurrence) carries the value of the previous step -- at step 0 the value of the network
+at rest (spikes 0, so a recurrent Affine delivers its bias from the first step, as snnTorch's
+``RLeaky``/``RSynaptic`` do). Several edges into one node are summed. Computation is float64
+(the exact discretisation is compared with reference traces).
 """
 from dataclasses import dataclass, field
 
@@ -47,6 +62,7 @@ from .. import _validate as V
 NODE_KINDS = ("Input", "Output", "Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d",
               "AvgPool2d", "Flatten", "Delay", "Threshold", "I", "IF", "LI", "LIF", "CubaLI", "CubaLIF")
 NEURON_KINDS = ("I", "IF", "LI", "LIF", "CubaLI", "CubaLIF")
+METHODS = ("exact", "euler")
 
 
 @dataclass
@@ -74,42 +90,71 @@ def _pair(x, n=2):
     return tuple(int(v) for v in (np.repeat(a, n) if a.size == 1 else a[:n]))
 
 
-def _conv_geometry(node, in_shape):
-    """(stride, padding, dilation) tuples and output spatial shape of a Conv1d/Conv2d node."""
+def _conv_pads(node, in_shape):
+    r"""(stride, (pad_before, pad_after) per spatial dim, dilation, output spatial shape) of a convolution.
+
+    Integer padding pads both sides (PyTorch); ``"valid"`` pads nothing; ``"same"`` (any case:
+    Spyx writes ``"SAME"``) pads so that the output has :math:`\lceil n / s \rceil` positions, the
+    extra pixel of an even total after (TensorFlow's and, for stride 1, PyTorch's rule).
+    """
     nd = 1 if node.kind == "Conv1d" else 2
     w = node.params["weight"]
     k = w.shape[2:2 + nd]
     stride = _pair(node.params.get("stride", 1), nd)
     dil = _pair(node.params.get("dilation", 1), nd)
     pad = node.params.get("padding", 0)
+    spatial = tuple(in_shape[1:])
     if isinstance(pad, (str, bytes)):
-        pad = pad.decode() if isinstance(pad, bytes) else pad
-        pad = tuple(0 for _ in k) if pad == "valid" else tuple(d * (kk - 1) // 2 for kk, d in zip(k, dil))
+        pad = (pad.decode() if isinstance(pad, bytes) else pad).lower()
+        if pad not in ("same", "valid"):
+            V.fail("padding", pad, "an integer, a pair, 'same' or 'valid'")
+        if pad == "valid":
+            pads = tuple((0, 0) for _ in k)
+        else:
+            pads = []
+            for n_in, kk, d, st in zip(spatial, k, dil, stride):
+                total = max((-(-n_in // st) - 1) * st + d * (kk - 1) + 1 - n_in, 0)
+                pads.append((total // 2, total - total // 2))
+            pads = tuple(pads)
     else:
-        pad = _pair(pad, nd)
-    spatial = in_shape[1:]
-    out = tuple((s + 2 * p - d * (kk - 1) - 1) // st + 1 for s, p, d, kk, st in zip(spatial, pad, dil, k, stride))
-    return stride, pad, dil, out
+        pads = tuple((p, p) for p in _pair(pad, nd))
+    out = tuple((s + lo + hi - d * (kk - 1) - 1) // st + 1
+                for s, (lo, hi), d, kk, st in zip(spatial, pads, dil, k, stride))
+    return stride, pads, dil, out
+
+
+def _conv_geometry(node, in_shape):
+    """(stride, padding, dilation) tuples and output spatial shape of a Conv1d/Conv2d node.
+
+    ``padding`` is the padding before each spatial dimension (equal to the padding after it for
+    integer padding; see :func:`_conv_pads` for ``"same"``).
+    """
+    stride, pads, dil, out = _conv_pads(node, in_shape)
+    return stride, tuple(lo for lo, _ in pads), dil, out
 
 
 def _conv(x, node, in_shape):
-    # x: (batch, C, *spatial) float; cross-correlation (PyTorch / NIR convention)
+    # x: (batch, C, *spatial) float; cross-correlation (PyTorch / NIR convention, weight (C_out, C_in/groups, *k))
     w = np.asarray(node.params["weight"], np.float64)
     nd = w.ndim - 2
-    if nd == 1:
-        y = _conv(x[..., None, :], Node("Conv2d", {**node.params, "weight": w[:, :, None, :],
-                                                   "stride": (1, _pair(node.params.get("stride", 1), 1)[0]),
-                                                   "dilation": (1, _pair(node.params.get("dilation", 1), 1)[0]),
-                                                   "padding": (0, _pair(node.params.get("padding", 0), 1)[0])
-                                                   if not isinstance(node.params.get("padding", 0), (str, bytes))
-                                                   else node.params["padding"]}),
-                  (in_shape[0], 1, in_shape[1]))
-        return y[:, :, 0, :]
-    stride, pad, dil, (Ho, Wo) = _conv_geometry(node, in_shape)
+    if nd == 1:  # a 1-d convolution is a 2-d one over a height-1 image, padded here
+        stride, pads, dil, _ = _conv_pads(node, in_shape)
+        xp = np.pad(x, ((0, 0), (0, 0), pads[0]))[:, :, None, :]
+        node2 = Node("Conv2d", {**node.params, "weight": w[:, :, None, :], "stride": (1, stride[0]),
+                                "dilation": (1, dil[0]), "padding": 0})
+        return _conv2d(xp, node2, (in_shape[0], 1, xp.shape[-1]), node2.params["weight"])[:, :, 0, :]
+    return _conv2d(x, node, in_shape, w)
+
+
+def _conv2d(x, node, in_shape, w):
+    stride, pads, dil, (Ho, Wo) = _conv_pads(node, in_shape)
     groups = int(np.ravel(node.params.get("groups", 1))[0])
     batch, C = x.shape[:2]
-    xp = np.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
     Co, Cg, Kh, Kw = w.shape
+    if C != Cg * groups:
+        V.fail("input of the convolution", "%d channels" % C, "%d channels (weight %s, groups %d)"
+               % (Cg * groups, w.shape, groups))
     out = np.zeros((batch, Co, Ho, Wo))
     cog = Co // groups
     for g in range(groups):
@@ -146,8 +191,27 @@ def _flatten_shape(shape, start, end):
     return tuple(shape[:start]) + (int(np.prod(shape[start:end + 1])),) + tuple(shape[end + 1:])
 
 
+def _cuba_propagator(tau_syn, tau_mem, dt):
+    """:math:`(a_s, a_m, k)` of the exact CubaLIF step (module docstring), infinite time constants included.
+
+    :math:`k = \\tau_s (a_s - a_m)/(\\tau_s - \\tau_m)`, written as
+    :math:`(\\Delta t/\\tau_m)\\, a_m\\, \\mathrm{expm1}(x)/x` with
+    :math:`x = \\Delta t (1/\\tau_m - 1/\\tau_s)` (no cancellation; :math:`x = 0` when the
+    constants are equal). :math:`\\tau = \\infty` (Lava-dl writes it for a decay of 0) is no
+    decay: :math:`a = 1`.
+    """
+    ts, tm = np.broadcast_arrays(np.asarray(tau_syn, np.float64), np.asarray(tau_mem, np.float64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_s, inv_m = 1.0 / ts, 1.0 / tm
+        a_s, a_m = np.exp(-dt * inv_s), np.exp(-dt * inv_m)
+        x = dt * (inv_m - inv_s)
+        ratio = np.where(x == 0, 1.0, np.expm1(x) / np.where(x == 0, 1.0, x))
+        k = dt * inv_m * a_m * ratio
+    return a_s, a_m, np.where(np.isfinite(k), k, 0.0)
+
+
 class GraphNetwork:
-    """A discrete-time network of NIR primitives simulated with exact exponentials.
+    """A discrete-time network of NIR primitives, simulated with exact exponentials or forward Euler.
 
     See the module docstring for the discretisation of every node (Pedersen et al., 2024).
 
@@ -155,10 +219,14 @@ class GraphNetwork:
     ----------
     dt : float
         Step :math:`\\Delta t` in seconds.
+    method : {"exact", "euler"}
+        Integration of the leaky nodes (LI, LIF, CubaLI, CubaLIF): exact exponentials (default)
+        or forward Euler, the scheme of Norse, snnTorch, Spyx and Lava (module docstring).
     """
 
-    def __init__(self, dt):
+    def __init__(self, dt, method="exact"):
         self.dt = V.positive("dt", dt, "s")
+        self.method = V.choice("method", method, METHODS)
         self.nodes = {}
         self.edges = []
 
@@ -241,7 +309,9 @@ class GraphNetwork:
                     raise ValueError("node %r: the input shape of a convolution cannot be inferred" % name)
                 node.shape = (p["weight"].shape[0],) + _conv_geometry(node, in_shape)[3]
             elif node.kind in ("SumPool2d", "AvgPool2d"):
-                k = _pair(p["kernel_size"]); st = _pair(p.get("stride", k)); pad = _pair(p.get("padding", 0))
+                k = _pair(p["kernel_size"])
+                st = _pair(p.get("stride", k))
+                pad = _pair(p.get("padding", 0))
                 node.shape = (in_shape[0],) + tuple((s + 2 * pp - kk) // ss + 1 for s, pp, kk, ss in
                                                     zip(in_shape[1:], pad, k, st))
             elif node.kind == "Flatten":
@@ -288,7 +358,7 @@ class GraphNetwork:
             data[name] = x
         preds = {k: [(a, (a, b) in back) for a, b in self.edges if b == k] for k in self.nodes}
         cur = {k: np.zeros((batch,) + tuple(n.shape)) for k, n in self.nodes.items()}
-        prev = {k: v.copy() for k, v in cur.items()}
+        prev = self._at_rest(order, preds, batch) if back else {k: v.copy() for k, v in cur.items()}
         states = {k: self._init_state(n, batch) for k, n in self.nodes.items()}
         keep = set(self.outputs) | set(record)
         result = {k: np.zeros((T, batch) + tuple(self.nodes[k].shape)) for k in keep}
@@ -312,6 +382,30 @@ class GraphNetwork:
                     result[name + ".v"][t] = states[name]["v"]
             prev = {k: v.copy() for k, v in cur.items()}
         return result
+
+    def _at_rest(self, order, preds, batch):
+        """Node outputs at step -1, what a back edge delivers at step 0: the network at rest.
+
+        Inputs, neurons and delays give 0; the stateless nodes their response to that, so an
+        Affine on a recurrent path adds its bias from the first step on (as snnTorch's
+        ``RSynaptic``/``RLeaky`` apply their recurrent ``Linear`` to the initial zero spikes).
+        """
+        rest = {}
+        for name in order:
+            node = self.nodes[name]
+            zeros = np.zeros((batch,) + tuple(node.shape))
+            if node.kind in ("Input", "Delay") or node.kind in NEURON_KINDS:
+                rest[name] = zeros
+                continue
+            if node.in_shape is None:
+                rest[name] = zeros
+                continue
+            x = np.zeros((batch,) + tuple(node.in_shape))
+            for a, is_back in preds[name]:
+                if not is_back:
+                    x = x + rest[a].reshape(x.shape)
+            rest[name] = self._step(node, x, {}, 0).reshape(zeros.shape)
+        return rest
 
     def _init_state(self, node, batch):
         shape = (batch,) + tuple(node.shape)
@@ -350,20 +444,25 @@ class GraphNetwork:
             out = np.take_along_axis(ring, idx, axis=0)[0]
             return np.where(t - steps >= 0, out, 0.0)
         v = st["v"]
+        euler = self.method == "euler"
         if kind in ("I", "IF"):
             v += p["r"] * x * dt
         elif kind in ("LI", "LIF"):
-            a = np.exp(-dt / p["tau"])
-            v[...] = p["v_leak"] + (v - p["v_leak"]) * a + p["r"] * x * (1.0 - a)
+            if euler:
+                v += dt / p["tau"] * (p["v_leak"] - v + p["r"] * x)
+            else:
+                a = np.exp(-dt / p["tau"])
+                v[...] = p["v_leak"] + (v - p["v_leak"]) * a + p["r"] * x * (1.0 - a)
         else:  # CubaLI, CubaLIF
-            ts, tm = np.broadcast_arrays(np.asarray(p["tau_syn"], np.float64), np.asarray(p["tau_mem"], np.float64))
-            a_s, a_m = np.exp(-dt / ts), np.exp(-dt / tm)
-            same = np.isclose(ts, tm, rtol=1e-12, atol=0)
-            k = np.where(same, dt / tm * a_m, ts * (a_s - a_m) / np.where(same, 1.0, ts - tm))
             s_in = p["w_in"] * x
-            i_old = st["i"]
-            v[...] = p["v_leak"] + (v - p["v_leak"]) * a_m + p["r"] * (k * i_old + s_in * (1.0 - a_m - k))
-            st["i"] = a_s * i_old + (1.0 - a_s) * s_in
+            if euler:  # the current first, then the membrane with the new current (Norse, snnTorch)
+                st["i"] = st["i"] + dt / p["tau_syn"] * (s_in - st["i"])
+                v += dt / p["tau_mem"] * (p["v_leak"] - v + p["r"] * st["i"])
+            else:
+                a_s, a_m, k = _cuba_propagator(p["tau_syn"], p["tau_mem"], dt)
+                i_old = st["i"]
+                v[...] = p["v_leak"] + (v - p["v_leak"]) * a_m + p["r"] * (k * i_old + s_in * (1.0 - a_m - k))
+                st["i"] = a_s * i_old + (1.0 - a_s) * s_in
         if kind in ("LI", "I", "CubaLI"):
             return v.copy()
         z = v > p["v_threshold"]

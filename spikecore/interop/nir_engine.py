@@ -9,14 +9,18 @@ simulators):
 * ``LIF`` -> :class:`~spikecore.neurons.LIF` (``tau_mem=tau, r_m=r, v_rest=v_leak``, exact
   exponential integration: :math:`v \\leftarrow v_\\mathrm{leak} + (v - v_\\mathrm{leak}) a + R I (1 - a)`,
   the discretisation of :mod:`spikecore.interop.graph`);
-* ``IF`` -> :class:`~spikecore.neurons.IF` with ``tau_mem = 1 s`` and ``r_m = r``
-  (:math:`v \\leftarrow v + R I \\Delta t`);
+* ``IF`` -> :class:`~spikecore.neurons.IF` with ``tau_mem = 1 s`` and ``r_m = R``
+  (:math:`v \\leftarrow v + R I \\Delta t`; the graph's :math:`R` is a NIR file's per-step ``r``
+  divided by :math:`\\Delta t`, so a file's IF gains :math:`r I` per step, as in every NIR reader);
+* the graph's ``method`` (``"exact"`` or ``"euler"``, :mod:`spikecore.interop.graph`) becomes the
+  LIF and CurrentLIF models' ``method``;
 * ``CubaLIF`` -> :class:`~spikecore.neurons.CurrentLIF` (one channel). The engine's synapse is a
   jump of the synaptic current (Rotter & Diesmann, 1999), the graph holds a spike over its step;
   the jump :math:`(1 - a_s) w_\\mathrm{in} W` makes the current equal to the graph's from the step
   after the spike on, but the graph's extra within-step term
   :math:`R w_\\mathrm{in} S (1 - a_m - k)` has no engine counterpart: CubaLIF spike trains are
-  close to the graph's, not identical;
+  close to the graph's, not identical. With ``method="euler"`` the jump
+  :math:`(\\Delta t/\\tau_s) w_\\mathrm{in} W` makes them identical (Euler uses the new current);
 * ``LI``, ``I``, ``CubaLI`` -> the same models with an unreachable threshold (the largest float);
   they cannot drive other nodes (engine connections carry spikes) and are read out with
   ``Network.record_voltage``, which :func:`to_network` sets up for the nodes feeding an Output.
@@ -106,7 +110,7 @@ def _uniform(name, node, key, default=None):
     return float(vals[0])
 
 
-def _neuron_model(name, node, dt, dtype):
+def _neuron_model(name, node, dt, dtype, method="exact"):
     """Engine model of a neuron node and the factor on its synaptic weights."""
     IF, LIF, CurrentLIF = _import_lif()
     k = node.kind
@@ -116,21 +120,26 @@ def _neuron_model(name, node, dt, dtype):
     if not v_reset < v_th:
         _no(name, "v_reset %g is not below v_threshold %g" % (v_reset, v_th))
     r = _uniform(name, node, "r")
-    if k in ("I", "IF"):
-        return IF(tau_mem=1.0, v_th=v_th, v_reset=v_reset, v_init=0.0, r_m=r, dtype=dtype), 1.0
-    v_leak = _uniform(name, node, "v_leak", 0.0)
-    if k in ("LI", "LIF"):
-        return LIF(tau_mem=_uniform(name, node, "tau"), v_th=v_th, v_reset=v_reset, v_rest=v_leak, r_m=r,
-                   dtype=dtype), 1.0
-    tau_syn = _uniform(name, node, "tau_syn")
-    w_in = _uniform(name, node, "w_in", 1.0)
+    try:
+        if k in ("I", "IF"):
+            return IF(tau_mem=1.0, v_th=v_th, v_reset=v_reset, v_init=0.0, r_m=r, dtype=dtype), 1.0
+        v_leak = _uniform(name, node, "v_leak", 0.0)
+        if k in ("LI", "LIF"):
+            return LIF(tau_mem=_uniform(name, node, "tau"), v_th=v_th, v_reset=v_reset, v_rest=v_leak, r_m=r,
+                       method=method, dtype=dtype), 1.0
+        tau_syn = _uniform(name, node, "tau_syn")
+        w_in = _uniform(name, node, "w_in", 1.0)
+        model = CurrentLIF(tau_mem=_uniform(name, node, "tau_mem"), tau_syn=tau_syn, v_th=v_th, v_reset=v_reset,
+                           v_rest=v_leak, r_m=r, method=method, dtype=dtype)
+    except (ValueError, TypeError) as exc:
+        _no(name, "its parameters do not make an engine %s neuron (%s)" % (k, exc))
+    if method == "euler":  # the current jump dt/tau_s w_in W is then exactly the graph's Euler step
+        return model, dt / tau_syn * w_in
     if dt > 0.1 * tau_syn:
         warnings.warn("NIR node %r: tau_syn = %g s is not much longer than dt = %g s; the engine's CubaLIF "
                       "(a spike is a jump of the synaptic current) then spikes visibly differently from the "
                       "GraphNetwork (a spike held over its step): from_nir(..., as_graph=True) follows the "
                       "graph's discretisation" % (name, tau_syn, dt))
-    model = CurrentLIF(tau_mem=_uniform(name, node, "tau_mem"), tau_syn=tau_syn, v_th=v_th, v_reset=v_reset,
-                       v_rest=v_leak, r_m=r, dtype=dtype)
     return model, -math.expm1(-dt / tau_syn) * w_in
 
 
@@ -278,7 +287,7 @@ def to_network(g, dtype=np.float64):
     models = {}
     for name in neurons:
         node = g.nodes[name]
-        model, factor = _neuron_model(name, node, g.dt, dtype)
+        model, factor = _neuron_model(name, node, g.dt, dtype, getattr(g, "method", "exact"))
         models[name] = factor
         shape = tuple(node.shape)
         init = {"v": 0.0}
@@ -340,8 +349,8 @@ def _node_of(pop, dt):
     m, n = pop.model, pop.n
     full = lambda x: np.full(pop.shape or (n,), float(x))  # noqa: E731
     where = "population %r" % pop.name
-    if getattr(m, "t_ref", 0.0) or getattr(m, "reset", "hard") != "hard" or getattr(m, "method", "exact") != "exact":
-        V.fail(where, type(m).__name__, "no refractory period, a hard reset and exact integration for NIR")
+    if getattr(m, "t_ref", 0.0) or getattr(m, "reset", "hard") != "hard":
+        V.fail(where, type(m).__name__, "no refractory period and a hard reset for NIR")
     spiking = m.v_th != _NEVER
     thr = dict(v_threshold=full(m.v_th), v_reset=full(m.v_reset)) if spiking else {}
     if type(m) is IF:
@@ -350,7 +359,7 @@ def _node_of(pop, dt):
         return ("LIF" if spiking else "LI"), dict(tau=full(m.tau_mem), r=full(m.r_m), v_leak=full(m.v_rest),
                                                  **thr), 1.0
     if type(m) is CurrentLIF and m.n_channels == 1:
-        factor = -math.expm1(-dt / m.tau_syn[0])
+        factor = dt / m.tau_syn[0] if m.method == "euler" else -math.expm1(-dt / m.tau_syn[0])
         return ("CubaLIF" if spiking else "CubaLI"), dict(tau_syn=full(m.tau_syn[0]), tau_mem=full(m.tau_mem),
                                                            r=full(m.r_m), v_leak=full(m.v_rest), w_in=full(1.0),
                                                            **thr), factor
@@ -375,8 +384,13 @@ def to_graph(net):
     -------
     GraphNetwork
     """
-    g = GraphNetwork(net.dt)
     bias_pops = [p for p in net.populations if getattr(p.model, "always_on", False)]
+    methods = {getattr(p.model, "method", "exact") for p in net.populations
+               if not p.is_source and p not in bias_pops and hasattr(p.model, "method")}
+    if len(methods) > 1:
+        V.fail("network", "<populations integrated with %s>" % sorted(methods),
+               "one integration method for all LIF/CurrentLIF populations (a NIR graph is run with one)")
+    g = GraphNetwork(net.dt, method=methods.pop() if methods else "exact")
     for p in net.populations:
         if p.is_source:
             g.add(p.name, "Input", shape=np.asarray(p.shape or (p.n,), np.int64))
@@ -452,7 +466,8 @@ def to_graph(net):
     if outputs is None:
         outputs = {}
         for p in net.populations:
-            if not p.is_source and p not in bias_pops and not any(c.pre is p and c.post is not p for c in net.connections):
+            feeds_others = any(c.pre is p and c.post is not p for c in net.connections)
+            if not p.is_source and p not in bias_pops and not feeds_others:
                 outputs["output" if not outputs else "output%d" % len(outputs)] = [p.name]
     for out, srcs in outputs.items():
         g.add(out, "Output")
