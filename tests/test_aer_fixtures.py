@@ -113,7 +113,7 @@ def test_dat_ncars(fixtures_dir):
     path = fixtures_dir / "prophesee_dat" / "NCARS_obj_004397_td.dat"
     meta = read_header(path)
     assert meta.format == "dat" and meta.data_offset == 93 and meta.header["Version"] == "2"
-    assert meta.extra == {"event_type": "Event2d", "event_size": 8}
+    assert meta.extra == {"event_type": "Event2d", "event_size": 8, "version": "2"}
     ev = read_events(path)
     ref = np.load(fixtures_dir / "prophesee_dat" / "NCARS_obj_004397_td.reference.npy")
     assert len(ev) == 4407 and (ev["p"] == 1).sum() == 1671

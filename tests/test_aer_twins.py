@@ -38,15 +38,20 @@ def _words(draw, kinds, bits):
 
 @st.composite
 def evt3_bytes(draw):
-    kinds = [0x0, 0x2, 0x2, 0x3, 0x4, 0x5, 0x6, 0x8, 0x7, 0xA, 0xE, 0xF] + ([0x1, 0xB] if draw(st.booleans()) else [])
+    kinds = [0x0, 0x2, 0x2, 0x3, 0x4, 0x5, 0x6, 0x8, 0x8, 0x7, 0xA, 0xD, 0xE, 0xF] + \
+        ([0x1, 0xB] if draw(st.booleans()) else [])
     data = np.array(_words(draw, kinds, 16), "<u2").tobytes()
     return data + (b"\x01" if draw(st.integers(0, 5)) == 0 else b"")
 
 
 @st.composite
 def evt2_bytes(draw):
-    kinds = [0x0, 0x1, 0x1, 0x8, 0xA, 0xE, 0xF] + ([0x3] if draw(st.booleans()) else [])
-    data = np.array(_words(draw, kinds, 32), "<u4").tobytes()
+    kinds = [0x0, 0x1, 0x1, 0x8, 0x8, 0xA, 0xD, 0xE, 0xF] + ([0x3] if draw(st.booleans()) else [])
+    words = _words(draw, kinds, 32)
+    if draw(st.booleans()):  # time highs near both ends of the 28-bit range: wrap-arounds and small falls
+        words = [((w & 0x0FFFFFFF) >> 16) | (0x0FFF0000 if i % 3 else 0) | (0x8 << 28) if w >> 28 == 8 else w
+                 for i, w in enumerate(words)]
+    data = np.array(words, "<u4").tobytes()
     return data + draw(st.sampled_from([b"", b"\x01\x02"]))
 
 
@@ -119,9 +124,9 @@ def test_evt21_twin(data, cap, legacy):
 
 
 @settings(max_examples=40)
-@given(data=st.binary(max_size=300), cap=st.sampled_from([1, 9, 1000]))
-def test_dat_and_nmnist_twins(data, cap):
-    _same(aer_prophesee.decode_dat, ref.decode_dat, data, 3, cap)
+@given(data=st.binary(max_size=300), cap=st.sampled_from([1, 9, 1000]), version1=st.sampled_from([0, 1]))
+def test_dat_and_nmnist_twins(data, cap, version1):
+    _same(aer_prophesee.decode_dat, ref.decode_dat, data, 5, cap, (version1,))
     # bias towards overflow markers (y == 240)
     marked = bytearray(data)
     for i in range(1, len(marked), 15):
@@ -170,10 +175,18 @@ def test_aedat3_twin(data, cap):
 @st.composite
 def encodable(draw):
     n = draw(st.integers(0, 40))
-    t = np.cumsum(draw(st.lists(st.one_of(st.integers(0, 2), st.integers(0, 1 << 25)), min_size=n, max_size=n)))
+    gaps = draw(st.lists(st.one_of(st.integers(0, 2), st.integers(0, 1 << 25)), min_size=n, max_size=n))
+    if n and draw(st.booleans()):  # one jump past EVT 2.0's 2^34 µs time base
+        gaps[draw(st.integers(0, n - 1))] += draw(st.integers(1 << 33, 1 << 35))
+    t = np.cumsum(np.array(gaps, np.int64))
     ev = np.zeros(n, EVENT_DTYPE)
     for i in range(n):
-        ev[i] = (t[i], draw(st.integers(0, 12)), draw(st.integers(0, 2)), draw(st.integers(0, 1)))
+        ev[i] = (t[i], draw(st.integers(0, 45)), draw(st.integers(0, 2)), draw(st.integers(0, 1)))
+    if n > 8 and draw(st.booleans()):  # a run along one row at one time: EVT 2.1 / 3.0 vectors
+        i = draw(st.integers(0, n - 8))
+        k = draw(st.integers(2, 8))
+        ev["t"][i:i + k], ev["y"][i:i + k], ev["p"][i:i + k] = ev["t"][i], ev["y"][i], ev["p"][i]
+        ev["x"][i:i + k] = np.sort(draw(st.lists(st.integers(0, 45), min_size=k, max_size=k, unique=True)))
     if n and draw(st.booleans()):
         ev[draw(st.integers(0, n - 1))]["x"] = draw(st.sampled_from([-1, 2048]))
     if n > 1 and draw(st.booleans()):
@@ -183,8 +196,9 @@ def encodable(draw):
 
 @settings(max_examples=60)
 @given(ev=encodable(), cap=st.sampled_from([3, 6, 10, 500]))
-@pytest.mark.parametrize("name, dtype, extra", [("encode_evt2", np.uint32, ()), ("encode_evt3", np.uint16, ()),
-                                               ("encode_evt21", np.uint64, (0,)), ("encode_evt21", np.uint64, (1,))])
+@pytest.mark.parametrize("name, dtype, extra", [
+    ("encode_evt2", np.uint32, ()), ("encode_evt3", np.uint16, (2048,)), ("encode_evt3", np.uint16, (40,)),
+    ("encode_evt3", np.uint16, (20,)), ("encode_evt21", np.uint64, (0,)), ("encode_evt21", np.uint64, (1,))])
 def test_encoder_twins(name, dtype, extra, ev, cap):
     results = []
     for fn in (getattr(aer_prophesee, name), getattr(ref, name)):

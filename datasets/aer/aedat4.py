@@ -8,6 +8,13 @@ as the header says; event packets (stream ``typeIdentifier`` EVTS) hold
 ``table EventPacket { elements: [Event] }`` with ``struct Event { timestamp: int64;
 x: int16; y: int16; polarity: bool }`` (16 bytes with padding, little-endian).
 
+Packets of other streams (frames, IMU samples, triggers, ...) are skipped without being
+decompressed. A file with several event streams (a stereo recording of dv-processing's
+``StereoCameraWriter``, or raw + filtered events) is read one stream at a time: ``stream=``
+(the numeric stream id) chooses it, and leaving it out raises an error that lists them, so
+the events of two cameras are never mixed. Files without a FileDataTable
+(``dataTablePosition`` -1, e.g. a recording that was not closed) are read to their end.
+
 Uncompressed files need nothing else; LZ4 needs the ``lz4`` package and Zstd the
 ``zstandard`` package (``pip install spikecore[aedat4]``), imported only when needed.
 The flatbuffers are read with a few bounds-checked ``struct`` reads (no flatbuffers package).
@@ -16,6 +23,8 @@ import struct
 import xml.etree.ElementTree as ET
 
 import numpy as np
+
+from spikecore import _validate
 
 from ._common import EVENT_DTYPE, CorruptFileError, EventFileMeta
 
@@ -86,8 +95,29 @@ def _streams(xml_text):
     return streams
 
 
-def parse_header(path, head, file_size, layout=None):
-    """Parse the version line and the IOHeader flatbuffer (compression, data table, streams)."""
+def _describe(streams, ids):
+    return ", ".join("%d (%s)" % (k, ", ".join("%s %s" % (a, streams[k][a]) for a in ("originalOutputName", "source")
+                                                if streams[k].get(a))) for k in ids)
+
+
+def _choose_stream(path, streams, event_ids, stream):
+    """The event stream to read: ``stream`` (checked), else the only one; None when the header
+    declares none (then every packet that holds an EventPacket is read)."""
+    if stream is not None:
+        stream = _validate.integer("stream", stream)
+        if stream not in event_ids:
+            _validate.fail("stream", stream, "the id of an event stream of %r: %s" % (
+                str(path), _describe(streams, event_ids) if event_ids else "it declares none"))
+        return stream
+    if len(event_ids) > 1:
+        _validate.fail("stream", None, "one of the event streams of %r, which holds %d: %s (pass stream=)" % (
+            str(path), len(event_ids), _describe(streams, event_ids)))
+    return event_ids[0] if event_ids else None
+
+
+def parse_header(path, head, file_size, layout=None, stream=None):
+    """Parse the version line and the IOHeader flatbuffer (compression, data table, streams)
+    and choose the event stream to read (see the module docstring)."""
     if bytes(head[:len(MAGIC)]) != MAGIC:
         raise CorruptFileError(path, 0, "expected the AEDAT 4.0 line '#!AER-DAT4.0\\r\\n'", NAME)
     at = len(MAGIC)
@@ -116,17 +146,17 @@ def parse_header(path, head, file_size, layout=None):
     if table_pos >= 0 and not data_offset <= table_pos <= file_size:
         raise CorruptFileError(path, at + 4, "dataTablePosition %d outside the file" % table_pos, NAME)
     streams = _streams(info)
-    event_ids = [k for k, v in streams.items() if v.get("typeIdentifier") == "EVTS"]
+    event_ids = sorted(k for k, v in streams.items() if v.get("typeIdentifier") == "EVTS")
+    chosen = _choose_stream(path, streams, event_ids, stream)
     sensor = None
-    for k in event_ids:
-        sx, sy = streams[k].get("sizeX"), streams[k].get("sizeY")
+    if chosen is not None:
+        sx, sy = streams[chosen].get("sizeX"), streams[chosen].get("sizeY")
         if sx and sy and sx.isdigit() and sy.isdigit():
             sensor = (int(sx), int(sy))
-            break
     return EventFileMeta(path=str(path), format=NAME, data_offset=data_offset, sensor_size=sensor,
                          header={"infoNode": info}, header_lines=[MAGIC.decode().strip()],
                          extra={"compression": COMPRESSION[compression], "data_table_position": table_pos,
-                                "streams": streams, "event_streams": event_ids})
+                                "streams": streams, "event_streams": event_ids, "stream": chosen})
 
 
 def _decompressor(meta):
@@ -179,7 +209,7 @@ def iter_packets(mapped, meta):
     if end < 0:
         end = len(raw)
     decompress = _decompressor(meta)
-    event_ids = set(meta.extra["event_streams"])
+    chosen = meta.extra["stream"]
     pos = meta.data_offset
     while pos < end:
         if pos + 8 > end:
@@ -188,13 +218,13 @@ def iter_packets(mapped, meta):
         if size < 0 or pos + 8 + size > end:
             raise CorruptFileError(path, pos, "packet of %d bytes runs past the end of the data" % size, NAME)
         body = raw[pos + 8:pos + 8 + size]
-        if stream in event_ids or not event_ids:
+        if chosen is None or stream == chosen:
             data = bytes(body)
             if decompress is not None:
                 try:
                     data = decompress(data)
                 except Exception as exc:  # the codecs raise their own error types
                     raise CorruptFileError(path, pos, "packet does not decompress (%s)" % exc, NAME) from None
-            if event_ids or data[4:8] == b"EVTS" or data[8:12] == b"EVTS":
+            if chosen is not None or data[4:8] == b"EVTS" or data[8:12] == b"EVTS":
                 yield _packet_events(data, path, pos)
         pos += 8 + size

@@ -3,7 +3,14 @@
 Header lines look like ``% evt 3.0``, ``% format EVT3;height=720;width=1280``,
 ``% geometry 1280x720``, ``% plugin_name hal_plugin_gen41_evk3``, ``% Width 640``; RAW headers
 may end with ``% end``. A DAT file's header is followed by two bytes ``[event type, event size]``
-(type 0 Event2d or 12 EventCD, size 8). Decoders: :mod:`spikecore.kernels.aer_prophesee`.
+(type 0 Event2d or 12 EventCD, size 8); its ``% Version`` line picks the record layout (1: the
+old 9-bit x / 8-bit y layout, OpenEB's ``Event2d::RawEventV1``; otherwise version 2), and a DAT
+file read with ``format="dat"`` that has no header at all holds bare version-2 Event2d records
+(OpenEB's ``dat_tools.parse_header``). Decoders: :mod:`spikecore.kernels.aer_prophesee`.
+
+Time stamps are returned as the file stores them: a ``% t0`` / ``% T0`` header line (faery's
+writers store the first time stamp there and write times relative to it) is kept in
+``EventFileMeta.header`` but not added, as OpenEB and expelliarmus do not add it either.
 
 EVT 2.1 comes in two word orders (Prophesee's format page; OpenEB's ``Evt21Raw`` and
 ``Evt21LegacyRaw``): plain little-endian 64-bit words, and the IMX636's, which sends the upper
@@ -41,7 +48,8 @@ def raw_kind(fields):
     fmt = fields.get("format", "")
     if fmt:
         name = fmt.split(";")[0].strip().upper()
-        return {"EVT2": "evt2", "EVT3": "evt3", "EVT21": "evt21"}.get(name, name.lower())
+        return {"EVT2": "evt2", "EVT2.0": "evt2", "EVT3": "evt3", "EVT3.0": "evt3", "EVT21": "evt21",
+                "EVT2.1": "evt21"}.get(name, name.lower())
     evt = fields.get("evt", "").strip()
     if evt:
         return {"2.0": "evt2", "3.0": "evt3", "2.1": "evt21"}.get(evt, "evt" + evt)
@@ -194,20 +202,27 @@ class DAT:
     @staticmethod
     def parse_header(path, head, file_size, layout=None):
         meta = _parse(path, head, "dat")
+        version = meta.header.get("Version", "2").strip()
+        if not meta.header_lines:  # headerless (old) DAT file: Event2d records from byte 0
+            meta.extra = {"event_type": "Event2d", "event_size": 8, "version": version}
+            return meta
         at = meta.data_offset
         if file_size < at + 2:
             raise CorruptFileError(path, at, "file ends before the DAT [event type, event size] bytes", "dat")
         etype, esize = head[at], head[at + 1]
+        if etype == 14:
+            raise CorruptFileError(path, at, "this DAT file holds external-trigger events (type 14), not camera "
+                                   "(CD) events", "dat")
         if etype not in DAT.EVENT_TYPES or esize != 8:
             raise CorruptFileError(path, at, "unsupported DAT event type %d / size %d (expected type 0 "
                                    "or 12, size 8)" % (etype, esize), "dat")
         meta.data_offset = at + 2
-        meta.extra = {"event_type": DAT.EVENT_TYPES[etype], "event_size": esize}
+        meta.extra = {"event_type": DAT.EVENT_TYPES[etype], "event_size": esize, "version": version}
         return meta
 
     @staticmethod
     def decode(raw, state, out, meta):
-        return aer_prophesee.decode_dat(raw, state, out)
+        return aer_prophesee.decode_dat(raw, state, out, int(meta.extra["version"] == "1"))
 
     count = None
 

@@ -27,13 +27,16 @@ def _codec_name(path, format):
     return _validate.choice("format", format, FORMATS)
 
 
-def _header(path, name, size, layout):
+def _header(path, name, size, layout, stream):
     head = read_prefix(path, 1 << 20)
-    module = aedat4 if name == "aedat4" else CODECS[name]
-    return module.parse_header(path, head, size, layout=layout)
+    if name == "aedat4":
+        return aedat4.parse_header(path, head, size, layout=layout, stream=stream)
+    if stream is not None:
+        _validate.fail("stream", stream, "None: only AEDAT 4.0 files have streams, and %r is %s" % (path, name))
+    return CODECS[name].parse_header(path, head, size, layout=layout)
 
 
-def read_header(path, format=None, *, layout=None):
+def read_header(path, format=None, *, layout=None, stream=None):
     """Read a file's header: format, sensor size, header fields, where the data starts.
 
     Parameters
@@ -45,16 +48,20 @@ def read_header(path, format=None, *, layout=None):
         ``"evt3"``, ``"dat"``; detected from the first bytes when omitted (see :func:`detect_format`).
     layout : {"dvs128", "davis"}, optional
         AEDAT 2.0 address layout, when the ``# AEChip:`` line names no known chip.
+    stream : int, optional
+        AEDAT 4.0 only: the id of the event stream to read, required when the file holds
+        several (e.g. a stereo recording; the error lists them).
 
     Returns
     -------
     EventFileMeta
-        ``format``, ``sensor_size`` ((width, height) or None), ``header``, ``header_lines``,
-        ``data_offset``, ``layout`` and format-specific ``extra``.
+        ``format``, ``sensor_size`` ((width, height) or None; AEDAT 4.0: of the chosen
+        stream), ``header``, ``header_lines``, ``data_offset``, ``layout`` and format-specific
+        ``extra`` (AEDAT 4.0: ``streams``, ``event_streams``, the chosen ``stream``).
     """
     path = os.fspath(path)
     name = _codec_name(path, format)
-    return _header(path, name, os.path.getsize(path), layout)
+    return _header(path, name, os.path.getsize(path), layout, stream)
 
 
 def _decode_all(mapped, meta, codec):
@@ -79,7 +86,7 @@ def _decode_all(mapped, meta, codec):
     return out
 
 
-def read_events(path, format=None, *, layout=None):
+def read_events(path, format=None, *, layout=None, stream=None):
     """Read all camera events of a file, in file order.
 
     Parameters
@@ -92,6 +99,8 @@ def read_events(path, format=None, *, layout=None):
         omitted, never from the extension.
     layout : {"dvs128", "davis"}, optional
         AEDAT 2.0 address layout when the header names no known chip.
+    stream : int, optional
+        AEDAT 4.0 event stream id, for files with several event streams (see :func:`read_header`).
 
     Returns
     -------
@@ -105,7 +114,7 @@ def read_events(path, format=None, *, layout=None):
         Truncated or corrupt data; the message names the file and the byte offset.
     """
     path = os.fspath(path)
-    meta = read_header(path, format, layout=layout)
+    meta = read_header(path, format, layout=layout, stream=stream)
     with MappedFile(path) as mapped:
         if meta.format == "aedat4":
             parts = list(aedat4.iter_packets(mapped, meta))
@@ -130,7 +139,7 @@ def _rechunk(blocks, chunk):
         yield np.concatenate(pending) if len(pending) > 1 else pending[0]
 
 
-def iter_events(path, chunk=1_000_000, format=None, *, layout=None):
+def iter_events(path, chunk=1_000_000, format=None, *, layout=None, stream=None):
     """Stream the events of a file in arrays of ``chunk`` events (the last may be shorter).
 
     The file is memory-mapped and decoded incrementally; stateful decoders (EVT 2.0/3.0 time
@@ -144,7 +153,7 @@ def iter_events(path, chunk=1_000_000, format=None, *, layout=None):
         Event file.
     chunk : int
         Events per yielded array, >= 1.
-    format, layout
+    format, layout, stream
         As for :func:`read_events`.
 
     Yields
@@ -154,7 +163,7 @@ def iter_events(path, chunk=1_000_000, format=None, *, layout=None):
     """
     chunk = _validate.integer("chunk", chunk, low=1)
     path = os.fspath(path)
-    meta = read_header(path, format, layout=layout)
+    meta = read_header(path, format, layout=layout, stream=stream)
     with MappedFile(path) as mapped:
         if meta.format == "aedat4":
             yield from _rechunk(aedat4.iter_packets(mapped, meta), chunk)
@@ -176,4 +185,5 @@ def _kernel_blocks(mapped, meta, codec, capacity):
         if state[0] >= len(raw):
             return
         if got == 0:  # no progress without an error: never stop silently
-            raise RuntimeError("%r: decoder made no progress at byte %d" % (meta.path, meta.data_offset + int(state[0])))
+            raise RuntimeError("%r: decoder made no progress at byte %d"
+                               % (meta.path, meta.data_offset + int(state[0])))

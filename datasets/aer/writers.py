@@ -54,7 +54,8 @@ def _check_range(ev, field, low, high, what, name="events"):
     bad = np.nonzero((col < low) | (col > high))[0]
     if len(bad):
         i = int(bad[0])
-        _validate.fail(name, "<event %d: %s = %d>" % (i, field, int(col[i])), "%s in [%d, %d] (%s)" % (field, low, high, what))
+        _validate.fail(name, "<event %d: %s = %d>" % (i, field, int(col[i])),
+                       "%s in [%d, %d] (%s)" % (field, low, high, what))
 
 
 def nmnist_bytes(events):
@@ -239,8 +240,9 @@ def write_evt21(path, events, *, sensor_size=None, endianness="little"):
 
 
 def write_evt3(path, events, *, sensor_size=None):
-    """Write events as a Prophesee EVT 3.0 RAW file (atomic), with vector words for runs of
-    neighbouring events; see :func:`spikecore.kernels.aer_prophesee.encode_evt3`.
+    """Write events as a Prophesee EVT 3.0 RAW file (atomic), with vector words (VECT_12,
+    VECT_12, VECT_8 after VECT_BASE_X, as OpenEB reads them) for runs of 5 or more neighbouring
+    events; see :func:`spikecore.kernels.aer_prophesee.encode_evt3`.
 
     Parameters
     ----------
@@ -249,10 +251,14 @@ def write_evt3(path, events, *, sensor_size=None):
     events : ndarray
         Structured array sorted by t (µs, >= 0); x, y < 2048; p 0/1.
     sensor_size : (width, height), optional
-        Written to the header.
+        Written to the header; the width also keeps every vector inside the sensor (OpenEB drops
+        a vector whose base + 32 exceeds it). Without it vectors stay below x = 2048.
     """
     ev = as_events(events)
-    words = _encode_words(ev, aer_prophesee.encode_evt3, np.uint16, 4)
+    width = 2048
+    if sensor_size is not None:
+        width = _validate.integer("sensor_size[0]", sensor_size[0], low=1, high=2048)
+    words = _encode_words(ev, lambda e, s, w: aer_prophesee.encode_evt3(e, s, w, width), np.uint16, 7)
     with atomic_write(path) as f:
         f.write(_prophesee_header("evt3", sensor_size))
         f.write(words.astype("<u2").tobytes())

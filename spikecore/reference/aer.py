@@ -164,14 +164,15 @@ def decode_aedat3(raw, state, out):
 
 # --------------------------------------------------------------------------- Prophesee
 
-def _time_high(value, th, loops, seen):
-    """A time-high value: (t_high, L, seen) after it (L += 1 when it is smaller than t_high)."""
-    return value, loops + 1 if seen and value < th else loops, 1
+def _time_high(value, half, th, loops, seen):
+    """A time-high value: (t_high, L, seen) after it (L += 1 when it falls by ``half`` or more)."""
+    return value, loops + 1 if seen and th - value >= half else loops, 1
 
 
 def decode_evt2(raw, state, out):
     """EVT 2.0: CD words give t = L 2^34 + t_high 2^6 + t_low; TIME_HIGH words set t_high
-    (L += 1 when it decreases). State: [pos, err, code, t_high, L, t_high_seen]."""
+    (L += 1 when it falls by 2^27 or more); EXT_TRIGGER, IMU_EVT (0xD), OTHERS, CONTINUED are
+    skipped. State: [pos, err, code, t_high, L, t_high_seen]."""
     pos, size, cap, n = int(state[0]), len(raw), len(out), 0
     th, loops, seen = int(state[3]), int(state[4]), int(state[5])
     while pos + 4 <= size and n < cap:
@@ -181,8 +182,8 @@ def decode_evt2(raw, state, out):
             _put(out, n, (loops << 34) + (th << 6) + ((w >> 22) & 0x3F), (w >> 11) & 0x7FF, w & 0x7FF, kind)
             n += 1
         elif kind == 8:
-            th, loops, seen = _time_high(w & 0x0FFFFFFF, th, loops, seen)
-        elif kind not in (0xA, 0xE, 0xF):
+            th, loops, seen = _time_high(w & 0x0FFFFFFF, 1 << 27, th, loops, seen)
+        elif kind not in (0xA, 0xD, 0xE, 0xF):
             _flag(state, pos, 2)
             break
         pos += 4
@@ -222,7 +223,7 @@ def decode_evt21(raw, state, out, legacy):
     """EVT 2.1: EVT_NEG/EVT_POS words give (x + k, y, p = type, t = L 2^34 + t_high 2^6 + t_low)
     for each set bit k of the 32-bit valid mask, k increasing (a word is decoded only when all
     its events fit in ``out``); TIME_HIGH words set t_high (bits 59..32; L += 1 when it
-    decreases). State: [pos, err, code, t_high, L, t_high_seen]."""
+    falls by 2^27 or more). State: [pos, err, code, t_high, L, t_high_seen]."""
     pos, size, cap, n = int(state[0]), len(raw), len(out), 0
     th, loops, seen = int(state[3]), int(state[4]), int(state[5])
     while pos + 8 <= size and n < cap:
@@ -239,7 +240,7 @@ def decode_evt21(raw, state, out, legacy):
                 _put(out, n, t, x + k, y, kind)
                 n += 1
         elif kind == 8:
-            th, loops, seen = _time_high((w >> 32) & 0x0FFFFFFF, th, loops, seen)
+            th, loops, seen = _time_high((w >> 32) & 0x0FFFFFFF, 1 << 27, th, loops, seen)
         elif kind not in (0xA, 0xE, 0xF):
             _flag(state, pos, 2)
             break
@@ -251,7 +252,7 @@ def decode_evt21(raw, state, out, legacy):
     return n
 
 
-_EVT3_RESERVED = (0x1, 0x9, 0xB, 0xC, 0xD)
+_EVT3_RESERVED = (0x1, 0x9, 0xB, 0xC)
 
 
 def count_evt3(raw, state):
@@ -279,7 +280,9 @@ def count_evt3(raw, state):
 
 def decode_evt3(raw, state, out):
     """EVT 3.0: t = L 2^24 + t_high 2^12 + t_low; ADDR_X emits (x, y, p, t); vectors emit
-    (x_base + k, y, p_vect, t) for set bits k and advance x_base by 12 or 8. State:
+    (x_base + k, y, p_vect, t) for set bits k and advance x_base by 12 or 8; a TIME_HIGH with a
+    new value resets t_low to 0 (L += 1 when it falls by 2048 or more); CONTINUED_4,
+    EXT_TRIGGER, IMU (0xD), OTHERS, CONTINUED_12 are skipped. State:
     [pos, err, code, t_high, L, t_high_seen, t_low, y, x_base, p_vect]."""
     pos, size, cap, n = int(state[0]), len(raw), len(out), 0
     th, loops, seen, tl, y, xb, vp = (int(v) for v in state[3:10])
@@ -308,7 +311,9 @@ def decode_evt3(raw, state, out):
         elif kind == 0x6:
             tl = w & 0xFFF
         elif kind == 0x8:
-            th, loops, seen = _time_high(w & 0xFFF, th, loops, seen)
+            if w & 0xFFF != th:
+                tl = 0
+            th, loops, seen = _time_high(w & 0xFFF, 2048, th, loops, seen)
         elif kind in _EVT3_RESERVED:
             _flag(state, pos, 2)
             error = True
@@ -321,17 +326,29 @@ def decode_evt3(raw, state, out):
     return n
 
 
-def decode_dat(raw, state, out):
-    """DAT: t = first uint32; x = d & 0x3FFF, y = (d >> 14) & 0x3FFF, p = d >> 28 of the second."""
+def decode_dat(raw, state, out, version1):
+    """DAT: t = first uint32 + 2^32 k (k += 1 each time t falls more than 2^31 below the previous
+    t); of the second uint32 d, version 2: x = d & 0x3FFF, y = (d >> 14) & 0x3FFF, p = d >> 28;
+    version 1: x = d & 0x1FF, y = (d >> 9) & 0xFF, p = (d >> 17) & 1. State: [pos, err, code,
+    k, previous t]."""
     pos, size, cap, n = int(state[0]), len(raw), len(out), 0
+    wraps, last = int(state[3]), int(state[4])
     while pos + 8 <= size and n < cap:
+        t = _le32(raw, pos) + (wraps << 32)
+        if last - t > 1 << 31:
+            wraps += 1
+            t += 1 << 32
+        last = t
         d = _le32(raw, pos + 4)
-        _put(out, n, _le32(raw, pos), d & 0x3FFF, (d >> 14) & 0x3FFF, d >> 28)
+        if version1:
+            _put(out, n, t, d & 0x1FF, (d >> 9) & 0xFF, (d >> 17) & 1)
+        else:
+            _put(out, n, t, d & 0x3FFF, (d >> 14) & 0x3FFF, d >> 28)
         n += 1
         pos += 8
     if pos < size and pos + 8 > size:
         _flag(state, pos, 1)
-    state[0] = pos
+    state[0], state[3], state[4] = pos, wraps, last
     return n
 
 
@@ -339,14 +356,20 @@ def _valid(e):
     return e["t"] >= 0 and 0 <= e["x"] <= 2047 and 0 <= e["y"] <= 2047 and e["p"] in (0, 1)
 
 
-def _time_highs(cur, th, step):
-    """Time-high counters to send to go from ``cur`` (-1: none yet, start at 0) to ``th``."""
-    sent = []
+def _time_highs(cur, th, bits):
+    """Time-high counters (absolute) to send to go from ``cur`` (-1: none yet; start from 0 and
+    send 0 itself when ``th`` is 0) to ``th``: steps of at most 2^(bits-1), each wrap-around
+    crossed as (k 2^bits - 1, k 2^bits)."""
+    if th == cur:
+        return []
+    half = 1 << (bits - 1)
+    sent = [0] if cur < 0 and th == 0 else []
     v = max(cur, 0)
-    while th - v > step:
-        v += step
+    while v != th:
+        top = ((v >> bits) + 1 << bits) - 1
+        goal = th if th <= top else top if v < top else top + 1
+        v = goal if goal - v <= half else v + half
         sent.append(v)
-    sent.append(th)
     return sent
 
 
@@ -361,12 +384,13 @@ def _evt2_time_highs(e, cur, state, i):
     if cur >= 0 and th < cur:
         _flag(state, i, 3)
         return None
-    return _time_highs(cur, th, 1 << 27) if th != cur else []
+    return _time_highs(cur, th, 28)
 
 
 def encode_evt2(events, state, words):
-    """EVT 2.0 encoding: TIME_HIGH (t >> 6) mod 2^28 when it changes (intermediate ones every
-    2^27 from 0), then CD word p << 28 | (t & 63) << 22 | x << 11 | y. Returns words written."""
+    """EVT 2.0 encoding: TIME_HIGH (t >> 6) mod 2^28 when it changes (climbing in steps of at
+    most 2^27 and crossing each wrap-around as 2^28 - 1, 0), then the CD word
+    p << 28 | (t & 63) << 22 | x << 11 | y. Returns words written."""
     i, cap, nw, cur = int(state[0]), len(words), 0, int(state[3])
     while i < len(events):
         e = events[i]
@@ -420,9 +444,30 @@ def encode_evt21(events, state, words, legacy):
     return nw
 
 
-def encode_evt3(events, state, words):
-    """EVT 3.0 encoding: TIME_HIGH / TIME_LOW / ADDR_Y when they change, then ADDR_X, or
-    VECT_BASE_X + VECT_12 for a run (same t, y, p; increasing x within [x0, x0 + 12))."""
+def _evt3_vector_run(events, i, width):
+    """(end, base) of the run of events from ``i`` that one VECT_BASE_X + VECT_12, VECT_12,
+    VECT_8 triple can carry (same t, y, p; increasing x in [base, base + 32), base =
+    min(x, width - 32)), or (i + 1, None) when it has fewer than 5 events or cannot have one."""
+    e = events[i]
+    x0 = int(e["x"])
+    if width < 32 or x0 >= width:
+        return i + 1, None
+    base, j, xprev = min(x0, width - 32), i + 1, x0
+    while j < len(events) and j - i < 32:
+        f = events[j]
+        if (f["t"] != e["t"] or f["y"] != e["y"] or f["p"] != e["p"] or f["x"] <= xprev
+                or f["x"] >= base + 32 or not _valid(f)):
+            break
+        xprev = int(f["x"])
+        j += 1
+    return (j, base) if j - i >= 5 else (i + 1, None)
+
+
+def encode_evt3(events, state, words, width):
+    """EVT 3.0 encoding: TIME_HIGH words (as EVT 2.0's, 12-bit, steps of at most 2048) when
+    t >> 12 changes, TIME_LOW when t & 4095 changes or after a TIME_HIGH, ADDR_Y when y changes,
+    then ADDR_X, or for a run of 5 or more (see ``_evt3_vector_run``) VECT_BASE_X base and the
+    32-bit mask as VECT_12 (bits 0-11), VECT_12 (bits 12-23), VECT_8 (bits 24-31)."""
     i, cap, nw = int(state[0]), len(words), 0
     cur, tl_last, y_last = int(state[3]), int(state[4]), int(state[5])
     n_ev = len(events)
@@ -436,29 +481,23 @@ def encode_evt3(events, state, words):
         if cur >= 0 and th < cur:
             _flag(state, i, 3)
             break
-        j, x0, xprev = i + 1, int(e["x"]), int(e["x"])
-        while j < n_ev:
-            f = events[j]
-            if (f["t"] != e["t"] or f["y"] != e["y"] or f["p"] != e["p"] or f["x"] <= xprev
-                    or f["x"] >= x0 + 12 or not _valid(f)):
-                break
-            xprev = int(f["x"])
-            j += 1
-        highs = _time_highs(cur, th, 2048) if th != cur else []
+        j, base = _evt3_vector_run(events, i, width)
+        highs = _time_highs(cur, th, 12)
         out = [(0x8 << 12) | (v & 0xFFF) for v in highs]
-        if tl != tl_last:
+        if highs or tl != tl_last:
             out.append((0x6 << 12) | tl)
         if int(e["y"]) != y_last:
             out.append(int(e["y"]))
-        if j - i > 1:
+        if base is not None:
             mask = 0
             for k in range(i, j):
-                mask |= 1 << (int(events[k]["x"]) - x0)
-            out += [(0x3 << 12) | (int(e["p"]) << 11) | x0, (0x4 << 12) | mask]
+                mask |= 1 << (int(events[k]["x"]) - base)
+            out += [(0x3 << 12) | (int(e["p"]) << 11) | base, (0x4 << 12) | (mask & 0xFFF),
+                    (0x4 << 12) | ((mask >> 12) & 0xFFF), (0x5 << 12) | (mask >> 24)]
         else:
-            out.append((0x2 << 12) | (int(e["p"]) << 11) | x0)
+            out.append((0x2 << 12) | (int(e["p"]) << 11) | int(e["x"]))
         # the kernel reserves room for the worst case of this event before writing
-        need = (4 if j - i > 1 else 3) + ((th - max(cur, 0)) // 2048 + 1 if th != cur else 0)
+        need = len(highs) + 2 + (4 if base is not None else 1)
         if need > cap - nw:
             break
         for v in out:
