@@ -6,26 +6,44 @@ callable classes on top (:class:`Compose`, :class:`Denoise`, :class:`ToFrame`, .
 pipelines. Sensor sizes are ``(W, H, P)`` as in Tonic (Lenz, Chaney, Shrestha et al.,
 2021, "Tonic: event-based datasets and transformations", Zenodo).
 
-Where the semantics differ from Tonic 1.x it is said in the function's docstring; the
-short list:
+Where the semantics differ from Tonic 1.x (checked against Tonic 1.7.0 on the N-MNIST and
+AEDAT4 fixtures and generated edge cases: ``tests/test_transforms_tonic.py``) it is said
+in the function's docstring; the short list:
 
 * :func:`denoise`: Tonic initialises its per-pixel memory as if every pixel had fired at
   ``t = 0``, so any event earlier than ``filter_time`` with an in-range neighbour passes;
   here a neighbour counts only once it has really fired. Identical otherwise.
 * :func:`refractory_filter`: Tonic drops a pixel's first event when it is at ``t <= 0``;
   here a pixel's first event is always kept. Identical otherwise.
-* :func:`time_window` is half-open ``[start, end)`` (Tonic's ``CropTime`` keeps ``t == max``).
+* :func:`time_window` is half-open ``[start, end)`` (Tonic's ``CropTime`` keeps ``t == max``
+  and drops ``t < 0`` by default).
 * :func:`downsample` divides by an integer factor, :math:`x' = \\lfloor x / f \\rfloor`;
   Tonic's ``spatial_factor`` multiplies by a float (``spatial_factor = 1 / f``) and
-  truncates, which misplaces pixels for factors such as 1/3 through rounding.
-* :func:`to_frame` with ``n_time_bins`` / ``n_event_bins`` covers every event (Tonic's
-  integer division of the duration or count drops the remainder at the end).
-* :func:`to_frame` counts in int32 by default (Tonic: int16, which can overflow).
+  truncates, which misplaces pixels through rounding for some factors (e.g. ``f = 49``:
+  ``49 * (1/49) = 0.999...`` lands in pixel 0).
+* :func:`time_slices` (``SliceByTime``, ``ToFrame(time_window=...)``): a recording of
+  events at :math:`t_0 \\ldots t_N` lasts until :math:`t_N + 1` us (``end_time`` is
+  exclusive). Tonic's default end is :math:`t_N`, one microsecond short: it leaves out a
+  last complete window that ends at :math:`t_N + 1`, and with ``include_incomplete=True``
+  it loses the events at :math:`t_N` whenever :math:`t_N - t_0 - w` is a multiple of the
+  stride. Identical to Tonic when ``end_time`` is given.
+* :func:`time_bin_slices` / :func:`event_bin_slices` (``n_time_bins`` / ``n_event_bins``)
+  cover every event, and with ``overlap`` each bin keeps its place (stride = bin width):
+  Tonic's integer division of the duration or count drops the remainder at the end, and
+  its stride ``width * (1 - overlap)`` with ``width = bin * (1 + overlap)`` shrinks the
+  bins towards the start, leaving the end of the recording out.
+* :func:`center_crop` pads like Tonic's ``CenterCrop`` when the crop is larger than the
+  sensor.
+* :func:`to_frame` counts in int32 by default (Tonic: int16, which can overflow) and
+  returns no frame for an empty stream sliced by ``time_window``/``event_count`` (Tonic's
+  ``ToFrame``: one zero frame of shape ``(1, P, W, H)``, W and H swapped).
 
 The loops (denoise, refractory filter, frame accumulation, raster scatter) are Numba
 kernels in ``spikecore.kernels.transforms`` with twins in
 ``spikecore.reference.transforms``.
 """
+from fractions import Fraction
+
 import numpy as np
 
 from spikecore import _validate as v
@@ -47,7 +65,8 @@ def _events(events, name="events"):
 
 
 def _sensor(sensor_size, events=None, name="sensor_size"):
-    """``(W, H, P)``; inferred from the events (max + 1) when None, as Tonic does."""
+    """``(W, H, P)``; ``(W, H)`` means ``(W, H, 2)`` (two polarities); inferred from the
+    events (max + 1) when None, as Tonic does."""
     if sensor_size is None:
         if events is None or len(events) == 0:
             v.fail(name, None, "(W, H, P): it cannot be inferred from an empty event array")
@@ -189,12 +208,32 @@ def crop(events, origin, size):
 
 def center_crop(events, sensor_size, size):
     """Crop the central ``size = (w, h)`` box of a ``(W, H, P)`` sensor (Tonic's
-    ``CenterCrop``): origin :math:`(\\lfloor (W - w)/2 \\rfloor, \\lfloor (H - h)/2 \\rfloor)`."""
-    W, H, _ = _sensor(sensor_size)
+    ``CenterCrop``): :func:`crop` with origin
+    :math:`(\\lfloor (W - w)/2 \\rfloor, \\lfloor (H - h)/2 \\rfloor)`.
+
+    A box larger than the sensor along an axis pads it: the origin is then negative and
+    the events move right (down) by :math:`\\lceil (w - W)/2 \\rceil` pixels, as in
+    Tonic's ``CenterCrop`` and torchvision's.
+
+    Parameters
+    ----------
+    events : structured ndarray
+        Events inside the sensor.
+    sensor_size : tuple
+        ``(W, H[, P])``.
+    size : int or (int, int)
+        ``(w, h)`` (an int ``s`` means ``(s, s)``), each >= 1; the new sensor size is
+        ``(w, h, P)``.
+    """
+    events = _events(events)
+    sensor = _sensor(sensor_size)
+    W, H, _ = sensor
     if isinstance(size, (int, np.integer)):
         size = (int(size), int(size))
-    if len(tuple(size)) != 2 or not (1 <= size[0] <= W and 1 <= size[1] <= H):
-        v.fail("size", size, "(w, h) with 1 <= w <= %d and 1 <= h <= %d" % (W, H))
+    size = tuple(size)
+    if len(size) != 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in size):
+        v.fail("size", size, "(w, h) positive integers, or one positive integer")
+    _inside(events, sensor)
     return crop(events, ((W - size[0]) // 2, (H - size[1]) // 2), size)
 
 
@@ -202,6 +241,11 @@ def downsample(events, factor):
     """Reduce the spatial resolution by an integer factor: :math:`x' = \\lfloor x / f_x
     \\rfloor,\\ y' = \\lfloor y / f_y \\rfloor`. No event is dropped (several may then share
     a pixel and time), as in Tonic's ``Downsample`` with ``spatial_factor = 1/f``.
+
+    Tonic computes ``int(x * (1/f))`` in floating point, which puts some pixels one too
+    low where ``x * (1/f)`` rounds just below an integer: for ``f`` in 1..128 and
+    ``x < 4096`` that happens for ``f`` = 49, 98, 103 and 107 (e.g. ``x = 49, f = 49``
+    gives 0 instead of 1). Here the division is exact.
 
     Parameters
     ----------
@@ -211,7 +255,12 @@ def downsample(events, factor):
         ``(ceil(W / f_x), ceil(H / f_y))``.
     """
     events = _events(events)
-    fx, fy = (factor, factor) if isinstance(factor, (int, np.integer)) else tuple(factor)
+    if isinstance(factor, (int, np.integer)) and not isinstance(factor, (bool, np.bool_)):
+        fx = fy = factor
+    elif isinstance(factor, (tuple, list)) and len(factor) == 2:
+        fx, fy = factor
+    else:
+        v.fail("factor", factor, "an integer >= 1 or a pair (fx, fy) of them", TypeError)
     v.integer("factor", fx, low=1)
     v.integer("factor", fy, low=1)
     out = events.copy()
@@ -244,10 +293,32 @@ def time_slices(events, time_window, overlap=0, include_incomplete=False, start_
     """Index ranges of fixed-length time windows (Tonic's ``SliceByTime``).
 
     Window :math:`k` covers :math:`[t_s + k\\,(w - o),\\ t_s + k\\,(w - o) + w)` with
-    :math:`t_s` = ``start_time`` (default: first event), :math:`w` = ``time_window`` and
-    :math:`o` = ``overlap`` (us). The number of windows is
-    :math:`\\lfloor (D - w) / (w - o) \\rfloor + 1` (``ceil`` with ``include_incomplete``),
-    at least 1, where :math:`D` = ``end_time`` - :math:`t_s` (default: to the last event).
+    :math:`t_s` = ``start_time`` (default: the first event's time), :math:`w` =
+    ``time_window`` and :math:`o` = ``overlap`` (us). With :math:`D = t_e - t_s`, where
+    :math:`t_e` = ``end_time`` (exclusive; default: the last event's time + 1 us), there are
+    :math:`\\lfloor (D - w) / (w - o) \\rfloor + 1` windows, those that fit in
+    :math:`[t_s, t_e)`, or :math:`\\lceil (D - w) / (w - o) \\rceil + 1` with
+    ``include_incomplete``, enough to reach :math:`t_e`; at least 1.
+
+    Differs from Tonic only by the default end: Tonic uses the last event's time
+    :math:`t_N` itself, so it leaves out a last complete window ending at :math:`t_N + 1`,
+    and even with ``include_incomplete=True`` drops the events at :math:`t_N` whenever
+    :math:`t_N - t_s - w` is a multiple of the stride (events at 0, 100 with ``w = 100``:
+    Tonic gives ``[0]`` only). Pass ``end_time = t_N`` to get Tonic's windows.
+
+    Parameters
+    ----------
+    events : structured ndarray
+        Sorted by time.
+    time_window : float
+        :math:`w` in us, > 0.
+    overlap : float
+        :math:`o` in us, ``0 <= o < w``.
+    include_incomplete : bool
+        Add the windows that reach past :math:`t_e`.
+    start_time, end_time : int, optional
+        :math:`t_s` and :math:`t_e` in us, ``end_time >= start_time``. An empty stream has
+        no windows unless both are given.
 
     Returns
     -------
@@ -261,23 +332,37 @@ def time_slices(events, time_window, overlap=0, include_incomplete=False, start_
     if o >= w:
         v.fail("overlap", overlap, "an overlap smaller than time_window = %r" % time_window)
     t = events["t"]
+    if start_time is not None:
+        start_time = v.integer("start_time", start_time)
+    if end_time is not None:
+        end_time = v.integer("end_time", end_time)
     if len(t) == 0 and (start_time is None or end_time is None):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ts = int(t[0]) if start_time is None else v.integer("start_time", start_time)
-    te = int(t[-1]) if end_time is None else v.integer("end_time", end_time)
-    stride = w - o
-    count = (te - ts - w) / stride
-    n = int(np.ceil(count) if include_incomplete else np.floor(count)) + 1
-    n = max(n, 1)
-    begin = ts + np.arange(n) * stride
-    return (np.searchsorted(t, begin, "left").astype(np.int64),
-            np.searchsorted(t, begin + w, "left").astype(np.int64))
+    ts = int(t[0]) if start_time is None else start_time
+    te = int(t[-1]) + 1 if end_time is None else end_time
+    if end_time is not None and te < ts:
+        v.fail("end_time", end_time, "an end time >= the start time %d us" % ts)
+    rel = t - ts  # exact int64 offsets: no float rounding at large absolute times
+    if w.is_integer() and o.is_integer():  # integer arithmetic, exact
+        w, stride = int(w), int(w - o)
+        q, r = divmod(te - ts - w, stride)
+        n = max(q + (1 if include_incomplete and r else 0) + 1, 1)
+        begin = np.arange(n, dtype=np.int64) * stride
+    else:
+        stride = w - o
+        count = (te - ts - w) / stride
+        n = max(int(np.ceil(count) if include_incomplete else np.floor(count)) + 1, 1)
+        begin = np.arange(n) * stride
+    return (np.searchsorted(rel, begin, "left").astype(np.int64),
+            np.searchsorted(rel, begin + w, "left").astype(np.int64))
 
 
 def count_slices(events, event_count, overlap=0, include_incomplete=False):
     """Index ranges of fixed event counts (Tonic's ``SliceByEventCount``): slice :math:`k`
     is ``[k (c - o), k (c - o) + c)`` with :math:`c` = ``event_count`` and :math:`o` =
-    ``overlap``; incomplete last slices are dropped unless ``include_incomplete``."""
+    ``overlap`` (``0 <= o < c``); incomplete last slices are dropped unless
+    ``include_incomplete``. A stream shorter than ``c`` gives one slice with all its events
+    (as Tonic); an empty stream gives no slice (Tonic: one empty slice)."""
     events = _events(events)
     c = v.integer("event_count", event_count, low=1)
     o = v.integer("overlap", overlap, low=0)
@@ -288,8 +373,8 @@ def count_slices(events, event_count, overlap=0, include_incomplete=False):
     if n_ev == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     size = min(c, n_ev)
-    count = (n_ev - size) / stride
-    n = int(np.ceil(count) if include_incomplete else np.floor(count)) + 1
+    q, r = divmod(n_ev - size, stride)
+    n = q + (1 if include_incomplete and r else 0) + 1
     starts = np.arange(n, dtype=np.int64) * stride
     return starts, np.minimum(starts + c, n_ev).astype(np.int64)
 
@@ -297,10 +382,17 @@ def count_slices(events, event_count, overlap=0, include_incomplete=False):
 def time_bin_slices(events, n_time_bins, overlap=0.0):
     """Index ranges of ``n_time_bins`` equal time bins covering every event.
 
-    With :math:`t_0, t_N` the first and last times, bin width
-    :math:`w = (t_N - t_0 + 1) / n` and :math:`e_k = t_0 + k w`, bin :math:`k` holds
-    :math:`e_k \\le t < e_k + w (1 + \\mathrm{overlap})`. (Tonic's ``SliceByTimeBins``
-    uses an integer width and drops the events past :math:`n w`.)
+    With :math:`t_0, t_N` the first and last times, the recording lasts
+    :math:`L = t_N - t_0 + 1` us; bin :math:`k` holds
+    :math:`t_0 + k L / n \\le t < t_0 + (k + 1 + \\mathrm{overlap}) L / n`, each bin
+    enlarged by the fraction ``overlap`` at its end without moving its start. The edges are
+    computed in exact rational arithmetic (the overlap taken as the decimal it prints as,
+    0.1 = 1/10), so an event exactly on an edge always opens the later bin.
+
+    Tonic's ``SliceByTimeBins`` uses the integer width :math:`\\lfloor (t_N - t_0) / n
+    \\rfloor`, so the events in the last :math:`(t_N - t_0) \\bmod n + 1` us are never in a
+    bin (all of them when :math:`t_N - t_0 < n`), and with ``overlap`` its stride
+    ``width * (1 - overlap)`` shrinks the bins towards the start.
     """
     events = _events(events)
     _sorted(events)
@@ -310,26 +402,33 @@ def time_bin_slices(events, n_time_bins, overlap=0.0):
     if len(t) == 0:
         z = np.zeros(n, np.int64)
         return z, z.copy()
-    t0, tn = int(t[0]), int(t[-1])
-    width = (tn - t0 + 1) / n
-    begin = t0 + np.arange(n) * width
-    end = begin + width * (1.0 + ov)
-    # integer times: t >= e  <=>  t >= ceil(e)
-    return (np.searchsorted(t, np.ceil(begin).astype(np.int64), "left").astype(np.int64),
-            np.searchsorted(t, np.ceil(end).astype(np.int64), "left").astype(np.int64))
+    t0, length = int(t[0]), int(t[-1]) - int(t[0]) + 1
+    frac = Fraction(repr(ov))
+    num, den = frac.numerator, frac.denominator
+    # integer times: t >= e  <=>  t >= ceil(e); -(-a // b) is ceil(a / b) on Python ints
+    begin = [-(-k * length // n) for k in range(n)]
+    end = [-(-((k + 1) * den + num) * length // (n * den)) for k in range(n)]
+    rel = t - t0
+    return (np.searchsorted(rel, np.array(begin, dtype=np.int64), "left").astype(np.int64),
+            np.searchsorted(rel, np.array(end, dtype=np.int64), "left").astype(np.int64))
 
 
 def event_bin_slices(events, n_event_bins, overlap=0.0):
     """Index ranges of ``n_event_bins`` bins of (nearly) equal event counts covering
     every event: bin :math:`k` is :math:`[\\lfloor k N / n \\rfloor,\\
     \\lfloor (k+1) N / n \\rfloor + \\lceil \\mathrm{overlap}\\, N / n \\rceil)`, clipped
-    to :math:`N` (Tonic's ``SliceByEventBins`` drops the last :math:`N \\bmod n` events)."""
+    to :math:`N` (the overlap taken as the decimal it prints as).
+
+    Tonic's ``SliceByEventBins`` uses :math:`\\lfloor N / n \\rfloor` events per bin, so
+    it drops the last :math:`N \\bmod n` events (every event when :math:`N < n`), and with
+    ``overlap`` its stride ``count * (1 - overlap)`` shrinks the bins towards the start."""
     events = _events(events)
     n = v.integer("n_event_bins", n_event_bins, low=1)
     ov = v.real("overlap", overlap, low=0.0, high=1.0, high_open=True)
     N = len(events)
     edges = (np.arange(n + 1, dtype=np.int64) * N) // n
-    extra = int(np.ceil(ov * N / n))
+    frac = Fraction(repr(ov))
+    extra = -(-frac.numerator * N // (frac.denominator * n))  # ceil(overlap N / n), exact
     return edges[:-1], np.minimum(edges[1:] + extra, N).astype(np.int64)
 
 
@@ -357,16 +456,26 @@ def to_frame(events, sensor_size, *, time_window=None, event_count=None, n_time_
     ``time_window`` (:func:`time_slices`), ``event_count`` (:func:`count_slices`),
     ``n_time_bins`` (:func:`time_bin_slices`) or ``n_event_bins``
     (:func:`event_bin_slices`) chooses the slices; ``overlap`` is in microseconds, events
-    or a fraction of a bin respectively.
+    or a fraction of a bin respectively. ``include_incomplete`` applies to ``time_window``
+    and ``event_count``, ``start_time``/``end_time`` to ``time_window`` only (Tonic ignores
+    them silently elsewhere; here that is an error).
+
+    Where the slices differ from Tonic's (the default end of ``time_window`` slicing,
+    ``n_time_bins``/``n_event_bins`` covering every event) see the slicing functions. An
+    empty stream gives no frame with ``time_window`` (unless ``start_time`` and
+    ``end_time`` are given) or ``event_count``; Tonic's ``ToFrame`` returns one zero frame
+    of shape ``(1, P, W, H)`` there, W and H swapped.
 
     Parameters
     ----------
     events : structured ndarray
     sensor_size : tuple
-        ``(W, H, P)``; with ``P == 1`` all polarities must already be 0 (use
-        :func:`merge_polarities`).
+        ``(W, H, P)`` (``(W, H)`` means ``P = 2``); with ``P == 1`` all polarities must
+        already be 0 (use :func:`merge_polarities`; Tonic sets them to 0 in the caller's
+        array when there is one polarity value).
     dtype : integer dtype
-        Count dtype (default int32; Tonic uses int16).
+        Count dtype (default int32; Tonic uses int16, which overflows past 32767 events
+        at one pixel).
 
     Returns
     -------
@@ -380,6 +489,12 @@ def to_frame(events, sensor_size, *, time_window=None, event_count=None, n_time_
         v.fail("time_window/event_count/n_time_bins/n_event_bins", chosen or None, "exactly one of them set")
     if np.dtype(dtype).kind not in "iu":
         v.fail("dtype", dtype, "an integer dtype")
+    if include_incomplete and chosen[0] not in ("time_window", "event_count"):
+        v.fail("include_incomplete", include_incomplete, "False with %s (it applies to time_window and "
+               "event_count only)" % chosen[0])
+    for name, val in (("start_time", start_time), ("end_time", end_time)):
+        if val is not None and chosen[0] != "time_window":
+            v.fail(name, val, "None with %s (it applies to time_window only)" % chosen[0])
     _inside(events, size)
     if time_window is not None:
         starts, ends = time_slices(events, time_window, overlap, include_incomplete, start_time, end_time)

@@ -87,6 +87,8 @@ def test_time_window_and_slices():
     assert T.time_window(ev, 150, 300)["t"].tolist() == [150, 299]
     # Tonic SliceByTime docstring example: window 100 -> [0], [150], [299] (+ [300] if incomplete)
     assert [s["t"].tolist() for s in T.slice_by_time(ev, 100)] == [[0], [150], [299]]
+    # the overhang window holds the event at t = 300 (it was lost before: Tonic's default end t_N)
+    assert [s["t"].tolist() for s in T.slice_by_time(ev, 100, include_incomplete=True)] == [[0], [150], [299], [300]]
     starts, ends = T.time_slices(ev, 100, overlap=50)
     assert list(zip(starts, ends)) == [(0, 1), (1, 1), (1, 2), (1, 2), (2, 3)]
     assert [len(s) for s in T.slice_by_count(ev, 3)] == [3]
@@ -161,6 +163,20 @@ def test_classes_and_compose():
     (lambda ev: T.crop(ev, (0, 0), (0, 3)), "size = (0, 3)"),
     (lambda ev: T.spike_lists_to_raster([[0.1]], [[5]], 3, 1e-3, 4), "units in 0..2"),
     (lambda ev: T.to_spike_list(ev, (16, 12, 2), t0=10**9), "t0 = 1000000000"),
+    (lambda ev: T.time_slices(ev, 100, overlap=-10), "overlap = -10: expected a number >= 0"),
+    (lambda ev: T.time_slices(ev, 100, overlap=100), "overlap = 100: expected an overlap smaller than time_window"),
+    (lambda ev: T.time_slices(ev, 100, overlap=250), "overlap = 250: expected an overlap smaller than time_window"),
+    (lambda ev: T.count_slices(ev, 10, overlap=10), "overlap = 10: expected an overlap smaller than event_count"),
+    (lambda ev: T.count_slices(ev, 10, overlap=-1), "overlap = -1: expected an integer >= 0"),
+    (lambda ev: T.time_bin_slices(ev, 4, overlap=1.0), "overlap = 1.0: expected a number < 1.0"),
+    (lambda ev: T.event_bin_slices(ev, 4, overlap=-0.5), "overlap = -0.5: expected a number >= 0.0"),
+    (lambda ev: T.to_frame(ev, (16, 12, 2), time_window=100, overlap=100), "overlap = 100"),
+    (lambda ev: T.time_slices(ev, 100, start_time=500, end_time=400), "end_time = 400: expected an end time >="),
+    (lambda ev: T.to_frame(ev, (16, 12, 2), n_time_bins=3, include_incomplete=True), "include_incomplete = True"),
+    (lambda ev: T.to_frame(ev, (16, 12, 2), event_count=9, end_time=5), "end_time = 5: expected None with event"),
+    (lambda ev: T.downsample(ev, 2.0), "factor = 2.0: expected an integer >= 1 or a pair"),
+    (lambda ev: T.center_crop(ev, (16, 12, 2), (0, 4)), "size = (0, 4)"),
+    (lambda ev: T.center_crop(ev, (8, 12, 2), (4, 4)), "x in 0..7 for sensor_size (8, 12, 2)"),
 ])
 def test_errors_name_argument_value_and_expectation(call, message):
     with pytest.raises((ValueError, TypeError)) as exc:
@@ -183,3 +199,84 @@ def test_spike_list_round_trip(n, w, h, p, seed):
     back = T.from_spike_list(times, units, (w, h, p))
     for f in "txyp":
         np.testing.assert_array_equal(back[f], ev[f])
+
+
+# -- behaviour that was wrong before (each test failed on the previous version) ---------------
+def test_time_slices_include_incomplete_keeps_events_at_the_last_time():
+    # the overhang window must reach the last event even when t_N - t_0 - w is a multiple of
+    # the stride (before: Tonic's end t_N, so [100] and the two events at t = 300 were lost)
+    assert [s["t"].tolist() for s in T.slice_by_time(events([(0, 0, 0, 0), (100, 0, 0, 0)]), 100,
+                                                     include_incomplete=True)] == [[0], [100]]
+    ev = events([(0, 0, 0, 0), (100, 0, 0, 0), (200, 0, 0, 0), (300, 0, 0, 0), (300, 0, 0, 0)])
+    fr = T.to_frame(ev, (1, 1, 1), time_window=60, overlap=30, include_incomplete=True)
+    assert len(fr) == 10 and fr[-1].sum() == 2
+
+
+def test_time_slices_default_end_is_one_microsecond_after_the_last_event():
+    ev = events([(t, 0, 0, 0) for t in range(200)])  # 200 us of events: two whole 100 us windows
+    assert [len(s) for s in T.slice_by_time(ev, 100)] == [100, 100]
+    assert [len(s) for s in T.slice_by_time(ev, 100, end_time=199)] == [100]  # Tonic's end: t_N
+
+
+@settings(max_examples=150)
+@given(st.lists(st.integers(0, 3000), min_size=1, max_size=40), st.sampled_from([0, -999, 2**40, 1605537493718345]),
+       st.integers(1, 700), st.data())
+def test_time_slices_follow_their_definition(ts, t0, w, data):
+    ev = events([(t0 + t, 0, 0, 0) for t in sorted(ts)])
+    o = data.draw(st.integers(0, w - 1))
+    inc = data.draw(st.booleans())
+    start = data.draw(st.one_of(st.none(), st.integers(-500, 500).map(lambda d: t0 + min(ts) + d)))
+    end = data.draw(st.one_of(st.none(), st.integers(0, 3500).map(lambda d: t0 + d)))
+    ts_ = t0 + min(ts) if start is None else start
+    if end is not None and end < ts_:
+        with pytest.raises(ValueError, match="end_time = "):
+            T.time_slices(ev, w, o, inc, start, end)
+        end = None
+    starts, ends = T.time_slices(ev, w, o, inc, start, end)
+    te = t0 + max(ts) + 1 if end is None else end
+    s = w - o
+    fits = [k for k in range(len(starts)) if ts_ + k * s + w <= te]
+    assert fits == list(range(len(fits)))  # the complete windows come first
+    if inc:  # enough windows to reach te, no more
+        assert ts_ + (len(starts) - 1) * s + w >= te and (len(starts) == 1 or ts_ + (len(starts) - 2) * s + w < te)
+    else:  # every complete window, at least one
+        assert len(starts) == max(len(fits), 1) and (len(fits) == 0 or ts_ + len(fits) * s + w > te)
+    t = ev["t"]
+    for k, (a, b) in enumerate(zip(starts, ends)):
+        inside = np.nonzero((t >= ts_ + k * s) & (t < ts_ + k * s + w))[0]
+        assert list(range(a, b)) == inside.tolist()
+
+
+def test_time_bins_put_an_event_on_an_exact_edge_in_the_later_bin():
+    # 89 * 367222 / 178 = 183611 exactly; float edges put this event in no bin at all before
+    ev = events([(0, 0, 0, 0), (183611, 0, 0, 0), (367221, 0, 0, 0)])
+    starts, ends = T.time_bin_slices(ev, 178)
+    assert [k for k in range(178) if starts[k] <= 1 < ends[k]] == [89]
+
+
+@settings(max_examples=150)
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=50), st.sampled_from([0, -7, 2**40, 1605537493718345]),
+       st.integers(1, 300), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.3, 0.99]), st.booleans())
+def test_time_bins_follow_their_exact_definition(ts, t0, n, overlap, on_edges):
+    from fractions import Fraction
+    rel = sorted(ts)
+    length = rel[-1] - rel[0] + 1
+    if on_edges:  # put events exactly on the (integer) bin edges
+        rel = sorted(set(rel) | {rel[0] + k * length // n for k in range(n) if k * length % n == 0})
+    ev = events([(t0 + r, 0, 0, 0) for r in rel])
+    starts, ends = T.time_bin_slices(ev, n, overlap)
+    o = Fraction(repr(overlap))
+    for i, r in enumerate(rel):
+        r -= rel[0]
+        expected = [k for k in range(n) if Fraction(k * length, n) <= r < (k + 1 + o) * length / n]
+        assert [k for k in range(n) if starts[k] <= i < ends[k]] == expected
+        if overlap == 0:
+            assert expected == [r * n // length]
+
+
+def test_center_crop_pads_a_box_larger_than_the_sensor():
+    ev = events([(0, 0, 0, 0), (1, 3, 2, 1), (2, 1, 3, 0)])
+    out = T.center_crop(ev, (4, 4, 2), (7, 2))  # origin (floor(-3/2), 1) = (-2, 1): x moves right by 2
+    assert out["x"].tolist() == [5] and out["y"].tolist() == [1]
+    out = T.center_crop(ev, (4, 4), 6)
+    assert out["x"].tolist() == [1, 4, 2] and out["y"].tolist() == [1, 3, 4]
