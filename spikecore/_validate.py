@@ -134,3 +134,60 @@ def rng(random_state):
             fail("random_state", random_state, "None, a non-negative integer seed or a numpy.random.Generator")
         return np.random.default_rng(random_state)
     fail("random_state", random_state, "None, a non-negative integer seed or a numpy.random.Generator", TypeError)
+
+
+class NotFoundError(KeyError, ValueError):
+    """A name or key that is not there (a population, a state variable, a recorded monitor).
+
+    Both a ``KeyError`` (a failed lookup) and a ``ValueError`` (bad input), so either ``except``
+    catches it; printed as the plain message (a bare ``KeyError`` would quote it).
+    """
+
+    def __str__(self):
+        return Exception.__str__(self)
+
+
+def flag(name, value):
+    """Check ``value`` is a boolean (``bool``, ``numpy.bool_`` or the integers 0 and 1); return a bool.
+
+    A string such as ``"False"`` is truthy in Python, so flags are not converted with ``bool()``.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    fail(name, value, "True or False", TypeError)
+
+
+def number(name, value, unit=""):
+    """Check ``value`` is a real number (not bool); NaN and infinities allowed (markers such as
+    "never"); return it unchanged."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        fail(name, value, "a real number" + (" (%s)" % unit if unit else ""), TypeError)
+    return value
+
+
+def indices(name, value, *, ndim=1, shape=None):
+    """An array of integer indices as int64 (integer dtype; an empty list or array of any numeric
+    dtype is accepted, since ``numpy.asarray([])`` is float)."""
+    arr = array(name, value, ndim=ndim, shape=shape, kinds="biuf")
+    if arr.size and arr.dtype.kind not in "iu":
+        fail(name, _Described("<array of dtype %s>" % arr.dtype), "integer indices", TypeError)
+    return arr.astype(np.int64)
+
+
+def whole(name, arr, low=None, high=None):
+    """Check the numeric array ``arr`` holds whole numbers (finite, integral) within [low, high];
+    return it unchanged (the caller converts it to the integer type it needs)."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind == "f" and arr.size:
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            fail(name, _Described("<array with %r at index %s>" % (arr[idx].item(), idx)), "integer values")
+    if arr.size and low is not None and arr.min() < low:
+        fail(name, _Described("<array with minimum %r>" % (arr.min().item(),)), "integers >= %d" % low)
+    if arr.size and high is not None and arr.max() > high:
+        fail(name, _Described("<array with maximum %r>" % (arr.max().item(),)), "integers <= %d" % high)
+    return arr
+

@@ -2,8 +2,9 @@
 import numpy as np
 
 from spikecore import _validate as v
+from spikecore.encoding.burst import MAX_STEPS, check_burst
 
-from ._common import raster
+from ._common import raster, value_range
 
 
 def burst_decode(spikes, *, n_max=5, t_min=2, t_max=10, period=None, x_min=0.0, x_max=1.0):
@@ -34,11 +35,9 @@ def burst_decode(spikes, *, n_max=5, t_min=2, t_max=10, period=None, x_min=0.0, 
     ndarray of float64, shape spikes.shape[1:]
     """
     s = raster("spikes", spikes)
-    n_max = v.integer("n_max", n_max, low=1)
-    t_min = v.integer("t_min", t_min, low=1)
-    t_max = v.integer("t_max", t_max, low=t_min)
-    longest = (n_max - 1) * t_max + 1
-    period = longest if period is None else v.integer("period", period, low=longest)
+    n_max, t_min, t_max, longest = check_burst(n_max, t_min, t_max)
+    period = longest if period is None else v.integer("period", period, low=longest, high=MAX_STEPS)
+    x_min, x_max = value_range(x_min, x_max)
     if s.shape[0] < longest:
         v.fail("spikes", "<raster with %d steps>" % s.shape[0], "at least the longest burst, %d steps" % longest)
     window = s[: min(period, s.shape[0])]

@@ -40,6 +40,9 @@ def population_decode(times, t_max, *, x_min=0.0, x_max=1.0, beta=1.5, method="p
         v.fail("times", "<scalar>", "an array whose last axis indexes the fields")
     if np.isnan(t).any() or (t < 0).any() or np.isneginf(t).any():
         v.fail("times", "<array with NaN or negative values>", "spike times >= 0 or inf")
+    if t.shape[-1] < 3:
+        v.fail("times", "<array of shape %s>" % (t.shape,),
+               "a last axis of m >= 3 fields (Gaussian fields, Bohte et al. 2002)")
     t_max = v.positive("t_max", t_max, unit="steps")
     v.choice("method", method, ("pair", "vector"))
     centres, sigma = gaussian_fields(t.shape[-1], x_min, x_max, beta)

@@ -34,9 +34,12 @@ def rank_order_decode(spikes, *, modulation=None, batch_axis=False):
     """
     s = raster("spikes", spikes)
     shape = s.shape[1:]
+    batch_axis = v.flag("batch_axis", batch_axis)
     if batch_axis and len(shape) < 1:
         v.fail("spikes", "<array of shape %s>" % (s.shape,), "a raster (T, batch, ...) for batch_axis=True")
-    flat = s.reshape(s.shape[0], shape[0], -1) if batch_axis else s.reshape(s.shape[0], 1, -1)
+    # explicit sizes: reshape(..., -1) is ambiguous when an axis is empty
+    flat = s.reshape(s.shape[0], shape[0], int(np.prod(shape[1:], dtype=np.int64))) if batch_axis \
+        else s.reshape(s.shape[0], 1, int(np.prod(shape, dtype=np.int64)))
     first, fired = first_steps(flat)
     ranks = np.full(first.shape, -1, np.int64)
     for b in range(first.shape[0]):

@@ -33,6 +33,13 @@ def delta_decode(on, off, threshold, x0):
         v.fail("off", "<array of shape %s>" % (off.shape,), "the shape of on, %s" % (on.shape,))
     threshold = v.positive("threshold", threshold)
     x0 = v.array("x0", x0, finite=True).astype(np.float64)
+    try:
+        ok = np.broadcast_shapes(x0.shape, on.shape[1:]) == on.shape[1:]
+    except ValueError:
+        ok = False
+    if not ok:
+        v.fail("x0", "<array of shape %s>" % (x0.shape,), "the first sample, of shape on.shape[1:] = %s "
+               "(or broadcastable to it)" % (on.shape[1:],))
     steps = np.cumsum(on.astype(np.int64) - off.astype(np.int64), axis=0)
     return x0 + threshold * steps
 
@@ -57,6 +64,8 @@ def bsa_decode(spikes, fir=None):
 
     s = raster("spikes", spikes).astype(np.float64)
     h = bsa_filter() if fir is None else v.array("fir", fir, ndim=1, finite=True).astype(np.float64)
+    if h.size < 1:
+        v.fail("fir", "<empty array>", "a 1-D filter with at least one tap")
     out = np.zeros_like(s)
     T = s.shape[0]
     for k in range(min(h.size, T)):

@@ -1,5 +1,9 @@
 """Time to first spike."""
+import numbers
+
 import numpy as np
+
+from spikecore import _validate as v
 
 from ._common import first_steps, raster
 
@@ -27,5 +31,6 @@ def first_spike_time(spikes, never=None):
     first, fired = first_steps(s)
     if never is None:
         never = s.shape[0]
-    dtype = np.float64 if isinstance(never, float) else np.int64
+    v.number("never", never)
+    dtype = np.int64 if isinstance(never, numbers.Integral) else np.float64  # np.float32 too
     return np.where(fired, first, never).astype(dtype)

@@ -7,6 +7,22 @@ from spikecore.kernels import encoding as _k
 from ._common import SPIKE_DTYPE, intensity, steps
 
 
+#: Bound of the burst settings (spike counts, intervals, period, in steps): int64 kernels, exact
+#: float products with p.
+MAX_STEPS = 2**31 - 1
+
+
+def check_burst(n_max, t_min, t_max):
+    """Check the burst settings; return them with the longest burst :math:`(N_{\\max} - 1) T_{\\max} + 1`."""
+    n_max = v.integer("n_max", n_max, low=1, high=MAX_STEPS)
+    t_min = v.integer("t_min", t_min, low=1, high=MAX_STEPS)
+    t_max = v.integer("t_max", t_max, low=t_min, high=MAX_STEPS)
+    longest = (n_max - 1) * t_max + 1
+    if longest > MAX_STEPS:
+        v.fail("n_max", n_max, "(n_max - 1) * t_max + 1 <= %d steps (t_max = %d)" % (MAX_STEPS, t_max))
+    return n_max, t_min, t_max, longest
+
+
 def burst_parameters(p, n_max, t_min, t_max):
     """Spikes per burst and inter-spike interval of normalised intensities ``p`` in [0, 1].
 
@@ -68,14 +84,11 @@ def burst(x, num_steps, *, n_max=5, t_min=2, t_max=10, period=None, x_min=0.0, x
     ndarray of uint8, shape (T, *x.shape)
     """
     T = steps(num_steps)
-    n_max = v.integer("n_max", n_max, low=1)
-    t_min = v.integer("t_min", t_min, low=1)
-    t_max = v.integer("t_max", t_max, low=t_min)
-    longest = (n_max - 1) * t_max + 1
+    n_max, t_min, t_max, longest = check_burst(n_max, t_min, t_max)
     if period is None:
         period = longest
     else:
-        period = v.integer("period", period, low=1)
+        period = v.integer("period", period, low=1, high=MAX_STEPS)
         if period < longest:
             v.fail("period", period, "an integer >= (n_max - 1) * t_max + 1 = %d (the longest burst)" % longest)
     norm, shape = intensity(x, x_min, x_max)

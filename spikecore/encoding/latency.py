@@ -52,6 +52,8 @@ def latency(x, num_steps, *, method="linear", tau=None, threshold=0.01, clip=Fal
     """
     T = steps(num_steps)
     v.choice("method", method, ("linear", "log"))
+    clip = v.flag("clip", clip)
+    return_times = v.flag("return_times", return_times)
     threshold = v.real("threshold", threshold, low=0.0, high=1.0, high_open=True)
     if tau is None:
         if method == "log":

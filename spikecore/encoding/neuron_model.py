@@ -12,6 +12,7 @@ from ._common import SPIKE_DTYPE, intensity, steps
 
 def _run(x, num_steps, beta, alpha, gain, v_th, v_reset, reset, refractory, x_min, x_max, return_membrane):
     T = steps(num_steps)
+    return_membrane = v.flag("return_membrane", return_membrane)
     gain = v.real("gain", gain, low=0.0)
     v_th = v.real("v_th", v_th)
     v_reset = v.real("v_reset", v_reset)

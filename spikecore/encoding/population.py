@@ -79,6 +79,7 @@ def population(x, num_steps, *, n_fields=8, x_min=0.0, x_max=1.0, beta=1.5, t_ma
     times : ndarray of float64, shape (*x.shape, m) (only with ``return_times``)
     """
     T = steps(num_steps)
+    return_times = v.flag("return_times", return_times)
     centres, sigma = gaussian_fields(n_fields, x_min, x_max, beta)
     t_max = float(T - 1) if t_max is None else v.real("t_max", t_max, low=0.0, high=T - 1)
     min_response = v.real("min_response", min_response, low=0.0, high=1.0, low_open=True)

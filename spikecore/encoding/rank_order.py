@@ -36,10 +36,10 @@ def rank_order(x, num_steps=None, *, threshold=None, batch_axis=False):
     """
     arr = values("x", x)
     shape = arr.shape
-    if batch_axis:
+    if v.flag("batch_axis", batch_axis):
         if arr.ndim < 1:
             v.fail("x", "<scalar>", "an array with a leading batch axis (batch_axis=True)")
-        flat = arr.reshape(shape[0], -1)
+        flat = arr.reshape(shape[0], int(np.prod(shape[1:], dtype=np.int64)))  # also for 0 samples
     else:
         flat = arr.reshape(1, -1)
     T = flat.shape[1] if num_steps is None else steps(num_steps)

@@ -47,6 +47,9 @@ class Conv2D:
 
     def __init__(self, kernel, in_shape=None, stride=1, padding=0):
         self.kernel = V.array("kernel", kernel, ndim=4, finite=True, kinds="iuf")
+        if 0 in self.kernel.shape:
+            V.fail("kernel", "<array of shape %s>" % (self.kernel.shape,),
+                   "a (C_out, C_in, K_h, K_w) kernel with every dimension >= 1")
         self.in_shape = None if in_shape is None else _shape3("in_shape", in_shape)
         self.stride = _pair("stride", stride, 1)
         self.padding = _pair("padding", padding, 0)
@@ -226,12 +229,18 @@ def _pair(name, value, low):
     if np.isscalar(value):
         v = V.integer(name, value, low=low)
         return (v, v)
-    if len(value) != 2:
+    try:
+        items = tuple(value)
+    except TypeError:
+        V.fail(name, value, "an int or a pair of ints", TypeError)
+    if len(items) != 2:
         V.fail(name, value, "an int or a pair of ints")
-    return (V.integer(name, value[0], low=low), V.integer(name, value[1], low=low))
+    return (V.integer(name, items[0], low=low), V.integer(name, items[1], low=low))
 
 
 def _shape3(name, value):
+    if isinstance(value, (str, bytes)):
+        V.fail(name, value, "a (C, H, W) tuple", TypeError)
     try:
         shape = tuple(value)
     except TypeError:
@@ -241,23 +250,55 @@ def _shape3(name, value):
     return tuple(V.integer(name, s, low=1) for s in shape)
 
 
-def _delay_steps(name, delay, dt, size, rng):
-    """Convert a delay in seconds (scalar, array of ``size`` or callable(rng, size)) to steps."""
+#: Largest delay in steps: synaptic delays are stored as int32 by the propagation kernels.
+MAX_DELAY_STEPS = 2**31 - 2
+
+
+def call_user(name, fn, rng, size, where=""):
+    """``fn(rng, size)`` for a callable argument; a wrong signature is reported against ``name``."""
+    try:
+        return fn(rng, size)
+    except TypeError as exc:
+        V.fail(name, fn, "a callable f(rng, n) (called with (rng, %d): %s)%s" % (size, exc, where), TypeError)
+
+
+def _check_steps(name, steps, dt, where=""):
+    if steps > MAX_DELAY_STEPS:
+        V.fail(name, "<%d steps of dt = %g s>" % (steps, dt),
+               "at most %d steps (int32 delays)%s" % (MAX_DELAY_STEPS, where))
+    return steps
+
+
+def _delay_steps(name, delay, dt, size, rng, scalar_only=None, where=""):
+    """Convert a delay in seconds (scalar, array of ``size`` or callable(rng, size)) to steps.
+
+    ``scalar_only``: the kind of a connection that takes one delay only (conv, pool).
+    """
     if callable(delay):
-        delay = delay(rng, size)
+        delay = call_user(name, delay, rng, size)
+    if isinstance(delay, np.ndarray) and delay.ndim == 0:
+        delay = delay[()]
     if np.isscalar(delay):
         d = V.real(name, delay, low=0.0, unit="s")
-        return int(round(d / dt)), None
+        return _check_steps(name, int(round(d / dt)), dt), None
+    if scalar_only:
+        V.fail(name, delay if not isinstance(delay, np.ndarray) else "<array of shape %s>" % (delay.shape,),
+               "one scalar delay (s) for a %s connection%s" % (scalar_only, where))
     arr = V.array(name, delay, ndim=1, finite=True, kinds="iuf", shape=(size,))
     if arr.size and arr.min() < 0:
         V.fail(name, "<array with minimum %g>" % arr.min(), "delays >= 0 (seconds)")
-    return None, np.rint(arr / dt).astype(np.int64)
+    steps = np.rint(arr / dt)
+    if steps.size:
+        _check_steps(name, int(steps.max()), dt)
+    return None, steps.astype(np.int64)
 
 
 def _weights(name, weight, size, rng):
     """Weights for ``size`` synapses: scalar, array of ``size`` or callable(rng, size)."""
     if callable(weight):
-        weight = weight(rng, size)
+        weight = call_user(name, weight, rng, size)
+    if isinstance(weight, np.ndarray) and weight.ndim == 0:
+        weight = weight[()]
     if np.isscalar(weight):
         return np.full(size, V.real(name, weight), np.float64)
     return V.array(name, weight, ndim=1, finite=True, kinds="iuf", shape=(size,)).astype(np.float64)
@@ -274,6 +315,8 @@ def build(name, pre, post, target, dt, dtype, rng, *, weight, p, in_degree, pair
                "(connection %s)" % name)
     rule = chosen[0] if chosen else "dense"
     where = " (connection %s)" % name
+    if isinstance(delay, np.ndarray) and delay.ndim == 0:
+        delay = delay[()]
     # a slice of a population (PopulationView): draw synapses between the slices, store them
     # on the whole populations with shifted indices
     pre_off = getattr(pre, "start", 0)
@@ -300,9 +343,8 @@ def build(name, pre, post, target, dt, dtype, rng, *, weight, p, in_degree, pair
         if int(np.prod(out_shape)) != post.n:
             V.fail("post", post.name, "a population of %d = %s neurons (the %s output) but it has %d%s"
                    % (int(np.prod(out_shape)), "x".join(map(str, out_shape)), rule, post.n, where))
-        d, arr = _delay_steps("delay", delay, dt, 0, rng)
-        if arr is not None:
-            V.fail("delay", delay, "one scalar delay for a %s connection%s" % (rule, where))
+        d, _ = _delay_steps("delay", 0.0 if delay is None else delay, dt, 0, rng,
+                            scalar_only=rule, where=where)
         c = Connection(name, rule + "2d", pre, post, target, delay=d, max_delay=d)
         c.in_shape, c.out_shape = tuple(in_shape), tuple(out_shape)
         if rule == "conv":
@@ -317,6 +359,10 @@ def build(name, pre, post, target, dt, dtype, rng, *, weight, p, in_degree, pair
         if weight is None:
             V.fail("weight", weight, "a (n_post, n_pre) = (%d, %d) weight matrix, or a connectivity "
                    "rule (p, in_degree, pairs, one_to_one, conv, pool)%s" % (post.n, pre.n, where))
+        if callable(weight) or np.isscalar(weight) or (isinstance(weight, np.ndarray) and weight.ndim == 0):
+            V.fail("weight", weight, "a (n_post, n_pre) = (%d, %d) weight matrix, or a connectivity rule "
+                   "(p, in_degree, pairs, one_to_one, conv, pool) for a scalar or callable weight%s"
+                   % (post.n, pre.n, where))
         W = V.array("weight", weight, ndim=2, finite=True, kinds="iuf", shape=(post.n, pre.n))
         if (np.isscalar(delay) or delay is None) and not sliced:
             d, _ = _delay_steps("delay", 0.0 if delay is None else delay, dt, 0, rng)
@@ -326,7 +372,7 @@ def build(name, pre, post, target, dt, dtype, rng, *, weight, p, in_degree, pair
             return c
         # per-synapse delays or slices: store the matrix as CSR of its nonzero entries
         post_i, pre_i = np.nonzero(W)
-        if not (np.isscalar(delay) or delay is None):
+        if not (np.isscalar(delay) or delay is None or callable(delay)):  # a callable gets n = nnz
             D = V.array("delay", delay, ndim=2, finite=True, kinds="iuf", shape=(post.n, pre.n))
             delay = D[post_i, pre_i]
         return _csr(name, pre_pop, post_pop, target, dt, dtype, rng, pre_i + pre_off,
@@ -351,8 +397,8 @@ def build(name, pre, post, target, dt, dtype, rng, *, weight, p, in_degree, pair
     else:
         if not isinstance(pairs, (tuple, list)) or len(pairs) != 2:
             V.fail("pairs", pairs, "a (pre_indices, post_indices) pair of integer arrays" + where, TypeError)
-        pre_i = V.array("pairs[0]", pairs[0], ndim=1, kinds="iu").astype(np.int64)
-        post_i = V.array("pairs[1]", pairs[1], ndim=1, kinds="iu", shape=(pre_i.size,)).astype(np.int64)
+        pre_i = V.indices("pairs[0]", pairs[0])
+        post_i = V.indices("pairs[1]", pairs[1], shape=(pre_i.size,))
         if pre_i.size and (pre_i.min() < 0 or pre_i.max() >= pre.n):
             V.fail("pairs[0]", "<indices in [%d, %d]>" % (pre_i.min(), pre_i.max()),
                    "indices in [0, %d) of population %r%s" % (pre.n, pre.name, where))
@@ -387,7 +433,7 @@ def _csr(name, pre, post, target, dt, dtype, rng, pre_i, post_i, w, delay, max_d
 def _check_max(c, max_delay, dt, where):
     if max_delay is None:
         return
-    m = int(round(V.real("max_delay", max_delay, low=0.0, unit="s") / dt))
+    m = _check_steps("max_delay", int(round(V.real("max_delay", max_delay, low=0.0, unit="s") / dt)), dt, where)
     if c.max_delay > m:
         V.fail("delay", "<%d steps>" % c.max_delay,
                "delays <= max_delay = %g s (%d steps)%s" % (max_delay, m, where))

@@ -26,7 +26,7 @@ def cuba(n=4000, p=None, seed=0, dtype=np.float64, exc_fraction=0.8):
     n : int
         Number of neurons.
     p : float, optional
-        Connection probability (default ``80 / n``).
+        Connection probability (default ``80 / n``, at most 1).
     seed : int or numpy.random.Generator
         Seed of the connectivity and the initial potentials.
     dtype : numpy dtype
@@ -42,13 +42,19 @@ def cuba(n=4000, p=None, seed=0, dtype=np.float64, exc_fraction=0.8):
         The ``n`` neurons (named ``"P"``): ``pop[:n_exc]`` excitatory, the rest inhibitory, as
         in Brian2's example.
     """
+    from .. import _validate as V
     from ..neurons import CurrentLIF
 
-    p = 80.0 / n if p is None else p
+    n = V.integer("n", n, low=2)
+    p = min(1.0, 80.0 / n) if p is None else p
+    exc_fraction = V.real("exc_fraction", exc_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    n_exc = int(round(exc_fraction * n))
+    if not 0 < n_exc < n:
+        V.fail("exc_fraction", exc_fraction, "a fraction leaving at least one excitatory and one "
+               "inhibitory neuron of n = %d" % n)
     net = Network(dt=1e-4, seed=seed)
     model = CurrentLIF(tau_mem=20e-3, tau_syn=(5e-3, 10e-3), v_rest=-49e-3, v_th=-50e-3,
                        v_reset=-60e-3, t_ref=5e-3, dtype=dtype)
-    n_exc = int(round(exc_fraction * n))
     v0 = lambda rng, k: rng.uniform(-60e-3, -50e-3, k)  # noqa: E731  (V_r + rand() (V_t - V_r))
     pop = net.add(model, n=n, name="P", initial={"v": v0})
     w_e, w_i = 60 * 0.27 / 10 * 1e-3, -20 * 4.5 / 10 * 1e-3

@@ -70,16 +70,21 @@ class RunResult:
 
     def _pop(self, pop):
         name = pop if isinstance(pop, str) else getattr(pop, "name", None)
-        if name not in self._pops:
+        if not isinstance(name, str) or name not in self._pops:
             V.fail("population", pop, "one of the network's populations: %s" % ", ".join(self._pops),
-                   KeyError)
+                   V.NotFoundError)
+        if not isinstance(pop, str) and pop is not self._pops[name]:
+            # a population of another network that happens to share a name
+            V.fail("population", pop, "a population of the network that made this result (or its "
+                   "name: %s)" % ", ".join(self._pops), TypeError)
         return self._pops[name]
 
     def spikes(self, pop):
         """The recorded spikes of ``pop`` as a :class:`SpikeList` (needs ``record_spikes``)."""
         p = self._pop(pop)
         if p.name not in self._spikes:
-            V.fail("population", p.name, "a population recorded with net.record_spikes(...)", KeyError)
+            V.fail("population", p.name, "a population recorded with net.record_spikes(...)",
+                   V.NotFoundError)
         return self._spikes[p.name]
 
     def raster(self, pop):
@@ -97,7 +102,8 @@ class RunResult:
         """
         p = self._pop(pop)
         if p.name not in self._voltages:
-            V.fail("population", p.name, "a population recorded with net.record_voltage(...)", KeyError)
+            V.fail("population", p.name, "a population recorded with net.record_voltage(...)",
+                   V.NotFoundError)
         return self._voltages[p.name]
 
     def spike_count(self, pop):

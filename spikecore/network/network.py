@@ -121,7 +121,7 @@ class Network:
                 if p.name == pop:
                     return p
             V.fail(arg, pop, "a population of this network: %s"
-                   % ", ".join(p.name for p in self.populations), KeyError)
+                   % ", ".join(p.name for p in self.populations), V.NotFoundError)
         if not isinstance(pop, Population) or pop.index >= len(self.populations) \
                 or self.populations[pop.index] is not pop:
             V.fail(arg, pop, "a population of this network (from net.add / net.add_source)", TypeError)
@@ -154,7 +154,10 @@ class Network:
         -------
         Population
         """
-        for attr in ("kernel_step", "state_names", "step_params", "init_state"):
+        if isinstance(model, type):
+            V.fail("model", model, "a neuron model instance, e.g. %s(...), not the class" % model.__name__,
+                   TypeError)
+        for attr in ("kernel_step", "state_names", "step_params", "init_state", "dtype"):
             if not hasattr(model, attr):
                 V.fail("model", model, "a spikecore.neurons model (with %s)" % attr, TypeError)
         n, shape = check_size(n, shape)
@@ -164,17 +167,52 @@ class Network:
             V.fail("model", "<%s with dtype %s>" % (type(model).__name__, dtype),
                    "dtype %s like the network's other populations (population %r)"
                    % (self._dtype(), name), TypeError)
-        initial = dict(initial or {})
-        for key in initial:
-            if key not in model.state_names:
-                V.fail("initial", key, "a state variable of %s: %s (population %r)"
-                       % (type(model).__name__, ", ".join(model.state_names), name), KeyError)
-            if callable(initial[key]):
-                initial[key] = np.asarray(initial[key](self.rng, n))
+        where = " (population %r)" % name
+        if hasattr(model, "check_population"):
+            model.check_population(n, where)
+        model.step_params(self.dt)  # a model the engine cannot run fails now, not at the first run
+        initial = self._initial(model, n, initial, where)
         pop = Population(len(self.populations), name, model, n, shape, initial)
         self.populations.append(pop)
         self.reset()  # a changed network starts again from its initial state
         return pop
+
+    def _initial(self, model, n, initial, where):
+        """Check the initial values of a new population (resolving callables); return a dict."""
+        if initial is None:
+            return {}
+        if not isinstance(initial, dict):
+            V.fail("initial", initial, "a dict {state variable: value}" + where, TypeError)
+        checked = {}
+        for key, value in initial.items():
+            if key not in model.state_names:
+                V.fail("initial", key, "a state variable of %s: %s%s"
+                       % (type(model).__name__, ", ".join(model.state_names), where), V.NotFoundError)
+            label = "initial[%r]" % (key,)
+            if callable(value):
+                value = C.call_user(label, value, self.rng, n, where)
+            try:
+                arr = V.array(label, value, finite=True)
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(str(exc) + where) from None
+            if hasattr(model, "state_dtype") and np.dtype(model.state_dtype(key)).kind == "i":
+                try:
+                    V.whole(label, arr)
+                except ValueError as exc:
+                    raise ValueError(str(exc) + where) from None
+            if hasattr(model, "state_shape"):
+                # scalar, (n,) or (batch, n) (CurrentLIF's i_syn: (n_channels, batch, n))
+                batch = arr.shape[-2] if arr.ndim >= 2 else 1
+                want = tuple(model.state_shape(key, batch, n))
+                try:
+                    ok = np.broadcast_shapes(arr.shape, want) == want
+                except ValueError:
+                    ok = False
+                if not ok:
+                    V.fail(label, "<array of shape %s>" % (arr.shape,), "a scalar, (n,) = (%d,) or (batch, n) "
+                           "values (state shape %s for batch %d)%s" % (n, want, batch, where))
+            checked[key] = arr
+        return checked
 
     def _has_models(self):
         return any(p.model is not None for p in self.populations)
@@ -246,8 +284,12 @@ class Network:
         post_view = post if isinstance(post, PopulationView) else None
         pre = self._check_member("pre", pre_view.population if pre_view else pre)
         post = self._check_member("post", post_view.population if post_view else post)
+        if name is not None and not isinstance(name, str):
+            V.fail("name", name, "a string (the connection's name)", TypeError)
         name = name or "%s->%s" % ((pre_view or pre).name, (post_view or post).name)
         where = " (connection %s)" % name
+        autapses = V.flag("autapses", autapses)
+        one_to_one = V.flag("one_to_one", one_to_one)
         if post.is_source:
             V.fail("post", post.name, "a neuron population (a spike source receives no synapses)"
                    + where, TypeError)
@@ -289,9 +331,10 @@ class Network:
         pop = self._check_member("pop", pop)
         if pop.is_source:
             V.fail("pop", pop.name, "a neuron population (a source has no voltage)", TypeError)
-        if len(neurons) == 0:
-            neurons = np.zeros(0, np.int64)
-        idx = V.array("neurons", neurons, ndim=1, kinds="iu").astype(np.int64)
+        if neurons is None or np.isscalar(neurons) or isinstance(neurons, (dict, set)):
+            V.fail("neurons", neurons, "a list or array of neuron indices of population %r" % pop.name,
+                   TypeError)
+        idx = V.indices("neurons", neurons)
         if idx.size and (idx.min() < 0 or idx.max() >= pop.n):
             V.fail("neurons", neurons, "indices in [0, %d) of population %r" % (pop.n, pop.name))
         if idx.size:
@@ -369,7 +412,7 @@ class Network:
         """
         n_steps = V.integer("n_steps", n_steps, low=0)
         mode = V.choice("mode", mode, ("clock", "event"))
-        inputs = self._check_inputs(inputs or {}, n_steps)
+        inputs = self._check_inputs({} if inputs is None else inputs, n_steps)
         batch = self._resolve_batch(batch, inputs)
         if not self._has_models():
             V.fail("network", self.populations, "at least one neuron population", RuntimeError)
@@ -405,7 +448,8 @@ class Network:
 
     def _check_inputs(self, inputs, n_steps):
         if not isinstance(inputs, dict):
-            V.fail("inputs", inputs, "a dict {population: array}", TypeError)
+            V.fail("inputs", "<array of shape %s>" % (inputs.shape,) if isinstance(inputs, np.ndarray) else inputs,
+                   "a dict {population: input}", TypeError)
         checked = {}
         for key, value in inputs.items():
             pop = self._check_member("inputs key", key)
@@ -417,9 +461,9 @@ class Network:
                 if arr.ndim == 1 and arr.shape != (pop.n,):
                     V.fail(label, "<array of shape %s>" % (arr.shape,),
                            "a constant current of shape (%d,) for population %r" % (pop.n, pop.name))
-                if arr.ndim == 3 and (arr.shape[0] != n_steps or arr.shape[2] != pop.n):
+                if arr.ndim == 3 and (arr.shape[0] != n_steps or arr.shape[2] != pop.n or arr.shape[1] < 1):
                     V.fail(label, "<array of shape %s>" % (arr.shape,),
-                           "a current of shape (n_steps=%d, batch, n=%d) for population %r"
+                           "a current of shape (n_steps=%d, batch >= 1, n=%d) for population %r"
                            % (n_steps, pop.n, pop.name))
                 checked[pop.index] = arr
         return checked
@@ -450,9 +494,12 @@ def _source_events(label, value, n, n_steps, dt):
     if isinstance(value, np.ndarray) or (isinstance(value, list) and value
                                          and not isinstance(value[0], tuple)):
         arr = V.array(label, value, ndim=3, kinds="biu")
-        if arr.shape[0] != n_steps or arr.shape[2] != n:
+        if arr.shape[0] != n_steps or arr.shape[2] != n or arr.shape[1] < 1:
             V.fail(label, "<array of shape %s>" % (arr.shape,),
-                   "a spike raster (n_steps=%d, batch, n=%d)" % (n_steps, n))
+                   "a spike raster (n_steps=%d, batch >= 1, n=%d)" % (n_steps, n))
+        if arr.dtype != np.bool_ and arr.size and (arr.min() < 0 or arr.max() > 1):
+            V.fail(label, "<raster with values in [%d, %d]>" % (arr.min(), arr.max()),
+                   "spikes of 0 or 1 (at most one spike per unit and step)")
         steps, units = [], []
         for b in range(arr.shape[1]):
             t, i = np.nonzero(arr[:, b, :])
@@ -470,11 +517,12 @@ def _source_events(label, value, n, n_steps, dt):
     for k, (times, unit) in enumerate(pairs):
         tl = "%s[%d]" % (label, k) if per_batch else label
         times = V.array(tl + " times", times, ndim=1, finite=True, kinds="iuf")
-        unit = V.array(tl + " units", unit, ndim=1, kinds="iu", shape=(times.size,)).astype(np.int64)
-        st = (np.floor(times / dt + 1e-9) if times.dtype.kind == "f" else times).astype(np.int64)
-        if st.size and (st.min() < 0 or st.max() >= n_steps):
+        unit = V.indices(tl + " units", unit, shape=(times.size,))
+        st = np.floor(times / dt + 1e-9) if times.dtype.kind == "f" else times
+        if st.size and (st.min() < 0 or st.max() >= n_steps):  # checked before the cast to int64
             V.fail(tl + " times", "<steps in [%d, %d]>" % (st.min(), st.max()),
                    "times within the run: steps in [0, %d)" % n_steps)
+        st = st.astype(np.int64)
         if unit.size and (unit.min() < 0 or unit.max() >= n):
             V.fail(tl + " units", "<units in [%d, %d]>" % (unit.min(), unit.max()),
                    "unit indices in [0, %d)" % n)
@@ -565,7 +613,11 @@ class _State:
         for p, entries in zip(pops, layout):
             views = {}
             if p.model is not None:
-                init = p.model.init_state(batch, p.n, **p.initial)
+                try:
+                    init = p.model.init_state(batch, p.n, **p.initial)
+                except (ValueError, TypeError) as exc:  # e.g. (batch, n) initial values of another batch
+                    raise type(exc)("%s (initial values of population %r, batch %d)"
+                                    % (exc, p.name, batch)) from exc
             for sname, kind, off, shape in entries:
                 buf = self.fstate if kind == "f" else self.istate
                 views[sname] = buf[off: off + int(np.prod(shape))].reshape(shape)

@@ -64,7 +64,11 @@ class Population:
         if not isinstance(index, slice) or index.step not in (None, 1):
             V.fail("index", index, "a contiguous slice such as pop[0:100] (population %r)"
                    % self.name, TypeError)
-        start, stop, _ = index.indices(self.n)
+        try:
+            start, stop, _ = index.indices(self.n)
+        except TypeError:
+            V.fail("index", index, "a slice with integer bounds such as pop[0:100] (population %r)"
+                   % self.name, TypeError)
         if stop <= start:
             V.fail("index", index, "a non-empty slice of population %r (n = %d)" % (self.name, self.n))
         return PopulationView(self, start, stop)
@@ -104,17 +108,25 @@ class PopulationView:
         return "PopulationView(%r)" % self.name
 
 
+#: Largest population: neuron indices are stored as int32 by the propagation kernels.
+MAX_SIZE = 2**31 - 1
+
+
 def check_size(n, shape):
     """Resolve ``n`` and ``shape`` of a new population (either, or both if consistent)."""
     if shape is not None:
+        if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+            V.fail("shape", shape, "a tuple of positive ints", TypeError)
         try:
             shape = tuple(V.integer("shape", s, low=1) for s in shape)
         except TypeError:
             V.fail("shape", shape, "a tuple of positive ints", TypeError)
-        size = int(np.prod(shape))
+        size = int(np.prod(shape, dtype=object)) if shape else 1
+        if size > MAX_SIZE:
+            V.fail("shape", shape, "at most %d neurons in all (int32 neuron indices)" % MAX_SIZE)
         if n is not None and V.integer("n", n, low=1) != size:
             V.fail("n", n, "the product of shape %s = %d" % (shape, size))
         return size, shape
     if n is None:
         V.fail("n", n, "the number of neurons (or a shape)", TypeError)
-    return V.integer("n", n, low=1), None
+    return V.integer("n", n, low=1, high=MAX_SIZE), None

@@ -93,6 +93,8 @@ class RunResult(NamedTuple):
 
 def check_dtype(dtype):
     """Return ``numpy.dtype(dtype)`` if it is float32 or float64, else raise a clear error."""
+    if dtype is None:  # numpy reads None as float64; a model's dtype is stated explicitly
+        _validate.fail("dtype", dtype, "numpy.float32 or numpy.float64", TypeError)
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -166,12 +168,18 @@ class NeuronModel:
             dtype = self.state_dtype(name)
             value = initial.get(name, defaults[name])
             arr = _validate.array(name, value, finite=True)
+            if np.dtype(dtype).kind == "i":  # refractory counters, Loihi's integer states: no silent truncation
+                _validate.whole(name, arr)
             try:
                 state[name] = np.ascontiguousarray(np.broadcast_to(arr, shape), dtype=dtype).copy()
             except ValueError:
                 _validate.fail(name, "<array of shape %s>" % (arr.shape,),
                                "a value broadcastable to %s" % (shape,))
         return state
+
+    def check_population(self, n, where=""):
+        """Raise if the model cannot drive ``n`` neurons (e.g. per-neuron parameters of another
+        length); ``where`` is appended to the message (the network names the population)."""
 
     def state_arrays(self, state):
         """Check ``state`` (a dict from :meth:`init_state`) and return its arrays in kernel order."""
@@ -230,6 +238,7 @@ class NeuronModel:
         params = self.step_params(dt)
         arrays = self.state_arrays(state)
         batch, n = arrays[0].shape
+        self.check_population(n)
         cur = self._check_current(current, (batch, n))
         spikes = np.zeros((batch, n), dtype=bool)
         self.kernel_step(*arrays, cur, *params, spikes)
@@ -258,8 +267,13 @@ class NeuronModel:
 
     def _run(self, current, dt, state, record_v, extra_inputs):
         params = self.step_params(dt)
+        record_v = _validate.flag("record_v", record_v)
         cur = self._check_current(current, (None, None, None))
         T, batch, n = cur.shape
+        if batch < 1 or n < 1:
+            _validate.fail("current", "<array of shape %s>" % (cur.shape,),
+                           "a (T, batch, n) input with batch >= 1 and n >= 1")
+        self.check_population(n)
         if state is None:
             state = self.init_state(batch, n)
         arrays = self.state_arrays(state)

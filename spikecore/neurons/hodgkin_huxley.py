@@ -70,7 +70,7 @@ class HodgkinHuxley(NeuronModel):
 
     def init_state(self, batch, n, /, **initial):
         """Fresh state; gates not given start at their steady state for the initial ``v``."""
-        v0 = initial.get("v", self.v_init)
+        v0 = _validate.array("v", initial.get("v", self.v_init), finite=True)
         m0, h0, n0 = self.steady_state(v0)
         for name, value in (("m", m0), ("h", h0), ("n", n0)):
             initial.setdefault(name, value)

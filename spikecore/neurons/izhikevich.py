@@ -88,6 +88,9 @@ class Izhikevich(NeuronModel):
         **kwargs
             Other constructor arguments (``v_substeps``, ``dtype`` ...).
         """
+        if not isinstance(name, str):
+            _validate.fail("name", name, "a preset name: one of " + ", ".join(repr(k) for k in PRESETS),
+                           TypeError)
         key = PRESET_NAMES.get(name, name)
         _validate.choice("name", key, tuple(PRESETS) + tuple(PRESET_NAMES))
         a, b, c, d = PRESETS[key]
@@ -96,7 +99,7 @@ class Izhikevich(NeuronModel):
     def init_state(self, batch, n, /, **initial):
         """Fresh state; ``u`` defaults to ``b * v`` (the paper's initial condition)."""
         if "v" in initial and "u" not in initial:
-            initial["u"] = self.b * np.asarray(initial["v"], dtype=np.float64)
+            initial["u"] = self.b * _validate.array("v", initial["v"], finite=True).astype(np.float64)
         return NeuronModel.init_state(self, batch, n, **initial)
 
     def _initial_values(self):

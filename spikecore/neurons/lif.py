@@ -42,13 +42,13 @@ def lif_propagator(tau_mem, r_m, dt, method):
 class _ThresholdResetModel(NeuronModel):
     """Shared parameter checks of the IF/LIF family (threshold, reset, refractory period)."""
 
-    def _set_common(self, v_th, v_reset, v_rest, t_ref, r_m, reset, dtype):
+    def _set_common(self, v_th, v_reset, v_rest, t_ref, r_m, reset, dtype, rest_name="v_rest"):
         NeuronModel.__init__(self, dtype)
         self.v_th = _validate.real("v_th", v_th)
         self.v_reset = _validate.real("v_reset", v_reset)
         if not self.v_reset < self.v_th:
             _validate.fail("v_reset", v_reset, "a value below v_th = %r" % self.v_th)
-        self.v_rest = _validate.real("v_rest", v_rest)
+        self.v_rest = _validate.real(rest_name, v_rest)
         self.t_ref = _validate.nonnegative("t_ref", t_ref, unit="s")
         self.r_m = _validate.positive("r_m", r_m)
         self.reset = _validate.choice("reset", reset, ("hard", "soft"))
@@ -98,7 +98,7 @@ class IF(_ThresholdResetModel):
     def __init__(self, tau_mem=20e-3, v_th=1.0, v_reset=0.0, v_init=0.0, t_ref=0.0, r_m=1.0,
                  reset="hard", dtype=np.float32):
         self.tau_mem = _validate.positive("tau_mem", tau_mem, unit="s")
-        self._set_common(v_th, v_reset, v_init, t_ref, r_m, reset, dtype)
+        self._set_common(v_th, v_reset, v_init, t_ref, r_m, reset, dtype, rest_name="v_init")
 
     def step_params(self, dt):
         """``(alpha, beta, v_rest, v_th, v_reset, soft_reset, n_ref)`` of ``lif_step``: alpha = 1."""

@@ -86,14 +86,26 @@ class LoihiCUBA(NeuronModel):
         self.i_decay = V.integer("i_decay", i_decay, low=0, high=4096)
         self.v_decay = V.integer("v_decay", v_decay, low=0, high=4096)
         self.vth_mant = V.integer("vth_mant", vth_mant, low=0, high=2**17 - 1)
-        self.bias_mant = V.array("bias_mant", bias_mant, dtype=np.int64, kinds="biuf")
-        if self.bias_mant.size and (self.bias_mant.min() < -4096 or self.bias_mant.max() > 4095):
+        mant = V.array("bias_mant", bias_mant, ndim=(0, 1), kinds="biuf")
+        if mant.size == 0:
+            V.fail("bias_mant", bias_mant, "one mantissa, or one per neuron")
+        if mant.size and (mant.min() < -4096 or mant.max() > 4095):
             V.fail("bias_mant", bias_mant, "signed 13-bit mantissas in -4096..4095")
+        V.whole("bias_mant", mant)
+        self.bias_mant = np.ascontiguousarray(mant, dtype=np.int64)
         self.bias_exp = V.integer("bias_exp", bias_exp, low=-8, high=7)
-        self.fixed_point = bool(fixed_point)
+        self.fixed_point = V.flag("fixed_point", fixed_point)
+
+    def check_population(self, n, where=""):
+        """``bias_mant`` holds one mantissa or exactly ``n`` (one per neuron)."""
+        if self.bias_mant.size not in (1, n):
+            V.fail("bias_mant", "<%d mantissas>" % self.bias_mant.size,
+                   "one mantissa, or n = %d (one per neuron)%s" % (n, where))
 
     def bias(self, n):
         """Effective bias :math:`b = m 2^{e}` broadcast to ``n`` neurons (int32 array)."""
+        n = V.integer("n", n, low=1)
+        self.check_population(n)
         return np.ascontiguousarray(np.broadcast_to(effective_bias(self.bias_mant, self.bias_exp), (n,)))
 
     def state_dtype(self, name):
@@ -105,6 +117,7 @@ class LoihiCUBA(NeuronModel):
 
     def step_params(self, dt):
         """Kernel parameters ``(i_decay, v_decay, bias, vth)``; ``dt`` is not used (per-step decays)."""
+        V.positive("dt", dt, unit="s")  # unused, but a wrong value is still an error
         if not self.fixed_point:
             V.fail("fixed_point", False, "True for the engine interface (the float variant runs via run_lava)")
         return (self.i_decay, self.v_decay, effective_bias(np.atleast_1d(self.bias_mant), self.bias_exp),
@@ -135,32 +148,71 @@ class LoihiCUBA(NeuronModel):
         spikes : uint8 array (T, batch, n)
         (u_rec, v_rec) : arrays (T, batch, n), only when ``record``.
         """
-        a_in = V.array("a_in", a_in, ndim=3)
+        a_in, (u, v), b, w = self._check_lava(a_in, state, bias, w_rec)
+        record = V.flag("record", record)
+        rec_exp = V.integer("rec_exp", rec_exp, low=-31, high=31)
+        reset_interval = V.integer("reset_interval", reset_interval, low=0)
+        reset_offset = V.integer("reset_offset", reset_offset, low=0)
+        t_start = V.integer("t_start", t_start)
         T, batch, n = a_in.shape
-        if state is None:
-            dtype = np.int32 if self.fixed_point else np.float64
-            u, v = np.zeros((batch, n), dtype), np.zeros((batch, n), dtype)
-        else:
-            u, v = state
-        b = self.bias(n) if bias is None else np.ascontiguousarray(bias)
         spikes = np.zeros((T, batch, n), np.uint8)
         if self.fixed_point:
             shape = (T, batch, n) if record else (0, 0, 0)
             ur, vr = np.zeros(shape, np.int32), np.zeros(shape, np.int32)
-            w = np.zeros((0, 0), np.int32) if w_rec is None else np.ascontiguousarray(w_rec, np.int32)
+            w = np.zeros((0, 0), np.int32) if w is None else w
             s_prev = np.zeros((batch, n), np.uint8)
-            _k.loihi_cuba_run(np.ascontiguousarray(a_in, np.int32), u, v, self.i_decay, self.v_decay,
-                              b.astype(np.int32), self.vth_mant, w, int(rec_exp), s_prev,
-                              int(reset_interval), int(reset_offset), int(t_start), spikes, ur, vr)
+            _k.loihi_cuba_run(a_in, u, v, self.i_decay, self.v_decay, b, self.vth_mant, w, rec_exp, s_prev,
+                              reset_interval, reset_offset, t_start, spikes, ur, vr)
         else:
             if w_rec is not None or reset_interval:
                 V.fail("fixed_point", False, "True when recurrent weights or resets are used")
             shape = (T, batch, n) if record else (0, 0, 0)
             ur, vr = np.zeros(shape), np.zeros(shape)
-            _k.lif_float_run(np.ascontiguousarray(a_in, np.float64) * 64.0, u, v,
-                             self.i_decay / 4096.0, self.v_decay / 4096.0, b.astype(np.float64),
+            _k.lif_float_run(a_in * 64.0, u, v, self.i_decay / 4096.0, self.v_decay / 4096.0, b,
                              float(self.vth_mant) * 64.0, spikes, ur, vr)
         return (spikes, (ur, vr)) if record else spikes
+
+    def _check_lava(self, a_in, state, bias, w_rec):
+        """Arguments of :meth:`run_lava` checked and converted for the kernels (int32 in fixed point,
+        float64 in the float variant): ``a_in, (u, v), bias, w_rec``."""
+        int32 = (-2**31, 2**31 - 1)
+        a_in = V.array("a_in", a_in, ndim=3, finite=True, kinds="biuf")
+        T, batch, n = a_in.shape
+        if batch < 1 or n < 1:
+            V.fail("a_in", "<array of shape %s>" % (a_in.shape,), "a (T, batch, n) input with batch, n >= 1")
+        dtype = np.int32 if self.fixed_point else np.float64
+        if self.fixed_point and not np.can_cast(a_in.dtype, np.int32):  # int8/16/32 need no pass over a_in
+            V.whole("a_in", a_in, *int32)
+        a_in = np.ascontiguousarray(a_in, dtype)
+        if state is None:
+            u, v = np.zeros((batch, n), dtype), np.zeros((batch, n), dtype)
+        else:
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                V.fail("state", state, "a (u, v) pair of arrays of shape (batch, n)", TypeError)
+            for k, arr in enumerate(state):
+                if not isinstance(arr, np.ndarray) or arr.shape != (batch, n) or arr.dtype != dtype \
+                        or not arr.flags.c_contiguous or not arr.flags.writeable:
+                    V.fail("state[%d]" % k, "<%s %s>" % (getattr(arr, "dtype", type(arr).__name__),
+                                                         getattr(arr, "shape", "")),
+                           "a writeable C-contiguous %s array of shape (batch, n) = %s (updated in place)"
+                           % (np.dtype(dtype), (batch, n)), TypeError)
+            u, v = state
+        if bias is None:
+            b = self.bias(n)
+        else:
+            b = V.array("bias", bias, ndim=(0, 1), finite=True, kinds="biuf")
+            if b.size not in (1, n):
+                V.fail("bias", "<array of shape %s>" % (b.shape,), "one effective bias or n = %d (one per neuron)" % n)
+            if self.fixed_point:
+                V.whole("bias", b, *int32)
+        b = np.ascontiguousarray(np.broadcast_to(np.reshape(b, -1), (n,)), dtype)
+        w = None
+        if w_rec is not None:
+            w = V.array("w_rec", w_rec, shape=(n, n), finite=True, kinds="biuf")
+            if self.fixed_point:
+                V.whole("w_rec", w, *int32)
+            w = np.ascontiguousarray(w, dtype)
+        return a_in, (u, v), b, w
 
 
 class LoihiCUBAInput(LoihiCUBA):
@@ -189,5 +241,6 @@ class LoihiCUBAInput(LoihiCUBA):
 
     def step_params(self, dt):
         """Kernel parameters ``(i_decay, v_decay, bias, bias_exp, vth)``; ``dt`` is not used."""
+        V.positive("dt", dt, unit="s")
         return (self.i_decay, self.v_decay, effective_bias(np.atleast_1d(self.bias_mant), self.bias_exp),
                 self.bias_exp, self.vth_mant)
