@@ -3,8 +3,10 @@
 One small function per transform, each taking and returning a structured event array
 with fields ``t`` (int64 microseconds), ``x``, ``y`` (int16) and ``p`` (int8), plus
 callable classes on top (:class:`Compose`, :class:`Denoise`, :class:`ToFrame`, ...) for
-pipelines. Sensor sizes are ``(W, H, P)`` as in Tonic (Lenz, Chaney, Shrestha et al.,
-2021, "Tonic: event-based datasets and transformations", Zenodo).
+pipelines; the dense representations (:func:`to_frame`, :func:`to_voxel_grid`,
+:func:`to_timesurface`, :func:`to_averaged_timesurface`, :func:`to_raster`) return
+arrays. Sensor sizes are ``(W, H, P)`` as in Tonic (Lenz, Chaney, Shrestha et al., 2021,
+"Tonic: event-based datasets and transformations", Zenodo).
 
 Where the semantics differ from Tonic 1.x (checked against Tonic 1.7.0 on the N-MNIST and
 AEDAT4 fixtures and generated edge cases: ``tests/test_transforms_tonic.py``) it is said
@@ -37,9 +39,19 @@ in the function's docstring; the short list:
 * :func:`to_frame` counts in int32 by default (Tonic: int16, which can overflow) and
   returns no frame for an empty stream sliced by ``time_window``/``event_count`` (Tonic's
   ``ToFrame``: one zero frame of shape ``(1, P, W, H)``, W and H swapped).
+* :func:`downsample` ``time_factor`` is an integer divisor, :math:`t' = \\lfloor t / f_t
+  \\rfloor` (Tonic: ``time_factor = 1/f_t`` multiplies in float64 and truncates towards 0).
+* :func:`to_voxel_grid` normalises time to :math:`[0, B - 1]` as Zhu et al. (2019) and
+  E2VID; Tonic's :math:`[0, B]` drops the events at the last time (and gives NaNs when all
+  events share one time).
+* :func:`to_timesurface` samples at :math:`\\tau_k` including events at :math:`t = \\tau_k`
+  (Tonic's half-open windows leave them to the next surface), and with ``overlap`` at the
+  window ends (Tonic: at :math:`t_0 + (k+1)\\,dt` regardless).
+* :func:`to_averaged_timesurface` computes in exact int64 times and float64 (Tonic:
+  float32 times, exact only below :math:`2^{24}` us) and clamps the linear decay at 0.
 
-The loops (denoise, refractory filter, frame accumulation, raster scatter) are Numba
-kernels in ``spikecore.kernels.transforms`` with twins in
+The loops (denoise, refractory filter, frame accumulation, raster scatter, voxel grid,
+time surfaces, HATS) are Numba kernels in ``spikecore.kernels.transforms`` with twins in
 ``spikecore.reference.transforms``.
 """
 from fractions import Fraction
@@ -237,22 +249,35 @@ def center_crop(events, sensor_size, size):
     return crop(events, ((W - size[0]) // 2, (H - size[1]) // 2), size)
 
 
-def downsample(events, factor):
+def downsample(events, factor=1, time_factor=1):
     """Reduce the spatial resolution by an integer factor: :math:`x' = \\lfloor x / f_x
-    \\rfloor,\\ y' = \\lfloor y / f_y \\rfloor`. No event is dropped (several may then share
-    a pixel and time), as in Tonic's ``Downsample`` with ``spatial_factor = 1/f``.
+    \\rfloor,\\ y' = \\lfloor y / f_y \\rfloor`, and the time resolution by an integer
+    ``time_factor`` :math:`f_t`: :math:`t' = \\lfloor t / f_t \\rfloor` (times then count
+    units of :math:`f_t` us, e.g. milliseconds for 1000). No event is dropped (several may
+    then share a pixel and time), as in Tonic's ``Downsample`` with ``spatial_factor = 1/f``
+    and ``time_factor = 1/f_t``.
 
     Tonic computes ``int(x * (1/f))`` in floating point, which puts some pixels one too
     low where ``x * (1/f)`` rounds just below an integer: for ``f`` in 1..128 and
     ``x < 4096`` that happens for ``f`` = 49, 98, 103 and 107 (e.g. ``x = 49, f = 49``
     gives 0 instead of 1). Here the division is exact.
 
+    Its time rule is the same, :math:`t' = \\mathrm{trunc}(t \\cdot \\mathrm{time\\_factor})`
+    in float64, with the same misplaced ticks (``t = 49`` with ``time_factor = 1/49``
+    gives 0), times beyond :math:`2^{53}` us rounded, and truncation towards zero, so that
+    its tick 0 covers :math:`(-f_t, f_t)` when times are negative. Here the division is
+    exact int64 floor division: tick :math:`k` is :math:`[k f_t, (k + 1) f_t)` for every
+    :math:`k`. Tonic's multiplier may also be > 1 (stretching time); that is not
+    downsampling and not provided.
+
     Parameters
     ----------
     events : structured ndarray
     factor : int or (int, int)
-        :math:`f` or :math:`(f_x, f_y)`, >= 1. A ``(W, H)`` sensor becomes
-        ``(ceil(W / f_x), ceil(H / f_y))``.
+        :math:`f` or :math:`(f_x, f_y)`, >= 1 (default 1: positions unchanged). A
+        ``(W, H)`` sensor becomes ``(ceil(W / f_x), ceil(H / f_y))``.
+    time_factor : int
+        :math:`f_t \\ge 1` (default 1: times unchanged).
     """
     events = _events(events)
     if isinstance(factor, (int, np.integer)) and not isinstance(factor, (bool, np.bool_)):
@@ -263,9 +288,15 @@ def downsample(events, factor):
         v.fail("factor", factor, "an integer >= 1 or a pair (fx, fy) of them", TypeError)
     v.integer("factor", fx, low=1)
     v.integer("factor", fy, low=1)
+    if isinstance(time_factor, (bool, np.bool_)) or not isinstance(time_factor, (int, np.integer)):
+        v.fail("time_factor", time_factor, "an integer divisor >= 1 (Tonic's time_factor = 0.001 is "
+               "time_factor = 1000 here)", TypeError)
+    ft = v.integer("time_factor", time_factor, low=1)
     out = events.copy()
     out["x"] = events["x"] // fx
     out["y"] = events["y"] // fy
+    if ft != 1:
+        out["t"] = events["t"] // ft
     return out
 
 
@@ -511,6 +542,248 @@ def to_frame(events, sensor_size, *, time_window=None, event_count=None, n_time_
     return frames
 
 
+# -- event representations ------------------------------------------------------------
+def _whole_us(name, value, low):
+    """A whole number of microseconds >= ``low`` (an int, or a float such as 1e3); returned as int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)):
+        v.fail(name, value, "a whole number of microseconds >= %d" % low, TypeError)
+    if not (np.isfinite(value) and float(value).is_integer() and value >= low):
+        v.fail(name, value, "a whole number of microseconds >= %d" % low)
+    return int(value)
+
+
+def to_voxel_grid(events, sensor_size, n_time_bins):
+    """Voxel grid ``(B, 1, H, W)``: each event's polarity spread bilinearly over the two
+    nearest of ``B`` time bins (Zhu, Yuan, Chaney & Daniilidis, 2019, "Unsupervised
+    event-based learning of optical flow, depth, and egomotion", CVPR: the discretized
+    event volume; Tonic's ``ToVoxelGrid``).
+
+    .. math::
+
+        V[b, 0, y, x] = \\sum_{i:\\, x_i = x,\\, y_i = y} s_i \\max(0, 1 - |b - t_i^*|),
+        \\qquad t_i^* = (B - 1) \\frac{t_i - t_0}{t_N - t_0}
+
+    with :math:`s_i = +1` for ``p = 1`` and :math:`-1` for ``p = 0``, and :math:`t_0, t_N`
+    the earliest and latest event times (any event order). An event's two weights sum to
+    1, so :math:`\\sum V = \\sum_i s_i`. When every event has the same time (one event, for
+    instance) :math:`t_i^* = 0`: all of them go to bin 0, the rule of the E2VID code Tonic's
+    is adapted from (``events_to_voxel_grid``, which divides by 1 when :math:`t_N = t_0`).
+    An empty stream gives zeros.
+
+    Differs from Tonic 1.7's ``to_voxel_grid_numpy``, which normalises to :math:`[0, B]`
+    (:math:`t_i^* = B (t_i - t_0)/(t_N - t_0)`) instead of the paper's and E2VID's
+    :math:`[0, B - 1]`: weight that lands on bin :math:`B` is dropped, so the events at
+    :math:`t_N` vanish and the grid no longer sums to :math:`\\sum_i s_i` (Tonic's grid is
+    this grid with ``B + 1`` bins, cut to its first ``B``; with ``B = 1`` each event is
+    weighted by :math:`1 - (t_i - t_0)/(t_N - t_0)`). One event, or all events at one time,
+    gives NaNs or an IndexError there (0 / 0 cast to an index), an empty stream an
+    IndexError, and its functional form rewrites ``p = 0`` as ``-1`` in the caller's array.
+
+    Parameters
+    ----------
+    events : structured ndarray
+    sensor_size : tuple
+        ``(W, H)`` or ``(W, H, 2)``: polarities must be 0 or 1.
+    n_time_bins : int
+        :math:`B \\ge 1` (with :math:`B = 1` every event adds :math:`s_i` to the one bin).
+
+    Returns
+    -------
+    float64 ndarray (B, 1, H, W)
+    """
+    events = _events(events)
+    size = _sensor(sensor_size)
+    if size[2] != 2:
+        v.fail("sensor_size", sensor_size, "(W, H) or (W, H, 2): the voxel grid takes p = 1 as +1 and p = 0 as -1")
+    n = v.integer("n_time_bins", n_time_bins, low=1)
+    _inside(events, size)
+    W, H, _ = size
+    grid = np.zeros((n, H, W), dtype=np.float64)
+    if len(events):
+        x, y, t, p = _fields(events)
+        t0 = int(t.min())
+        _k.voxel_grid(x, y, t, p, t0, max(int(t.max()) - t0, 1), grid)
+    return grid.reshape(n, 1, H, W)
+
+
+def surface_times(events, dt, overlap=0, include_incomplete=False, start_time=None, end_time=None):
+    """Sample times of :func:`to_timesurface`, int64 microseconds:
+    :math:`\\tau_k = t_s + \\Delta t + k (\\Delta t - o)`, the ends of the windows of
+    :func:`time_slices` (:math:`t_s` = ``start_time``, default the first event's time).
+
+    They run up to :math:`t_e` = ``end_time`` (default: the last event's time, inclusive):
+    the :math:`\\lfloor (t_e - t_s - \\Delta t) / (\\Delta t - o) \\rfloor + 1` samples
+    :math:`\\le t_e`, or with ``include_incomplete`` one more when the last falls short of
+    :math:`t_e`, so that every event is in a surface; at least one. These are Tonic 1.7's
+    counts (its ``SliceByTime`` windows with end :math:`t_N`). An empty stream has no
+    samples unless both ``start_time`` and ``end_time`` are given.
+    """
+    events = _events(events)
+    _sorted(events)
+    w = _whole_us("dt", dt, 1)
+    o = _whole_us("overlap", overlap, 0)
+    if o >= w:
+        v.fail("overlap", overlap, "an overlap smaller than dt = %r" % dt)
+    t = events["t"]
+    if start_time is not None:
+        start_time = v.integer("start_time", start_time)
+    if end_time is not None:
+        end_time = v.integer("end_time", end_time)
+    if len(t) == 0 and (start_time is None or end_time is None):
+        return np.zeros(0, np.int64)
+    ts = int(t[0]) if start_time is None else start_time
+    te = int(t[-1]) if end_time is None else end_time
+    if te < ts:
+        v.fail("end_time", te, "an end time >= the start time %d us" % ts)
+    stride = w - o
+    q, r = divmod(te - ts - w, stride)
+    n = max(q + (1 if include_incomplete and r else 0) + 1, 1)
+    return ts + w + np.arange(n, dtype=np.int64) * stride
+
+
+def to_timesurface(events, sensor_size, dt, tau, overlap=0, include_incomplete=False, start_time=None,
+                   end_time=None):
+    """Global time surfaces ``(K, P, H, W)`` sampled every ``dt`` (Lagorce, Orchard,
+    Galluppi, Shi & Benosman, 2017, "HOTS: a hierarchy of event-based time-surfaces for
+    pattern recognition", IEEE TPAMI 39(7); Tonic 1.7's ``ToTimesurface``).
+
+    .. math::
+
+        S_k[p, y, x] = \\exp\\left(-\\frac{\\tau_k - T_k[p, y, x]}{\\tau}\\right)
+
+    where :math:`\\tau_k` are the sample times of :func:`surface_times` and
+    :math:`T_k[p, y, x]` is the time of the latest event at that pixel and polarity with
+    :math:`t \\le \\tau_k`; 0 where there is none. Values are in :math:`[0, 1]`, 1 at a
+    pixel that fired at :math:`\\tau_k` (HOTS's surface includes the current event). The
+    differences are exact int64 microseconds, so offsets near :math:`2^{40}` cost nothing.
+
+    This follows the signature and sampling of Tonic 1.7's ``to_timesurface_numpy(events,
+    sensor_size, dt, tau, overlap=0, include_incomplete=False)``: surfaces over the whole
+    sensor at a fixed interval. (Older Tonic releases, those with an ``ordering`` argument,
+    made one local surface of ``surface_dimensions`` around each event, with a ``decay``
+    option; that form is not provided.) It differs from Tonic 1.7 in two ways:
+
+    * Tonic updates its memory with the events of its half-open window
+      :math:`[\\tau_k - \\Delta t, \\tau_k)`, so an event exactly at :math:`\\tau_k` shows up
+      only in the next surface (as :math:`e^{-\\Delta t/\\tau}`), and one at :math:`t_N`
+      is lost when :math:`t_N - t_0` is a multiple of ``dt``. Tonic's surface :math:`k` is
+      this one sampled 1 us earlier times :math:`e^{-1/\\tau}`.
+    * With ``overlap`` Tonic still samples at :math:`t_0 + (k + 1)\\Delta t` while its
+      windows advance by :math:`\\Delta t - o`, so each surface is evaluated up to
+      :math:`k\\,o` after the events it holds; here the samples are the window ends.
+
+    Tonic also fails on an empty stream (IndexError); here it gives ``(0, P, H, W)``.
+
+    Parameters
+    ----------
+    events : structured ndarray
+        Sorted by time.
+    sensor_size : tuple
+        ``(W, H[, P])``.
+    dt : int
+        Sampling interval :math:`\\Delta t`, whole microseconds >= 1.
+    tau : float
+        Decay time constant :math:`\\tau` in microseconds, > 0.
+    overlap, include_incomplete, start_time, end_time
+        See :func:`surface_times`.
+
+    Returns
+    -------
+    float64 ndarray (K, P, H, W)
+    """
+    events = _events(events)
+    size = _sensor(sensor_size)
+    tau = v.positive("tau", tau, "us")
+    times = surface_times(events, dt, overlap, include_incomplete, start_time, end_time)
+    _inside(events, size)
+    W, H, P = size
+    surfaces = np.empty((len(times), P, H, W), dtype=np.float64)
+    x, y, t, p = _fields(events)
+    _k.time_surfaces(x, y, p, t, times, tau, surfaces)
+    return surfaces
+
+
+def to_averaged_timesurface(events, sensor_size, cell_size=10, surface_size=5, time_window=1000, tau=100,
+                            decay="exp"):
+    """Histograms of averaged time surfaces (HATS) ``(C, P, S, S)`` (Sironi, Brambilla,
+    Bourdis, Lagorce & Benosman, 2018, "HATS: histograms of averaged time surfaces for
+    robust event-based object classification", CVPR; Tonic's ``ToAveragedTimesurface``,
+    same parameters, defaults and output layout).
+
+    The sensor is cut into :math:`C = \\lceil W/K \\rceil \\lceil H/K \\rceil` cells of
+    :math:`K \\times K` pixels (``cell_size``), numbered row by row:
+    :math:`c = \\lfloor y/K \\rfloor \\lceil W/K \\rceil + \\lfloor x/K \\rfloor`. Each
+    event :math:`e_i` gets a local time surface of size :math:`S = 2\\rho + 1`
+    (``surface_size``) from the earlier events (stream order) of its own cell and
+    polarity within :math:`\\rho` pixels and ``time_window`` :math:`\\Delta` us:
+
+    .. math::
+
+        T_i[\\rho + dy, \\rho + dx] = [dx = dy = 0]
+        + \\sum_{j < i:\\; x_j - x_i = dx,\\ y_j - y_i = dy,\\ t_i - t_j \\le \\Delta} k(t_i - t_j)
+
+    with :math:`k(\\delta) = e^{-\\delta/\\tau}` (``decay="exp"``) or
+    :math:`\\max(0, 1 - \\delta/(3\\tau))` (``"lin"``), and the histogram of cell :math:`c`
+    and polarity :math:`p` is the mean of :math:`T_i` over its events (zeros when it has
+    none).
+
+    Identical to Tonic 1.7's ``to_averaged_timesurface_numpy`` for sorted streams with
+    :math:`t \\ge 0`, :math:`t < 2^{24}` us (16.7 s) and, for ``"lin"``,
+    ``time_window <= 3 tau``, except for float rounding: Tonic computes in float32, so
+    beyond 16.7 s its times round (at :math:`2^{40}` us to 65 ms steps, and every nearby
+    event counts as simultaneous); here differences are exact int64 microseconds and the
+    result float64. Tonic's linear decay is not clamped, so with its defaults
+    (``time_window=1000, tau=100``) events older than 300 us add negative weights down to
+    :math:`-2.3`; its older per-event time surfaces clamped it at 0, as here. Tonic also drops
+    earlier events with negative times (it starts the window at :math:`\\max(0, t_i -
+    \\Delta)`); here the result does not depend on the time origin.
+
+    Parameters
+    ----------
+    events : structured ndarray
+        Sorted by time.
+    sensor_size : tuple
+        ``(W, H[, P])``.
+    cell_size : int
+        :math:`K \\ge 1`.
+    surface_size : int
+        :math:`S`, odd, ``1 <= S <= cell_size`` (as Tonic).
+    time_window : float
+        :math:`\\Delta` in microseconds, >= 0.
+    tau : float
+        Decay time constant in microseconds, > 0.
+    decay : {"exp", "lin"}
+
+    Returns
+    -------
+    float64 ndarray (C, P, S, S)
+    """
+    events = _events(events)
+    size = _sensor(sensor_size)
+    K = v.integer("cell_size", cell_size, low=1)
+    S = v.integer("surface_size", surface_size, low=1)
+    if S % 2 == 0 or S > K:
+        v.fail("surface_size", surface_size, "an odd integer <= cell_size = %d" % K)
+    window = v.nonnegative("time_window", time_window, "us")
+    tau = v.positive("tau", tau, "us")
+    v.choice("decay", decay, ("exp", "lin"))
+    _sorted(events)
+    _inside(events, size)
+    W, H, P = size
+    wgrid = -(-W // K)
+    n_cells = wgrid * -(-H // K)
+    hist = np.zeros((n_cells, P, S, S), dtype=np.float64)
+    if len(events) == 0:
+        return hist
+    x, y, t, p = _fields(events)
+    cell = (y.astype(np.int64) // K) * wgrid + x.astype(np.int64) // K
+    group = cell * P + p.astype(np.int64)
+    order = np.argsort(group, kind="stable").astype(np.int64)
+    offsets = np.searchsorted(group[order], np.arange(n_cells * P + 1), "left").astype(np.int64)
+    _k.averaged_time_surfaces(x, y, t, cell, p, order, offsets, S // 2, window, tau, decay == "lin", hist)
+    return hist
+
+
 # -- spikes for the engine ------------------------------------------------------------
 def to_spike_list(events, sensor_size, t0=0):
     """Events as a spike list ``(times, units)``: one input unit per pixel and polarity.
@@ -721,7 +994,7 @@ class CenterCrop(_Partial):
 
 
 class Downsample(_Partial):
-    """Callable :func:`downsample`: ``Downsample(factor)(events)``."""
+    """Callable :func:`downsample`: ``Downsample(factor)(events)``, ``Downsample(time_factor=1000)(events)``."""
     _function = staticmethod(downsample)
 
 
@@ -738,6 +1011,24 @@ class TimeWindow(_Partial):
 class ToFrame(_Partial):
     """Callable :func:`to_frame`: ``ToFrame(sensor_size, n_time_bins=10)(events)``."""
     _function = staticmethod(to_frame)
+
+
+class ToVoxelGrid(_Partial):
+    """Callable :func:`to_voxel_grid`: ``ToVoxelGrid(sensor_size, n_time_bins)(events)``."""
+    _function = staticmethod(to_voxel_grid)
+
+
+class ToTimesurface(_Partial):
+    """Callable :func:`to_timesurface`: ``ToTimesurface(sensor_size, dt, tau)(events)``."""
+    _function = staticmethod(to_timesurface)
+
+
+class ToAveragedTimesurface(_Partial):
+    """Callable :func:`to_averaged_timesurface`:
+    ``ToAveragedTimesurface(sensor_size, cell_size=10, surface_size=5, time_window=1000, tau=100)(events)``.
+    Pass the parameters by name: positionally they follow the function (``cell_size``
+    first), while Tonic's class takes ``surface_size`` first."""
+    _function = staticmethod(to_averaged_timesurface)
 
 
 class ToSpikeList(_Partial):

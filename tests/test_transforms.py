@@ -280,3 +280,185 @@ def test_center_crop_pads_a_box_larger_than_the_sensor():
     assert out["x"].tolist() == [5] and out["y"].tolist() == [1]
     out = T.center_crop(ev, (4, 4), 6)
     assert out["x"].tolist() == [1, 4, 2] and out["y"].tolist() == [1, 3, 4]
+
+
+# -- voxel grid, time surfaces, HATS, temporal downsampling -----------------------------------
+def test_voxel_grid_spreads_each_polarity_over_the_two_nearest_bins():
+    # t* = (B - 1)(t - t0)/(tN - t0) with B = 3: t = 0 -> 0, 10 -> 2, 3 -> 0.6, 5 -> 1
+    ev = events([(0, 0, 0, 1), (3, 1, 0, 1), (5, 2, 1, 0), (10, 0, 0, 0)])
+    g = T.to_voxel_grid(ev, (3, 2), 3)
+    assert g.shape == (3, 1, 2, 3) and g.dtype == np.float64
+    expected = np.zeros((3, 1, 2, 3))
+    expected[0, 0, 0, 0] = 1.0           # +1 at t* = 0
+    expected[2, 0, 0, 0] = -1.0          # -1 at t* = 2 (the last event is kept whole)
+    expected[0, 0, 0, 1], expected[1, 0, 0, 1] = 0.4, 0.6
+    expected[1, 0, 1, 2] = -1.0
+    np.testing.assert_allclose(g, expected, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_bins", [1, 2, 7, 10])
+@pytest.mark.parametrize("t0", [0, -12_345, 2**40])
+def test_voxel_grid_sums_to_the_polarity_sum(n_bins, t0):
+    ev = random_events(2000, seed=n_bins)
+    ev["t"] += t0
+    g = T.to_voxel_grid(ev[np.random.default_rng(1).permutation(len(ev))], (16, 12, 2), n_bins)  # any order
+    assert g.sum() == pytest.approx(int((2 * ev["p"].astype(int) - 1).sum()), abs=1e-9)
+    per_pixel = np.zeros((12, 16))
+    np.add.at(per_pixel, (ev["y"], ev["x"]), 2 * ev["p"].astype(int) - 1)
+    np.testing.assert_allclose(g.sum(axis=(0, 1)), per_pixel, atol=1e-9)
+    # the same stream at another time origin gives the same grid
+    shifted = ev.copy()
+    shifted["t"] -= t0
+    np.testing.assert_allclose(T.to_voxel_grid(shifted, (16, 12), n_bins), T.to_voxel_grid(ev, (16, 12), n_bins),
+                               atol=1e-12)
+
+
+def test_voxel_grid_edge_cases():
+    one = events([(5, 2, 1, 1)])
+    g = T.to_voxel_grid(one, (4, 3, 2), 4)  # one event: bin 0 (no 0 / 0)
+    assert g[0, 0, 1, 2] == 1.0 and g.sum() == 1.0
+    same = events([(7, 0, 0, 1), (7, 1, 1, 0), (7, 0, 0, 1)])
+    g = T.to_voxel_grid(same, (4, 3), 3)
+    assert g[0, 0, 0, 0] == 2.0 and g[0, 0, 1, 1] == -1.0 and np.abs(g[1:]).sum() == 0
+    assert not T.to_voxel_grid(events([]), (4, 3), 2).any()
+    assert T.to_voxel_grid(events([]), (4, 3), 2).shape == (2, 1, 3, 4)
+
+
+def test_time_surface_values_and_sample_times():
+    ev = events([(0, 0, 0, 1), (4, 1, 0, 0), (10, 0, 0, 1), (17, 2, 1, 1), (25, 1, 0, 0)])
+    # t0 = 0, tN = 25, dt = 10: samples at 10, 20 (<= tN); with include_incomplete also 30
+    assert T.surface_times(ev, 10).tolist() == [10, 20]
+    assert T.surface_times(ev, 10, include_incomplete=True).tolist() == [10, 20, 30]
+    assert T.surface_times(ev, 10, overlap=4).tolist() == [10, 16, 22]
+    assert T.surface_times(ev, 100).tolist() == [100]  # shorter than dt: one surface
+    assert T.surface_times(ev, 10, start_time=-20, end_time=40).tolist() == [-10, 0, 10, 20, 30, 40]
+    # tN - t0 a multiple of dt: the last sample is tN itself and holds the event there
+    at30 = events([(0, 0, 0, 0), (30, 1, 0, 0)])
+    for inc in (False, True):
+        assert T.surface_times(at30, 10, include_incomplete=inc).tolist() == [10, 20, 30]
+        assert T.to_timesurface(at30, (2, 1, 1), 10, 5.0, include_incomplete=inc)[-1, 0, 0].tolist() == [
+            np.exp(-30 / 5), 1.0]
+    s = T.to_timesurface(ev, (3, 2, 2), 10, 5.0, include_incomplete=True)
+    assert s.shape == (3, 2, 2, 3)
+    assert s[0, 1, 0, 0] == 1.0                              # fired at the sample time 10
+    assert s[0, 0, 0, 1] == pytest.approx(np.exp(-6 / 5))    # p=0 at (1, 0), t = 4
+    assert s[1, 1, 1, 2] == pytest.approx(np.exp(-3 / 5))    # t = 17 sampled at 20
+    assert s[2, 0, 0, 1] == pytest.approx(np.exp(-5 / 5))    # t = 25 replaced t = 4
+    assert s[0, 1, 1, 2] == 0.0                               # has not fired yet
+    assert np.count_nonzero(s[0]) == 2 and np.count_nonzero(s[2]) == 3
+
+
+@pytest.mark.parametrize("t0", [0, -777, 2**40])
+def test_time_surface_is_in_0_1_and_1_where_a_pixel_just_fired(t0):
+    ev = random_events(3000, seed=4)
+    ev["t"] += t0
+    s = T.to_timesurface(ev, (16, 12, 2), 1000, 3000.0, include_incomplete=True)
+    times = T.surface_times(ev, 1000, include_incomplete=True)
+    assert len(s) == 100 and np.all((s >= 0) & (s <= 1))
+    assert times[-1] >= ev["t"][-1]  # every event is in a surface
+    for k in (0, 17, 99):
+        fired = ev[ev["t"] == times[k]]
+        assert np.all(s[k, fired["p"], fired["y"], fired["x"]] == 1.0)
+        before = ev[ev["t"] <= times[k]]
+        assert np.count_nonzero(s[k]) == len(set(zip(before["p"].tolist(), before["y"].tolist(),
+                                                     before["x"].tolist())))
+    shifted = ev.copy()
+    shifted["t"] -= t0
+    np.testing.assert_array_equal(T.to_timesurface(shifted, (16, 12, 2), 1000, 3000.0, include_incomplete=True), s)
+
+
+def test_time_surface_of_an_empty_stream():
+    assert T.to_timesurface(events([]), (4, 3, 2), 10, 5.0).shape == (0, 2, 3, 4)
+    s = T.to_timesurface(events([]), (4, 3, 2), 10, 5.0, start_time=0, end_time=30)
+    assert s.shape == (3, 2, 3, 4) and not s.any()
+
+
+def test_averaged_time_surface_by_hand():
+    # 5 x 3 sensor, cells of 3 x 3 -> 2 cells; surface 3 x 3 (radius 1), exp decay tau = 10
+    ev = events([(0, 1, 1, 1), (10, 2, 1, 1), (12, 4, 0, 1), (20, 1, 2, 1), (1000, 1, 1, 1)])
+    h = T.to_averaged_timesurface(ev, (5, 3, 2), cell_size=3, surface_size=3, time_window=100, tau=10)
+    assert h.shape == (2, 2, 3, 3) and not h[:, 0].any()
+    cell0 = np.zeros((3, 3))
+    cell0[1, 1] = 4                                   # each of the 4 events of cell 0 adds 1 at the centre
+    cell0[1, 0] += np.exp(-10 / 10)                   # t=10 at (2,1) sees t=0 at (1,1): dx=-1, dy=0
+    cell0[0, 1] += np.exp(-20 / 10)                   # t=20 at (1,2) sees t=0 at (1,1): dx=0, dy=-1
+    cell0[0, 2] += np.exp(-10 / 10)                   # t=20 at (1,2) sees t=10 at (2,1): dx=+1, dy=-1
+    # t=1000 at (1,1): everything is older than the 100 us window
+    np.testing.assert_allclose(h[0, 1], cell0 / 4)
+    edge = T.to_averaged_timesurface(ev, (5, 3, 2), cell_size=3, surface_size=3, time_window=20, tau=10)
+    np.testing.assert_allclose(edge[0, 1], cell0 / 4)  # t_i - t_j == time_window still counts (as Tonic)
+    short = T.to_averaged_timesurface(ev, (5, 3, 2), cell_size=3, surface_size=3, time_window=19, tau=10)
+    assert short[0, 1, 0, 1] == 0.0 and short[0, 1, 0, 2] == pytest.approx(edge[0, 1, 0, 2])
+    expected1 = np.zeros((3, 3))
+    expected1[1, 1] = 1.0                             # (4,0) is alone in cell 1 (x 3..4)
+    np.testing.assert_allclose(h[1, 1], expected1)
+    lin = T.to_averaged_timesurface(ev, (5, 3, 2), cell_size=3, surface_size=3, time_window=100, tau=5, decay="lin")
+    assert lin[0, 1, 0, 1] == 0.0                     # 1 - 20/15 < 0: clamped
+    assert lin[0, 1, 1, 0] == pytest.approx((1 - 10 / 15) / 4)
+
+
+@pytest.mark.parametrize("size, K, S", [((34, 34, 2), 10, 5), ((17, 13, 2), 4, 3), ((17, 13, 1), 17, 17),
+                                        ((5, 3, 2), 1, 1)])
+def test_averaged_time_surface_shape_and_time_origin(size, K, S):
+    W, H, P = size
+    ev = random_events(1500, w=W, h=H, seed=K)
+    ev["p"] %= P
+    h = T.to_averaged_timesurface(ev, size, cell_size=K, surface_size=S, time_window=5000, tau=1000)
+    assert h.shape == (-(-W // K) * -(-H // K), P, S, S)
+    assert np.all(h >= 0)
+    shifted = ev.copy()
+    shifted["t"] += 2**40
+    np.testing.assert_allclose(T.to_averaged_timesurface(shifted, size, cell_size=K, surface_size=S, time_window=5000,
+                                                         tau=1000), h, rtol=1e-12)
+    assert T.to_averaged_timesurface(events([]), size, K, S).shape == h.shape
+
+
+def test_downsample_time_factor_floors_and_keeps_positions():
+    ev = events([(-1001, 3, 2, 0), (-1000, 3, 2, 0), (-1, 1, 1, 1), (0, 0, 0, 0), (999, 5, 4, 1), (1000, 7, 6, 1),
+                 (2**40 + 1999, 2, 2, 0)])
+    out = T.downsample(ev, time_factor=1000)
+    assert out["t"].tolist() == [-2, -1, -1, 0, 0, 1, (2**40 + 1999) // 1000]
+    for f in "xyp":
+        np.testing.assert_array_equal(out[f], ev[f])
+    both = T.downsample(ev, 2, time_factor=1000)
+    np.testing.assert_array_equal(both["x"], ev["x"] // 2)
+    np.testing.assert_array_equal(both["t"], out["t"])
+    np.testing.assert_array_equal(T.downsample(ev, 3), T.downsample(ev, 3, time_factor=1))
+    assert T.downsample(ev, 3)["t"].tolist() == ev["t"].tolist()
+
+
+def test_new_representation_classes():
+    ev = random_events(400, seed=11)
+    np.testing.assert_array_equal(T.ToVoxelGrid((16, 12), 5)(ev), T.to_voxel_grid(ev, (16, 12), 5))
+    np.testing.assert_array_equal(T.ToTimesurface((16, 12, 2), 1000, 500.0)(ev), T.to_timesurface(ev, (16, 12, 2),
+                                                                                                   1000, 500.0))
+    np.testing.assert_array_equal(T.ToAveragedTimesurface((16, 12, 2), cell_size=4, surface_size=3)(ev),
+                                  T.to_averaged_timesurface(ev, (16, 12, 2), 4, 3))
+    pipe = T.Compose([T.Downsample(time_factor=10), T.ToTimesurface((16, 12, 2), 100, 50.0)])
+    np.testing.assert_array_equal(pipe(ev), T.to_timesurface(T.downsample(ev, time_factor=10), (16, 12, 2), 100, 50.0))
+    assert "ToVoxelGrid((16, 12), 5)" == repr(T.ToVoxelGrid((16, 12), 5))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda ev: T.to_voxel_grid(ev, (16, 12, 1), 3), "sensor_size = (16, 12, 1): expected (W, H) or (W, H, 2)"),
+    (lambda ev: T.to_voxel_grid(ev, (16, 12), 0), "n_time_bins = 0: expected an integer >= 1"),
+    (lambda ev: T.to_voxel_grid(ev, (8, 12), 3), "x in 0..7 for sensor_size (8, 12, 2)"),
+    (lambda ev: T.to_timesurface(ev, (16, 12), 12.5, 10.0), "dt = 12.5: expected a whole number of microseconds"),
+    (lambda ev: T.to_timesurface(ev, (16, 12), 0, 10.0), "dt = 0: expected a whole number of microseconds >= 1"),
+    (lambda ev: T.to_timesurface(ev, (16, 12), 100, 0), "tau = 0: expected a positive finite number"),
+    (lambda ev: T.to_timesurface(ev, (16, 12), 100, 10.0, overlap=100), "overlap = 100: expected an overlap smaller"),
+    (lambda ev: T.to_timesurface(ev[::-1], (16, 12), 100, 10.0), "sorted by time"),
+    (lambda ev: T.to_timesurface(ev, (16, 12), 100, 10.0, start_time=10, end_time=5), "end_time = 5: expected an end"),
+    (lambda ev: T.to_averaged_timesurface(ev, (16, 12), surface_size=4), "surface_size = 4: expected an odd integer"),
+    (lambda ev: T.to_averaged_timesurface(ev, (16, 12), cell_size=3, surface_size=5),
+     "surface_size = 5: expected an odd integer <= cell_size = 3"),
+    (lambda ev: T.to_averaged_timesurface(ev, (16, 12), decay="linear"), "decay = 'linear': expected one of 'exp'"),
+    (lambda ev: T.to_averaged_timesurface(ev, (16, 12), time_window=-1), "time_window = -1: expected a number >= 0"),
+    (lambda ev: T.to_averaged_timesurface(ev[::-1], (16, 12)), "sorted by time"),
+    (lambda ev: T.downsample(ev, time_factor=0.001), "time_factor = 0.001: expected an integer divisor >= 1"),
+    (lambda ev: T.downsample(ev, time_factor=0), "time_factor = 0: expected an integer >= 1"),
+])
+def test_new_representations_reject_bad_arguments(call, message):
+    with pytest.raises((ValueError, TypeError)) as exc:
+        call(random_events(50))
+    assert message in str(exc.value)

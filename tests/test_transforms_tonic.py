@@ -4,6 +4,14 @@ Each test runs Tonic (``tonic.functional``, ``tonic.slicers``, ``tonic.transform
 spikecore on the same events, the real N-MNIST and AEDAT4 fixtures and generated streams
 (boundaries, offsets near 2**40, negative times, unsorted times), and asserts that the
 outputs are identical, or differ exactly in the way the function's docstring documents.
+
+Run it with a Python that imports both spikecore and tonic 1.7.0; without tonic the module
+is skipped. On the project machine tonic lives in its own venv, so a throw-away venv that
+adds both site-packages directories works::
+
+    python3.11 -m venv /tmp/venv-both && S=lib/python3.11/site-packages && cd /tmp/venv-both/$S
+    echo "import site; site.addsitedir('/work/venv311/$S'); site.addsitedir('/work/venv-tonic/$S')" > both.pth
+    cd /tmp && /tmp/venv-both/bin/python -m pytest -q /work/main/tests/test_transforms_tonic.py
 """
 import numpy as np
 import pytest
@@ -291,3 +299,156 @@ def test_to_frame_with_start_and_end_time_equals_tonic(recordings):
     ev, size = recordings["nmnist"]
     how = dict(time_window=30_000, start_time=-20_000, end_time=400_000, include_incomplete=True)
     np.testing.assert_array_equal(T.to_frame(ev, size, **how), TT.ToFrame(sensor_size=size, **how)(ev.copy()))
+
+
+# -- voxel grid, time surfaces, HATS, temporal downsampling -----------------------------------
+REPRESENTATION_CASES = {
+    "boundaries": (GENERATED["boundaries"], (5, 4, 2)),
+    "tonic_doc": (GENERATED["tonic_doc"], (5, 4, 2)),
+    "offset": (GENERATED["offset"], (17, 13, 2)),
+    "huge": (GENERATED["huge"], (17, 13, 2)),
+    "negative": (GENERATED["negative"], (9, 7, 2)),
+    "dense": (GENERATED["dense"], (6, 5, 2)),
+    "odd": (random_stream(2000, 17, 13, 7), (17, 13, 2)),
+    "on_samples": (make([0, 1000, 1000, 2000, 2500, 3000], [0, 1, 1, 2, 3, 1], [0, 0, 0, 1, 2, 2], [1, 0, 0, 1, 1, 0]),
+                   (5, 4, 2)),
+}
+
+
+def _case(recordings, name):
+    return recordings[name] if name in recordings else REPRESENTATION_CASES[name]
+
+
+@pytest.mark.parametrize("n_bins", [1, 2, 5, 10])
+@pytest.mark.parametrize("name", ["nmnist", "aedat4", "boundaries", "offset", "huge", "negative", "odd", "on_samples"])
+def test_voxel_grid_is_tonic_with_one_more_bin(recordings, name, n_bins):
+    """Tonic normalises time to [0, B] (documented): its grid is ours with B + 1 bins, cut to B."""
+    ev, size = _case(recordings, name)
+    theirs = TT.ToVoxelGrid(sensor_size=size, n_time_bins=n_bins)(ev.copy())
+    assert theirs.shape == (n_bins, 1, size[1], size[0])
+    np.testing.assert_allclose(T.to_voxel_grid(ev, size, n_bins + 1)[:n_bins], theirs, rtol=1e-12, atol=1e-12)
+    ours = T.to_voxel_grid(ev, size, n_bins)
+    assert ours.shape == theirs.shape
+    assert ours.sum() == pytest.approx(int((2 * ev["p"].astype(int) - 1).sum()), abs=1e-9)
+
+
+def test_voxel_grid_keeps_the_events_tonic_drops():
+    ev = make([0, 10], [0, 1], [0, 0], [0, 1])  # -1 at t0, +1 at tN
+    theirs = TT.ToVoxelGrid(sensor_size=(2, 1, 2), n_time_bins=2)(ev.copy())
+    assert theirs.sum() == -1.0 and theirs[:, 0, 0, 1].sum() == 0.0  # the event at tN is gone
+    ours = T.to_voxel_grid(ev, (2, 1, 2), 2)
+    assert ours[0, 0, 0, 0] == -1.0 and ours[1, 0, 0, 1] == 1.0 and ours.sum() == 0.0
+
+
+@pytest.mark.parametrize("ts", [[5], [7, 7, 7, 7]])
+def test_voxel_grid_at_one_time_where_tonic_divides_zero_by_zero(ts):
+    ev = make(ts)
+    for n_bins in (1, 3):
+        try:
+            with np.errstate(invalid="ignore"):
+                theirs = TT.ToVoxelGrid(sensor_size=(5, 4, 2), n_time_bins=n_bins)(ev.copy())
+        except IndexError:  # the NaN cast to an integer index
+            pass
+        else:
+            assert np.isnan(theirs).any()
+        ours = T.to_voxel_grid(ev, (5, 4, 2), n_bins)
+        assert np.isfinite(ours).all() and not ours[1:].any()
+        assert ours.sum() == (2 * ev["p"].astype(int) - 1).sum()
+
+
+SURFACE_PARAMS = [dict(dt=1000, tau=5000.0), dict(dt=1000, tau=5000.0, include_incomplete=True),
+                  dict(dt=10_000, tau=2000.0), dict(dt=777, tau=300.0, include_incomplete=True),
+                  dict(dt=1000, tau=5000.0, overlap=400), dict(dt=3000, tau=1e4, overlap=1000, include_incomplete=True)]
+
+
+@pytest.mark.parametrize("params", SURFACE_PARAMS)
+@pytest.mark.parametrize("name", ["nmnist", "boundaries", "tonic_doc", "huge", "negative", "odd", "on_samples"])
+def test_time_surface_is_tonic_sampled_one_microsecond_later(recordings, name, params):
+    """Same number of surfaces as Tonic; Tonic's surface k is ours sampled 1 us before its
+    sample time (its half-open window) and, with overlap o, k o later (documented)."""
+    ev, size = _case(recordings, name)
+    theirs = TF.to_timesurface_numpy(ev.copy(), size, **params)
+    ours = T.to_timesurface(ev, size, **params)
+    assert ours.shape == theirs.shape
+    o = params.get("overlap", 0)
+    early = T.to_timesurface(ev, size, start_time=int(ev["t"][0]) - 1, **params)[:len(theirs)]
+    k = np.arange(len(theirs))[:, None, None, None]
+    np.testing.assert_allclose(early * np.exp(-(k * o + 1) / params["tau"]), theirs, rtol=1e-9, atol=1e-300)
+    if o == 0:  # then the only differences: pixels that fired exactly at the sample time
+        times = T.surface_times(ev, params["dt"], include_incomplete=params.get("include_incomplete", False))
+        differ = ~np.isclose(ours, theirs, rtol=1e-12, atol=0)
+        for kk, c, r, q in zip(*np.nonzero(differ)):
+            assert ours[kk, c, r, q] == 1.0
+            assert np.any((ev["t"] == times[kk]) & (ev["p"] == c) & (ev["y"] == r) & (ev["x"] == q))
+        if name == "on_samples" and params["dt"] == 1000:  # events at 1000, 2000, 3000
+            assert differ.any()
+
+
+def test_time_surface_of_an_empty_stream_where_tonic_fails():
+    with pytest.raises(IndexError):
+        TF.to_timesurface_numpy(make([]), (5, 4, 2), 100, 10.0)
+    assert T.to_timesurface(make([]), (5, 4, 2), 100, 10.0).shape == (0, 2, 4, 5)
+
+
+HATS_PARAMS = [dict(cell_size=10, surface_size=5, time_window=1000, tau=100, decay="exp"),
+               dict(cell_size=5, surface_size=3, time_window=5000, tau=1000, decay="exp"),
+               dict(cell_size=34, surface_size=7, time_window=20_000, tau=5000, decay="exp"),
+               dict(cell_size=4, surface_size=1, time_window=500, tau=50, decay="exp"),
+               dict(cell_size=8, surface_size=5, time_window=300, tau=100, decay="lin")]
+
+
+@pytest.mark.parametrize("params", HATS_PARAMS)
+@pytest.mark.parametrize("name", ["nmnist", "boundaries", "offset", "dense", "odd", "on_samples"])
+def test_averaged_time_surface_equals_tonic(recordings, name, params):
+    ev, size = _case(recordings, name)
+    theirs = TF.to_averaged_timesurface_numpy(ev.copy(), size, **params)
+    ours = T.to_averaged_timesurface(ev, size, **params)
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=2e-6)  # Tonic computes in float32
+
+
+@pytest.mark.parametrize("name", ["nmnist", "odd"])
+def test_averaged_time_surface_linear_decay_is_clamped(recordings, name):
+    """Tonic's linear decay goes negative past 3 tau (documented); clamped, it is Tonic's
+    with the window cut at 3 tau."""
+    ev, size = _case(recordings, name)
+    kw = dict(cell_size=10, surface_size=5, tau=100, decay="lin")
+    theirs = TF.to_averaged_timesurface_numpy(ev.copy(), size, time_window=1000, **kw)
+    assert theirs.min() < 0
+    ours = T.to_averaged_timesurface(ev, size, time_window=1000, **kw)
+    assert ours.min() >= 0
+    cut = TF.to_averaged_timesurface_numpy(ev.copy(), size, time_window=300, **kw)
+    np.testing.assert_allclose(ours, cut, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("params", HATS_PARAMS)
+@pytest.mark.parametrize("name", ["huge", "negative"])
+def test_averaged_time_surface_does_not_depend_on_the_time_origin(name, params):
+    """Tonic rounds times to float32 (65 ms steps at 2**40 us) and starts its window at
+    max(0, t - window) (documented): on the stream moved to t >= 0 it agrees with ours."""
+    ev, size = REPRESENTATION_CASES[name]
+    moved = ev.copy()
+    moved["t"] -= ev["t"][0]
+    ours = T.to_averaged_timesurface(ev, size, **params)
+    np.testing.assert_allclose(ours, TF.to_averaged_timesurface_numpy(moved, size, **params), rtol=2e-5, atol=2e-6)
+    if name == "huge":
+        assert np.abs(TF.to_averaged_timesurface_numpy(ev.copy(), size, **params) - ours).max() > 0.5
+
+
+@pytest.mark.parametrize("f", [1, 2, 3, 7, 49, 98, 1000, 10**6])
+@pytest.mark.parametrize("name", ["nmnist", "aedat4", "offset", "huge", "negative", "dense"])
+def test_downsample_time_equals_tonic_up_to_its_float_truncation(recordings, name, f):
+    ev = _case(recordings, name)[0] if name in recordings else GENERATED[name]
+    ours = T.downsample(ev, time_factor=f)
+    theirs = TT.Downsample(time_factor=1 / f)(ev.copy())
+    np.testing.assert_array_equal(ours["t"], ev["t"] // f)
+    # Tonic: t * (1/f) in float64, truncated towards zero
+    np.testing.assert_array_equal(theirs["t"], np.trunc(ev["t"] * (1 / f)).astype(np.int64))
+    differ = ours["t"] != theirs["t"]
+    negative = ev["t"] < 0
+    # where they differ: a negative time truncated up, or Tonic's product rounded below the integer
+    assert np.all(negative[differ] | (theirs["t"][differ] == ours["t"][differ] - 1))
+    if not negative.any() and f in (1, 2, 3, 7, 1000, 10**6):
+        assert not differ.any()
+    for c in "xyp":
+        np.testing.assert_array_equal(ours[c], ev[c])

@@ -4,6 +4,8 @@ Written for a reader: each rule is applied literally, event by event, searching 
 earlier events instead of keeping a per-pixel memory. Quadratic in the number of events;
 only for tests.
 """
+import math
+
 import numpy as np
 
 
@@ -69,3 +71,63 @@ def spikes_to_raster(steps, units, offsets, binary, raster):
         else:
             np.add.at(raster, (s[ok], b, u[ok]), 1)
     return inside
+
+
+def voxel_grid(x, y, t, p, t0, duration, grid):
+    """:math:`V[b, y, x] = \\sum_i s_i \\max(0, 1 - |b - t_i^*|)` over the events at
+    :math:`(x, y)`, with :math:`t_i^* = \\min((B - 1)(t_i - t_0) / \\Delta T, B - 1)` and
+    :math:`s_i = \\pm 1` for ``p = 1 / 0`` (Zhu et al., 2019): the tent kernel evaluated at
+    every bin. Twin of :func:`spikecore.kernels.transforms.voxel_grid`."""
+    n_bins = grid.shape[0]
+    for i in range(len(x)):
+        ts = min((n_bins - 1) * float(int(t[i]) - int(t0)) / float(duration), float(n_bins - 1))
+        sign = 1.0 if int(p[i]) == 1 else -1.0
+        for b in range(n_bins):
+            weight = max(0.0, 1.0 - abs(b - ts))
+            if weight > 0.0:
+                grid[b, int(y[i]), int(x[i])] += sign * weight
+
+
+def time_surfaces(x, y, p, t, sample_times, tau, surfaces):
+    """:math:`S_k[p, y, x] = e^{-(\\tau_k - T)/\\tau}` with :math:`T` the latest time
+    :math:`\\le \\tau_k` of an event at :math:`(p, y, x)`, found by scanning every
+    event; 0 where there is none (Lagorce et al., 2017). Twin of
+    :func:`spikecore.kernels.transforms.time_surfaces`."""
+    n_ch, height, width = surfaces.shape[1:]
+    for k, now in enumerate(sample_times):
+        now = int(now)
+        for c in range(n_ch):
+            for r in range(height):
+                for q in range(width):
+                    times = [int(t[i]) for i in range(len(t))
+                             if int(p[i]) == c and int(y[i]) == r and int(x[i]) == q and int(t[i]) <= now]
+                    surfaces[k, c, r, q] = math.exp(-(now - max(times)) / tau) if times else 0.0
+
+
+def averaged_time_surfaces(x, y, t, cell, channel, order, offsets, radius, time_window, tau, linear, hist):
+    """HATS (Sironi et al., 2018) as Tonic's ``ToAveragedTimesurface``: for every event
+    :math:`i`, the local time surface of the earlier events (stream order) of its own cell
+    and polarity within :math:`\\rho` pixels and ``time_window`` us, plus 1 at the centre;
+    averaged over the events of each (cell, polarity). Built one surface per event by
+    scanning the whole stream (``order`` and ``offsets``, the kernel's grouping, are not
+    needed here). Twin of :func:`spikecore.kernels.transforms.averaged_time_surfaces`."""
+    size = 2 * radius + 1
+    n = len(x)
+    counts = {}
+    sums = {}
+    for i in range(n):
+        key = (int(cell[i]), int(channel[i]))
+        surface = np.zeros((size, size))
+        surface[radius, radius] = 1.0
+        for j in range(i):
+            if (int(cell[j]), int(channel[j])) != key:
+                continue
+            delta = int(t[i]) - int(t[j])
+            dx, dy = int(x[j]) - int(x[i]), int(y[j]) - int(y[i])
+            if delta <= time_window and abs(dx) <= radius and abs(dy) <= radius:
+                decay = max(0.0, 1.0 - delta / (3.0 * tau)) if linear else math.exp(-delta / tau)
+                surface[dy + radius, dx + radius] += decay
+        sums[key] = sums.get(key, 0.0) + surface
+        counts[key] = counts.get(key, 0) + 1
+    for (c, q), total in sums.items():
+        hist[c, q] += total / counts[(c, q)]
