@@ -52,7 +52,7 @@ import numpy as np
 
 from spikecore import _validate as v
 
-from .spike_dataset import SpikeDataset, SpikeDatasetWriter, _check_block, _unit_dtype
+from .spike_dataset import SpikeDataset, SpikeDatasetWriter, _check_block, _unit_dtype, sensor_size_3
 from .transforms import to_spike_list
 
 FORMATS = ("nmnist", "ncaltech101", "dvs_gesture", "shd", "prophesee")
@@ -128,7 +128,7 @@ def detect_folder_format(src):
     -> ``"prophesee"``; class folders of ``.bin`` files (or a ``Caltech101`` folder of them)
     -> ``"ncaltech101"``.
     """
-    src = os.fspath(src)
+    src = v.path("src", src)
     if not os.path.isdir(src):
         v.fail("src", src, "an existing folder", FileNotFoundError)
     names = os.listdir(src)
@@ -167,9 +167,11 @@ def plan_folder(src, format=None, sensor_size=None):
     keys : list of str or None
         Class names (``extra/keys``).
     """
-    src = os.fspath(src)
+    src = v.path("src", src)
+    if not os.path.isdir(src):
+        v.fail("src", src, "an existing folder", FileNotFoundError)
     fmt = detect_folder_format(src) if format is None else v.choice("format", format, FORMATS)
-    size = SENSOR_SIZES.get(fmt) if sensor_size is None else tuple(int(s) for s in sensor_size)
+    size = SENSOR_SIZES.get(fmt) if sensor_size is None else sensor_size_3("sensor_size", sensor_size)
     jobs = []
     if fmt == "nmnist":
         splits = [s for s in ("Train", "Test") if os.path.isdir(os.path.join(src, s))]
@@ -507,7 +509,16 @@ def convert_folder(src, dst, format=None, *, sensor_size=None, time_dtype=None, 
     Orchard et al. (2015) N-MNIST / N-Caltech101; Amir et al. (2017) DVS128 Gesture;
     Cramer et al. (2020) SHD / SSC; Sironi et al. (2018) N-CARS.
     """
-    src, dst = os.fspath(src), os.fspath(dst)
+    src, dst = v.path("src", src), v.path("dst", dst)
+    if os.path.exists(dst) and not os.path.isdir(dst):
+        v.fail("dst", dst, "an output folder (it is a file)", NotADirectoryError)
+    progress = v.flag("progress", progress)
+    if time_dtype is not None:
+        try:
+            name = str(np.dtype(time_dtype))
+        except TypeError:
+            name = time_dtype
+        v.choice("time_dtype", name, ("float16", "float32", "float64"))
     jobs, keys = plan_folder(src, format, sensor_size)
     fmt = jobs[0].format
     if client is not None:

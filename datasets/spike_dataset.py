@@ -41,7 +41,9 @@ fixed by SHD compatibility, so the payload is stored uncompressed (as in the pub
 files).
 """
 import collections
+import collections.abc
 import json
+import numbers
 import os
 import sys
 
@@ -83,6 +85,16 @@ def _unit_dtype(n_units):
 _FLUSH_EVENTS = 1 << 22
 
 
+def _integers(name, values):
+    """A 1-D integer array (an empty list, whose NumPy dtype is float, is accepted as no values)."""
+    arr = v.array(name, values, ndim=1, kinds="biuf")
+    if arr.dtype.kind not in "iu":
+        if arr.size:
+            v.fail(name, v._Described("<array of dtype %s>" % arr.dtype), "integers", TypeError)
+        arr = arr.astype(np.int64)
+    return arr
+
+
 def _check_block(times, units, lengths, n_units, time_dtype, first=0):
     """Check a block of samples in flat form (see :meth:`SpikeDatasetWriter.extend`) and
     return ``(times, units, lengths)``: times cast to ``time_dtype`` (through float64, as
@@ -91,9 +103,9 @@ def _check_block(times, units, lengths, n_units, time_dtype, first=0):
     Errors name the sample (``first`` + its index in the block). Shared by the writer and
     the part files of a distributed conversion, so both reject exactly the same input.
     """
-    lengths = v.array("lengths", lengths, ndim=1, kinds="iu").astype(np.int64, copy=False)
+    lengths = _integers("lengths", lengths).astype(np.int64, copy=False)
     t = v.array("times", times, ndim=1, finite=True)
-    u = v.array("units", units, ndim=1, kinds="iu")
+    u = _integers("units", units)
     if lengths.size and lengths.min() < 0:
         v.fail("lengths", "<array with minimum %d>" % lengths.min(), "spike counts >= 0")
     if t.shape != u.shape:
@@ -154,6 +166,25 @@ def _write_vlen(ds, start, blocks):
     ds.id.write(h5py.h5s.create_simple((n,)), file_space, hvl, mtype=memory_type)
 
 
+def sensor_size_3(name, sensor_size):
+    """``sensor_size`` as ``(W, H, P)``: three positive integers (no float truncated)."""
+    size = v.sequence(name, sensor_size, "(W, H, P): three positive integers")
+    if len(size) != 3:
+        v.fail(name, sensor_size, "(W, H, P): three positive integers")
+    return tuple(v.integer(name, s, low=1) for s in size)
+
+
+def _json_params(params):
+    if params is None:
+        return "{}"
+    if not isinstance(params, collections.abc.Mapping):
+        v.fail("encoding_params", params, "None or a dict of JSON-serialisable parameters", TypeError)
+    try:
+        return json.dumps(dict(params), sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        v.fail("encoding_params", params, "JSON-serialisable parameters (%s)" % exc, TypeError)
+
+
 class SpikeDatasetWriter:
     """Write a spike dataset sample by sample, atomically, in the SHD/SSC layout.
 
@@ -199,10 +230,15 @@ class SpikeDatasetWriter:
     def __init__(self, path, n_units, *, encoding=None, encoding_params=None, sensor_size=None,
                  time_resolution=None, keys=None, attrs=None, time_dtype="float32",
                  compression="gzip", block=256):
-        self.path = os.path.abspath(os.fspath(path))
+        self.path = os.path.abspath(v.path("path", path))
+        if os.path.isdir(self.path):
+            v.fail("path", path, "a file path (it is a folder)", IsADirectoryError)
         self.n_units = v.integer("n_units", n_units, low=1)
-        v.choice("time_dtype", str(np.dtype(time_dtype)) if time_dtype is not None else None,
-                 ("float16", "float32", "float64"))
+        try:
+            dtype_name = str(np.dtype(time_dtype)) if time_dtype is not None else None
+        except TypeError:
+            dtype_name = time_dtype
+        v.choice("time_dtype", dtype_name, ("float16", "float32", "float64"))
         v.choice("compression", compression, ("gzip", "lzf", None))
         self._block = v.integer("block", block, low=1)
         self._time_dtype = np.dtype(time_dtype)
@@ -213,23 +249,34 @@ class SpikeDatasetWriter:
             "n_units": self.n_units,
             "time_unit": "s",
             "encoding": "" if encoding is None else str(encoding),
-            "encoding_params": json.dumps(encoding_params or {}, sort_keys=True),
+            "encoding_params": _json_params(encoding_params),
         }
         self._attrs["spikecore_version"] = __version__
         if time_resolution is not None:
             self._attrs["time_resolution"] = v.positive("time_resolution", time_resolution, "s")
         if sensor_size is not None:
-            size = tuple(int(s) for s in sensor_size)
-            if len(size) != 3 or min(size) < 1 or size[0] * size[1] * size[2] != self.n_units:
+            size = sensor_size_3("sensor_size", sensor_size)
+            if size[0] * size[1] * size[2] != self.n_units:
                 v.fail("sensor_size", sensor_size, "(W, H, P) of positive ints with W*H*P == n_units = %d"
                        % self.n_units)
             self._attrs["sensor_size"] = np.array(size, dtype=np.int64)
             self._attrs["unit_mapping"] = UNIT_MAPPING
+        if attrs is not None and not isinstance(attrs, collections.abc.Mapping):
+            v.fail("attrs", attrs, "None or a dict {name: number, string or numeric array}", TypeError)
         for k, val in (attrs or {}).items():
+            if not isinstance(k, str):
+                v.fail("attrs", k, "string attribute names", TypeError)
             if k in self._attrs:
                 v.fail("attrs", k, "a name other than the reserved %s" % sorted(self._attrs))
+            if not isinstance(val, str) and np.asarray(val).dtype.kind not in "biufSU":
+                v.fail("attrs[%r]" % k, val, "a number, a string or a numeric array (an HDF5 attribute)", TypeError)
             self._attrs[k] = val
-        self._keys = None if keys is None else [str(k) for k in keys]
+        if keys is not None:
+            keys = v.sequence("keys", keys, "None or a sequence of class names")
+            for k in keys:
+                if not isinstance(k, (str, bytes, numbers.Integral)):
+                    v.fail("keys", keys, "class names (strings)", TypeError)
+        self._keys = None if keys is None else [k.decode() if isinstance(k, bytes) else str(k) for k in keys]
         self._labels = []
         self._extra = None
         self._pending, self._pending_n, self._pending_events = [], 0, 0
@@ -277,7 +324,7 @@ class SpikeDatasetWriter:
         """
         self._check_open()
         t = v.array("times", times, ndim=1, finite=True)
-        u = v.array("units", units, ndim=1, kinds="iu")
+        u = _integers("units", units)
         if t.shape != u.shape:
             v.fail("units", "<array of shape %s>" % (u.shape,), "the shape of times %s (sample %d)" % (t.shape, len(self)))
         label = v.integer("label", label)
@@ -308,7 +355,7 @@ class SpikeDatasetWriter:
         """
         self._check_open()
         t, u, lengths = _check_block(times, units, lengths, self.n_units, self._time_dtype, first=len(self))
-        self._add_block(t, u, lengths, labels, extra)
+        self._add_block(t, u, lengths, labels, extra, check_extra=True)
 
     def _extend_checked(self, times, units, lengths, labels, **extra):
         """:meth:`extend` for a block that already went through ``_check_block`` with this
@@ -322,9 +369,8 @@ class SpikeDatasetWriter:
                             % (times.dtype, units.dtype, self._time_dtype, self._unit_dtype))
         self._add_block(times, units, np.asarray(lengths, np.int64), labels, extra)
 
-    def _add_block(self, t, u, lengths, labels, extra):
-        lab = np.asarray(labels)
-        lab = v.array("labels", lab if lab.size else lab.astype(np.int64), ndim=1, kinds="iu")
+    def _add_block(self, t, u, lengths, labels, extra, check_extra=False):
+        lab = _integers("labels", labels)
         if lab.shape != lengths.shape:
             v.fail("labels", "<array of shape %s>" % (lab.shape,), "one label per sample, shape %s" % (lengths.shape,))
         if not len(lengths):
@@ -335,9 +381,13 @@ class SpikeDatasetWriter:
                    % (tuple(sorted(self._extra)), len(self)))
         values = {}
         for k in names:
-            values[k] = list(extra[k])
+            values[k] = v.sequence(k, extra[k], "a sequence of one value per sample")
             if len(values[k]) != len(lengths):
                 v.fail("extra", "<%d values of %r>" % (len(values[k]), k), "one value per sample (%d)" % len(lengths))
+            if check_extra:
+                for val in values[k]:
+                    if not isinstance(val, (str, bytes, numbers.Number, np.generic)):
+                        v.fail(k, val, "a number or a string per sample (stored as extra/%s)" % k, TypeError)
         if self._extra is None:
             self._extra = {k: [] for k in names}
         for k in names:
@@ -434,7 +484,10 @@ def spike_count_features(dataset, start=0, stop=None):
         unit in the range read.
     y : int64 ndarray (stop - start,)
     """
-    stop = len(dataset) if stop is None else stop
+    if not isinstance(dataset, SpikeDataset):
+        v.fail("dataset", dataset, "a SpikeDataset", TypeError)
+    start = v.integer("start", start, low=0, high=len(dataset))
+    stop = len(dataset) if stop is None else v.integer("stop", stop, low=start, high=len(dataset))
     batch = dataset.batch(np.arange(start, stop))
     n_units = dataset.n_units
     if n_units is None:
@@ -470,6 +523,9 @@ def write_spike_dataset(path, times, units, labels, n_units, **kwargs):
     str
         The absolute path written.
     """
+    times = v.sequence("times", times, "a sequence of 1-D arrays of spike times, one per sample")
+    units = v.sequence("units", units, "a sequence of 1-D arrays of units, one per sample")
+    labels = v.sequence("labels", labels, "a sequence of integer labels, one per sample")
     if not (len(times) == len(units) == len(labels)):
         v.fail("labels", "<%d labels, %d times, %d units>" % (len(labels), len(times), len(units)),
                "as many times, units and labels")
@@ -518,10 +574,23 @@ class SpikeDataset:
     """
 
     def __init__(self, path, n_units=None):
-        self.path = os.path.abspath(os.fspath(path))
+        self.path = os.path.abspath(v.path("path", path))
         self._h5 = None
         self._pid = None
+        if n_units is not None:
+            n_units = v.integer("n_units", n_units, low=1)
         h5 = self._file()
+        try:
+            self._read_layout(h5, n_units)
+        except (SpikeDatasetError, ValueError, TypeError):
+            self.close()
+            raise
+        except (OSError, RuntimeError, KeyError) as exc:  # HDF5 errors of a damaged file
+            self.close()
+            raise SpikeDatasetError("%s: damaged spike dataset (%s: %s)"
+                                    % (self.path, type(exc).__name__, exc)) from exc
+
+    def _read_layout(self, h5, n_units):
         for name in ("spikes/times", "spikes/units", "labels"):
             if name not in h5 or not isinstance(h5[name], h5py.Dataset):
                 raise SpikeDatasetError("%s: missing dataset '%s'; %s" % (self.path, name, _LAYOUT_HINT))
@@ -548,7 +617,6 @@ class SpikeDataset:
         self.attrs = {k: (val.decode() if isinstance(val, bytes) else val) for k, val in h5.attrs.items()}
         file_n = self.attrs.get("n_units")
         if n_units is not None:
-            n_units = v.integer("n_units", n_units, low=1)
             if file_n is not None and int(file_n) != n_units:
                 v.fail("n_units", n_units, "%d, the value stored in %s" % (int(file_n), self.path))
         self.n_units = n_units if n_units is not None else (None if file_n is None else int(file_n))
@@ -561,9 +629,15 @@ class SpikeDataset:
         except (TypeError, ValueError) as exc:
             raise SpikeDatasetError("%s: attribute 'encoding_params' is not JSON (%s)" % (self.path, exc)) from exc
         size = self.attrs.get("sensor_size")
-        self.sensor_size = None if size is None else tuple(int(s) for s in size)
         res = self.attrs.get("time_resolution")
-        self.time_resolution = None if res is None else float(res)
+        try:
+            if size is not None and isinstance(size, np.ndarray) and size.dtype.kind == "f" \
+                    and np.all(np.isfinite(size)) and np.all(size == np.round(size)):
+                size = size.astype(np.int64)  # whole numbers stored as floats by another writer
+            self.sensor_size = None if size is None else sensor_size_3("sensor_size", size)
+            self.time_resolution = None if res is None else v.positive("time_resolution", res, "s")
+        except (TypeError, ValueError) as exc:
+            raise SpikeDatasetError("%s: attribute %s" % (self.path, exc)) from exc
 
     # -- file handle -------------------------------------------------------------------
     def _file(self):
@@ -630,6 +704,10 @@ class SpikeDataset:
         u = np.asarray(u).ravel().astype(np.int64)
         if t.shape != u.shape:
             raise SpikeDatasetError("%s: sample %d has %d times but %d units" % (self.path, i, t.size, u.size))
+        if t.size and not (np.isfinite(t).all() and t.min() >= 0):
+            bad = t[~(np.isfinite(t) & (t >= 0))][0]
+            raise SpikeDatasetError("%s: sample %d has the spike time %r; expected finite times >= 0 seconds"
+                                    % (self.path, i, float(bad)))
         return t, u
 
     def __getitem__(self, i):
@@ -645,7 +723,12 @@ class SpikeDataset:
 
     def batch(self, indices):
         """Read the samples ``indices`` (any order, repeats allowed) as a :class:`Batch`."""
-        idx = np.array([self._index(int(i)) for i in np.asarray(indices).ravel()], dtype=np.int64)
+        idx = v.indices("indices", indices, ndim=None).ravel()
+        n = len(self)
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            bad = int(idx[(idx < -n) | (idx >= n)][0])
+            raise IndexError("indices = %d: expected -%d <= index < %d (samples in %s)" % (bad, n, n, self.path))
+        idx = idx % n if n else idx
         if idx.size == 0:
             return Batch(idx, [], [], np.zeros(0, np.int64))
         uniq, inverse = np.unique(idx, return_inverse=True)
@@ -702,6 +785,8 @@ class SpikeDataset:
         Batch
         """
         batch_size = v.integer("batch_size", batch_size, low=1)
+        shuffle = v.flag("shuffle", shuffle)
+        drop_last = v.flag("drop_last", drop_last)
         order = np.arange(len(self), dtype=np.int64)
         if shuffle:
             order = v.rng(seed).permutation(len(self))
@@ -722,8 +807,10 @@ class SpikeDataset:
             v.fail("n_units", None, "a number of units: pass SpikeDataset(path, n_units=...) (SHD/SSC: 700)")
         if isinstance(batch, Sample):
             times, units = [batch.times], [batch.units]
-        else:
+        elif isinstance(batch, Batch):
             times, units = batch.times, batch.units
+        else:
+            v.fail("batch", batch, "a Batch (SpikeDataset.batch) or a Sample (SpikeDataset[i])", TypeError)
         return spike_lists_to_raster(times, units, self.n_units, dt, T, binary=binary, dtype=dtype,
                                      time_resolution=self.time_resolution)
 

@@ -8,7 +8,9 @@ message names the argument, shows the value received and says what was expected,
 They are deliberately small and explicit; call them at construction time or at the top of
 a public function, never inside a hot loop.
 """
+import collections.abc
 import numbers
+import os
 
 import numpy as np
 
@@ -191,3 +193,19 @@ def whole(name, arr, low=None, high=None):
         fail(name, _Described("<array with maximum %r>" % (arr.max().item(),)), "integers <= %d" % high)
     return arr
 
+
+def path(name, value):
+    """Check ``value`` is a file-system path (``str``, ``bytes`` or ``os.PathLike``); return
+    ``os.fspath(value)``. (``os.fspath`` alone raises a TypeError that names no argument.)"""
+    try:
+        return os.fspath(value)
+    except TypeError:
+        fail(name, value, "a file path (str or os.PathLike)", TypeError)
+
+
+def sequence(name, value, expected="a sequence (list or tuple)"):
+    """Check ``value`` is a finite iterable other than a string (a string would be read one
+    character at a time) or a mapping; return it as a list."""
+    if isinstance(value, (str, bytes, collections.abc.Mapping)) or not isinstance(value, collections.abc.Iterable):
+        fail(name, value, expected, TypeError)
+    return list(value)

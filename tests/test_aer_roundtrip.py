@@ -181,7 +181,8 @@ def test_vector_words_are_used(tmp_path):
     assert words[3] == 0x3000 | 8 and words[4] == 0x4000 | (0b1 << 22 | 0b1 << 23 | 0b1 << 25 | 0b1 << 27) & 0xFFF
     assert np.array_equal(read_events(path), edge)
     # fewer than 5 events, or a sensor narrower than 32 pixels: single-event words only
-    for few, size in ((edge[:4], (40, 10)), (edge, (34, 34))):
+    narrow = _events([(100, x, 7, 0) for x in (10, 11, 13, 15, 19)])
+    for few, size in ((edge[:4], (40, 10)), (narrow, (20, 10))):
         aer.write_events(path, few, "evt3", sensor_size=size)
         assert not [w for w in _body(path, "<u2") if w >> 12 in (0x3, 0x4, 0x5)]
         assert np.array_equal(read_events(path), few)

@@ -38,8 +38,8 @@ def parse_header(path, head, file_size, layout=None):
     if layout is None:
         layout = chips.inivation_layout(chip)
         if layout is None:
-            _validate.fail("layout", None, "'dvs128' or 'davis': the header names no known chip "
-                           "(AEChip: %r)" % chip)
+            _validate.fail("layout", None, "'dvs128' or 'davis': the header of %r names no known chip "
+                           "(AEChip: %r)" % (str(path), chip))
     _validate.choice("layout", layout, LAYOUTS)
     extra = {"chip": chip, "version": lines[0][len("!AER-DAT"):].strip()}
     created = fields.get("Creation time", "")

@@ -45,7 +45,7 @@ def detect_format(path):
         One of ``"nmnist"``, ``"aedat2"``, ``"aedat3"``, ``"aedat4"``, ``"evt2"``, ``"evt21"``,
         ``"evt3"``, ``"dat"`` (rules in the module docstring).
     """
-    path = os.fspath(path)
+    path = _validate.path("path", path)
     head = read_prefix(path, 1 << 16)
     size = os.path.getsize(path)
     if not _text_start(head):

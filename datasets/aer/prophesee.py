@@ -77,8 +77,12 @@ def sensor_size(fields):
     return None
 
 
-def _parse(path, head, name):
+def _parse(path, head, name, file_size=None):
     lines, offset = text_header(head, "%", end_marker="end")
+    rest = bytes(head[offset:])
+    if file_size == len(head) and rest[:1] == b"%" and b"\n" not in rest and all(0x20 <= b < 0x7F for b in rest):
+        # the file ends inside a '%' header line (binary data is never all printable text up to the end)
+        raise CorruptFileError(path, offset, "the file ends inside the '%%' header line %r" % rest.decode(), name)
     fields = parse_fields(lines)
     return EventFileMeta(path=str(path), format=name, data_offset=offset,
                          sensor_size=sensor_size(fields), header=fields, header_lines=lines)
@@ -98,7 +102,7 @@ class EVT2:
 
     @staticmethod
     def parse_header(path, head, file_size, layout=None):
-        return _parse(path, head, "evt2")
+        return _parse(path, head, "evt2", file_size)
 
     @staticmethod
     def decode(raw, state, out, meta):
@@ -152,7 +156,7 @@ class EVT21:
 
     @staticmethod
     def parse_header(path, head, file_size, layout=None):
-        meta = _parse(path, head, "evt21")
+        meta = _parse(path, head, "evt21", file_size)
         order = evt21_endianness(meta.header)
         source = "header"
         if order is None:
@@ -179,7 +183,7 @@ class EVT3:
 
     @staticmethod
     def parse_header(path, head, file_size, layout=None):
-        return _parse(path, head, "evt3")
+        return _parse(path, head, "evt3", file_size)
 
     @staticmethod
     def decode(raw, state, out, meta):
@@ -201,7 +205,7 @@ class DAT:
 
     @staticmethod
     def parse_header(path, head, file_size, layout=None):
-        meta = _parse(path, head, "dat")
+        meta = _parse(path, head, "dat", file_size)
         version = meta.header.get("Version", "2").strip()
         if not meta.header_lines:  # headerless (old) DAT file: Event2d records from byte 0
             meta.extra = {"event_type": "Event2d", "event_size": 8, "version": version}

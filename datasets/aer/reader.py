@@ -13,12 +13,28 @@ import numpy as np
 from spikecore import _validate
 
 from . import aedat2, aedat3, aedat4, nmnist
-from ._common import EVENT_DTYPE, FORMATS, MappedFile, kernel_error, read_prefix
+from ._common import EVENT_DTYPE, FORMATS, CorruptFileError, MappedFile, kernel_error, read_prefix
 from .detect import detect_format
 from .prophesee import DAT, EVT2, EVT3, EVT21
 
 CODECS = {"nmnist": nmnist, "aedat2": aedat2, "aedat3": aedat3, "evt2": EVT2, "evt21": EVT21, "evt3": EVT3,
           "dat": DAT}
+#: Formats made of fixed-size units after the header: bytes past the last whole unit are a truncated unit.
+WHOLE_UNITS = ("nmnist", "aedat2", "evt2", "evt21", "evt3", "dat")
+
+
+def _whole_units(mapped, meta, codec):
+    """The data bytes up to the last whole unit, and the byte offset of a trailing partial unit (or None)."""
+    raw = mapped.array[meta.data_offset:]
+    if meta.format not in WHOLE_UNITS:
+        return raw, None
+    cut = len(raw) - len(raw) % codec.UNIT
+    return raw[:cut], (meta.data_offset + cut if cut < len(raw) else None)
+
+
+def _truncated(meta, codec, offset, what=None):
+    raise CorruptFileError(meta.path, offset, "truncated record: the file ends inside %s"
+                           % (what or "a %d-byte unit" % codec.UNIT), meta.format)
 
 
 def _codec_name(path, format):
@@ -59,13 +75,13 @@ def read_header(path, format=None, *, layout=None, stream=None):
         stream), ``header``, ``header_lines``, ``data_offset``, ``layout`` and format-specific
         ``extra`` (AEDAT 4.0: ``streams``, ``event_streams``, the chosen ``stream``).
     """
-    path = os.fspath(path)
+    path = _validate.path("path", path)
     name = _codec_name(path, format)
     return _header(path, name, os.path.getsize(path), layout, stream)
 
 
 def _decode_all(mapped, meta, codec):
-    raw = mapped.array[meta.data_offset:]
+    raw, partial = _whole_units(mapped, meta, codec)
     state = codec.new_state(meta)
     if codec.count is not None:
         probe = state.copy()
@@ -76,11 +92,26 @@ def _decode_all(mapped, meta, codec):
         n = codec.bound(len(raw))
     out = np.empty(n, EVENT_DTYPE)
     got = codec.decode(raw, state, out, meta)
+    more = []
+    while state[1] < 0 and state[0] < len(raw):
+        # the counting kernel stopped before words that produce no event (a trailing time-high word) or
+        # before the events of a trailing EVT 3.0 vector group, which the decoder emits word by word:
+        # decode the rest in small blocks, so no event is dropped and no error is raised for valid data
+        at = int(state[0])
+        block = np.empty(64, EVENT_DTYPE)
+        k = codec.decode(raw, state, block, meta)
+        if k:
+            more.append(block[:k])
+        elif state[0] == at:
+            break
     if state[1] >= 0:
         kernel_error(meta.path, meta.format, meta.data_offset, state, "%d-byte unit" % codec.UNIT)
-    if state[0] != len(raw):  # cannot happen for a consistent count; never return fewer events silently
-        raise RuntimeError("%r: decoder stopped at byte %d of %d" % (meta.path, meta.data_offset + int(state[0]),
-                                                                     meta.data_offset + len(raw)))
+    if state[0] != len(raw):  # no progress before the end without an error: never return fewer events silently
+        _truncated(meta, codec, meta.data_offset + int(state[0]), "a multi-word event group")
+    if partial is not None:
+        _truncated(meta, codec, partial)
+    if more:
+        return np.concatenate([out[:got]] + more)
     if got < n:
         out = out[:got].copy() if got < 0.75 * n else out[:got]
     return out
@@ -113,7 +144,7 @@ def read_events(path, format=None, *, layout=None, stream=None):
     CorruptFileError
         Truncated or corrupt data; the message names the file and the byte offset.
     """
-    path = os.fspath(path)
+    path = _validate.path("path", path)
     meta = read_header(path, format, layout=layout, stream=stream)
     with MappedFile(path) as mapped:
         if meta.format == "aedat4":
@@ -162,7 +193,7 @@ def iter_events(path, chunk=1_000_000, format=None, *, layout=None, stream=None)
         ``EVENT_DTYPE`` arrays.
     """
     chunk = _validate.integer("chunk", chunk, low=1)
-    path = os.fspath(path)
+    path = _validate.path("path", path)
     meta = read_header(path, format, layout=layout, stream=stream)
     with MappedFile(path) as mapped:
         if meta.format == "aedat4":
@@ -173,7 +204,7 @@ def iter_events(path, chunk=1_000_000, format=None, *, layout=None, stream=None)
 
 def _kernel_blocks(mapped, meta, codec, capacity):
     """Decode ``mapped`` block by block (``capacity`` >= 32: room for any EVT 2.1 or 3.0 vector)."""
-    raw = mapped.array[meta.data_offset:]
+    raw, partial = _whole_units(mapped, meta, codec)
     state = codec.new_state(meta)
     while True:
         out = np.empty(capacity, EVENT_DTYPE)
@@ -183,7 +214,8 @@ def _kernel_blocks(mapped, meta, codec, capacity):
         if state[1] >= 0:
             kernel_error(meta.path, meta.format, meta.data_offset, state, "%d-byte unit" % codec.UNIT)
         if state[0] >= len(raw):
+            if partial is not None:
+                _truncated(meta, codec, partial)
             return
-        if got == 0:  # no progress without an error: never stop silently
-            raise RuntimeError("%r: decoder made no progress at byte %d"
-                               % (meta.path, meta.data_offset + int(state[0])))
+        if got == 0:  # no progress without an error: the data ends inside a group of words
+            _truncated(meta, codec, meta.data_offset + int(state[0]), "a multi-word event group")

@@ -144,7 +144,11 @@ def write_aedat2(path, events, *, layout="davis", chip=None):
     records = np.empty((len(ev), 2), ">u4")
     records[:, 0] = addr
     records[:, 1] = ev["t"].astype(np.uint32)
-    chip = chip or DEFAULT_CHIPS[layout]
+    if chip is None:
+        chip = DEFAULT_CHIPS[layout]
+    if not isinstance(chip, str) or not chip or not all(0x20 <= ord(c) < 0x7F for c in chip):
+        _validate.fail("chip", chip, "None or a jAER chip class name (printable ASCII on one line)",
+                       TypeError if not isinstance(chip, str) else ValueError)
     header = ("#!AER-DAT2.0\r\n"
               "# This is a raw AE data file - do not edit\r\n"
               "# Data format is int32 address, int32 timestamp (8 bytes total), repeated for each event\r\n"
@@ -156,11 +160,24 @@ def write_aedat2(path, events, *, layout="davis", chip=None):
         f.write(records.tobytes())
 
 
+def _sensor_size(sensor_size, ev):
+    """``sensor_size`` as ``(width, height)`` (1..2048 each), with every event inside it; None stays None."""
+    if sensor_size is None:
+        return None
+    size = _validate.sequence("sensor_size", sensor_size, "None or (width, height)")
+    if len(size) != 2:
+        _validate.fail("sensor_size", sensor_size, "None or (width, height)")
+    w = _validate.integer("sensor_size[0]", size[0], low=1, high=2048)
+    h = _validate.integer("sensor_size[1]", size[1], low=1, high=2048)
+    _check_range(ev, "x", 0, w - 1, "inside sensor_size = (%d, %d)" % (w, h))
+    _check_range(ev, "y", 0, h - 1, "inside sensor_size = (%d, %d)" % (w, h))
+    return w, h
+
+
 def _prophesee_header(evt, sensor_size, options=""):
     lines = ["% evt " + {"evt2": "2.0", "evt21": "2.1", "evt3": "3.0"}[evt]]
     if sensor_size is not None:
-        w = _validate.integer("sensor_size[0]", sensor_size[0], low=1, high=2048)
-        h = _validate.integer("sensor_size[1]", sensor_size[1], low=1, high=2048)
+        w, h = sensor_size
         lines.append("% format " + evt.upper() + ";height=%d;width=%d" % (h, w) + options)
         lines.append("%% geometry %dx%d" % (w, h))
     elif options:
@@ -206,6 +223,7 @@ def write_evt2(path, events, *, sensor_size=None):
         Written to the header (``% format`` and ``% geometry`` lines).
     """
     ev = as_events(events)
+    sensor_size = _sensor_size(sensor_size, ev)
     words = _encode_words(ev, aer_prophesee.encode_evt2, np.uint32, 2)
     with atomic_write(path) as f:
         f.write(_prophesee_header("evt2", sensor_size))
@@ -232,6 +250,7 @@ def write_evt21(path, events, *, sensor_size=None, endianness="little"):
     """
     endianness = _validate.choice("endianness", endianness, ("little", "legacy"))
     ev = as_events(events)
+    sensor_size = _sensor_size(sensor_size, ev)
     legacy = int(endianness == "legacy")
     words = _encode_words(ev, lambda e, s, w: aer_prophesee.encode_evt21(e, s, w, legacy), np.uint64, 2)
     with atomic_write(path) as f:
@@ -255,9 +274,8 @@ def write_evt3(path, events, *, sensor_size=None):
         a vector whose base + 32 exceeds it). Without it vectors stay below x = 2048.
     """
     ev = as_events(events)
-    width = 2048
-    if sensor_size is not None:
-        width = _validate.integer("sensor_size[0]", sensor_size[0], low=1, high=2048)
+    sensor_size = _sensor_size(sensor_size, ev)
+    width = 2048 if sensor_size is None else sensor_size[0]
     words = _encode_words(ev, lambda e, s, w: aer_prophesee.encode_evt3(e, s, w, width), np.uint16, 7)
     with atomic_write(path) as f:
         f.write(_prophesee_header("evt3", sensor_size))
@@ -280,6 +298,9 @@ def write_events(path, events, format, **options):
         ``endianness`` (EVT 2.1).
     """
     _validate.choice("format", format, WRITE_FORMATS)
+    path = _validate.path("path", path)
+    if os.path.isdir(path):
+        _validate.fail("path", path, "a file path (it is a folder)", IsADirectoryError)
     writer = {"nmnist": write_nmnist, "aedat2": write_aedat2, "evt2": write_evt2, "evt21": write_evt21,
               "evt3": write_evt3}[format]
     return writer(os.fspath(path), events, **options)

@@ -39,19 +39,27 @@ class Sequential:
     """
 
     def __init__(self, layers, input_shape):
-        layers = list(layers)
+        layers = V.sequence("layers", layers, "a non-empty list of layers")
         if not layers:
             V.fail("layers", layers, "a non-empty list of layers")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 V.fail("layers[%d]" % i, layer, "a layer of spikecore.conversion.layers", TypeError)
         self.layers = layers
-        self.input_shape = tuple(V.integer("input_shape", s, low=1) for s in np.atleast_1d(input_shape).tolist())
+        self.input_shape = _shape("input_shape", input_shape)
         self.shapes = []
         shape = self.input_shape
-        for layer in layers:
-            shape = layer.output_shape(shape)
-            self.shapes.append(tuple(shape))
+        for i, layer in enumerate(layers):
+            try:
+                shape = tuple(layer.output_shape(shape))
+            except ValueError as exc:
+                V.fail("layers[%d]" % i, layer, "a layer that accepts the per-sample shape %s it receives (input_shape "
+                       "= %s): %s" % (shape, self.input_shape, exc))
+            if any(s < 1 for s in shape):
+                V.fail("layers[%d]" % i, layer, "a layer whose output is not empty: it turns the per-sample shape %s "
+                       "into %s (input_shape = %s)" % (self.shapes[-1] if self.shapes else self.input_shape, shape,
+                                                        self.input_shape))
+            self.shapes.append(shape)
 
     # ------------------------------------------------------------------ inference
     def check_input(self, X, name="X"):
@@ -69,6 +77,7 @@ class Sequential:
     def logits(self, X, batch_size=512):
         """Output of the last layer before a trailing softmax (the logits :math:`z`)."""
         X = self.check_input(X)
+        batch_size = V.integer("batch_size", batch_size, low=1)
         stop = len(self.layers) - (1 if isinstance(self.layers[-1], Softmax) else 0)
         out = []
         for i in range(0, X.shape[0], batch_size):
@@ -89,11 +98,15 @@ class Sequential:
 
     def predict(self, X):
         """Class labels :math:`\\arg\\max_k z_k`."""
-        return self.logits(X).reshape(len(X), -1).argmax(1)
+        z = self.logits(X)
+        return z.reshape(z.shape[0], int(np.prod(z.shape[1:]))).argmax(1)
 
     def score(self, X, y):
         """Classification accuracy on ``(X, y)``."""
+        X = self.check_input(X)
         y = V.array("y", y, ndim=1, kinds="iu")
+        if y.shape[0] != X.shape[0]:
+            V.fail("y", V._Described("<%d labels>" % y.shape[0]), "one label per sample (%d)" % X.shape[0])
         return float(np.mean(self.predict(X) == y))
 
     def macs(self):
@@ -145,7 +158,10 @@ class Sequential:
         if isinstance(optimizer, str):
             V.choice("optimizer", optimizer, ("adam", "sgd"))
             optimizer = (Adam(learning_rate) if optimizer == "adam" else SGD(learning_rate, momentum=0.9))
+        elif not callable(getattr(optimizer, "step", None)):
+            V.fail("optimizer", optimizer, "'adam', 'sgd' or an optimiser object with step(params, grads)", TypeError)
         gen = V.rng(random_state)
+        verbose = V.flag("verbose", verbose)
         stop = len(self.layers) - (1 if isinstance(self.layers[-1], Softmax) else 0)
         params = [p for layer in self.layers for p in layer.params]
         grads = [g for layer in self.layers for g in layer.grads]
@@ -177,6 +193,30 @@ class Sequential:
         return "Sequential([%s], input_shape=%s)" % (", ".join(map(repr, self.layers)), self.input_shape)
 
 
+def _shape(name, shape):
+    """A per-sample shape: a positive integer or a non-empty sequence of them (no float truncated)."""
+    if isinstance(shape, (str, bytes)):
+        V.fail(name, shape, "a positive integer or a tuple of them", TypeError)
+    dims = np.atleast_1d(np.asarray(shape, dtype=object) if not isinstance(shape, np.ndarray) else shape)
+    if dims.ndim != 1 or dims.size == 0:
+        V.fail(name, shape, "a positive integer or a non-empty tuple of them")
+    return tuple(V.integer(name, s, low=1) for s in dims.tolist())
+
+
+def _softlif_options(softlif):
+    if softlif is None:
+        return {}
+    if not isinstance(softlif, dict):
+        V.fail("softlif", softlif, "None or a dict of SoftLIF keyword arguments (tau_rc, tau_ref, gamma, amplitude, "
+               "noise)", TypeError)
+    known = ("tau_rc", "tau_ref", "gamma", "amplitude", "noise")
+    for key in softlif:
+        if key not in known:
+            V.fail("softlif", softlif, "keys among %s (SoftLIF's arguments; random_state comes from the network's)"
+                   % ", ".join(known), TypeError)
+    return softlif
+
+
 def _activation(activation, ceiling, levels, softlif, gen):
     if activation == "relu":
         return ReLU()
@@ -184,7 +224,7 @@ def _activation(activation, ceiling, levels, softlif, gen):
         return ClippedReLU(ceiling)
     if activation == "qcfs":
         return QCFS(levels, ceiling)
-    return SoftLIF(**dict(softlif or {}, random_state=gen))
+    return SoftLIF(**dict(_softlif_options(softlif), random_state=gen))
 
 
 def mlp(sizes, *, activation="relu", ceiling=1.0, levels=8, dropout=0.0, softlif=None, random_state=None):
@@ -214,10 +254,13 @@ def mlp(sizes, *, activation="relu", ceiling=1.0, levels=8, dropout=0.0, softlif
     Sequential
     """
     from .layers import Dropout
-    sizes = [V.integer("sizes", s, low=1) for s in sizes]
+    sizes = [V.integer("sizes", s, low=1) for s in V.sequence("sizes", sizes, "a sequence of layer widths")]
     if len(sizes) < 2:
         V.fail("sizes", sizes, "at least two widths (input and output)")
     V.choice("activation", activation, ("relu", "clipped", "qcfs", "softlif"))
+    dropout = V.real("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    if activation == "softlif":
+        _softlif_options(softlif)
     gen = V.rng(random_state)
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -257,8 +300,20 @@ def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="a
     """
     V.choice("pool", pool, ("avg", "max"))
     V.choice("activation", activation, ("relu", "clipped", "qcfs", "softlif"))
+    input_shape = _shape("input_shape", input_shape)
+    if len(input_shape) != 3:
+        V.fail("input_shape", input_shape, "(C, H, W)")
+    n_classes = V.integer("n_classes", n_classes, low=1)
+    channels = [V.integer("channels", c, low=1)
+                for c in V.sequence("channels", channels, "a sequence of channel counts")]
+    batch_norm = V.flag("batch_norm", batch_norm)
+    c, h, w = input_shape
+    if min(h, w) >> len(channels) < 1:
+        V.fail("input_shape", input_shape, "H and W of at least 2**%d = %d (each of the %d stages halves them)"
+               % (len(channels), 1 << len(channels), len(channels)))
+    if activation == "softlif":
+        _softlif_options(softlif)
     gen = V.rng(random_state)
-    c, h, w = (int(s) for s in input_shape)
     layers = []
     for cout in channels:
         layers.append(Conv2D(c, cout, 3, padding=1, random_state=gen))
@@ -268,4 +323,4 @@ def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="a
         layers.append(AvgPool2D(2) if pool == "avg" else MaxPool2D(2))
         c, h, w = cout, h // 2, w // 2
     layers += [Flatten(), Dense(c * h * w, n_classes, random_state=gen)]
-    return Sequential(layers, tuple(int(s) for s in input_shape))
+    return Sequential(layers, input_shape)

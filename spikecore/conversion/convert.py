@@ -289,6 +289,9 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
                "1 with normalization='spike' (Spike-Norm measures each threshold with the previous ones fixed)")
     percentile = V.real("percentile", percentile, low=0.0, high=100.0, low_open=True)
     batch_size = V.integer("batch_size", batch_size, low=1)
+    calibration_timesteps = V.integer("calibration_timesteps", calibration_timesteps, low=1)
+    if not isinstance(random_state, np.random.Generator):
+        V.rng(random_state)  # checked here; a Generator is passed on untouched (no draw)
     X = model.check_input(calibration_data, "calibration_data")
     if X.shape[0] == 0:
         V.fail("calibration_data", V._Described("<0 samples>"), "at least one sample")

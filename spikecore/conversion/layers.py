@@ -258,7 +258,15 @@ class AvgPool2D(_Pool):
 class MaxPool2D(_Pool):
     r"""Max pooling :math:`y[n,c,y,x] = \max_{i<k_h, j<k_w} x_\mathrm{pad}[n, c, s_h y + i, s_w x + j]`
     (padding with :math:`-\infty`). Backward routes :math:`g` to the first maximal element of each
-    window."""
+    window. The padding must be smaller than the window (as PyTorch and ONNX exporters require), so
+    every window holds at least one input value (a window of padding only would output
+    :math:`-\infty`)."""
+
+    def __init__(self, kernel_size=2, stride=None, padding=0):
+        super().__init__(kernel_size, stride, padding)
+        if self.padding[0] >= self.kernel_size[0] or self.padding[1] >= self.kernel_size[1]:
+            V.fail("padding", padding, "padding smaller than kernel_size = %s (a window of padding only would "
+                   "output -inf)" % (self.kernel_size,))
 
     def forward(self, x, training=False):
         cols, shape = self._windows(x, -np.inf)
@@ -674,6 +682,18 @@ class Scale(Layer):
 
     def backward(self, g):
         return g * self.scale
+
+    def output_shape(self, in_shape):
+        in_shape = tuple(in_shape)
+        for name, value in (("scale", self.scale), ("shift", self.shift)):
+            try:
+                out = np.broadcast_shapes(in_shape, value.shape)
+            except ValueError:
+                out = None
+            if out != in_shape:
+                V.fail(name, V._Described("<array of shape %s>" % (value.shape,)),
+                       "a scalar or an array that broadcasts to the per-sample shape %s" % (in_shape,))
+        return in_shape
 
     def __repr__(self):
         return "Scale(scale=%s, shift=%s)" % (np.array2string(self.scale, threshold=4),

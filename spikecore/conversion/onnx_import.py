@@ -244,15 +244,22 @@ def load_onnx(path):
         Unsupported operator or graph shape (the message names the node and the operator), or a
         file that is not a valid ONNX model (the message names the file).
     """
+    path = V.path("path", path)
     onnx, nh = _onnx()
-    path = os.fspath(path)
     if not os.path.isfile(path):
         V.fail("path", path, "an existing ONNX file", FileNotFoundError)
     try:
         model = onnx.load(path)
     except Exception as exc:  # protobuf DecodeError and friends
-        raise ValueError("%s: not a readable ONNX model (%s)" % (path, exc)) from exc
-    return _Importer(model, path, onnx, nh).run()
+        raise ValueError("%s: not a readable ONNX model (%s); expected an ONNX protobuf file" % (path, exc)) from exc
+    try:
+        return _Importer(model, path, onnx, nh).run()
+    except ValueError as exc:  # an unsupported node, or values a damaged file holds: name the file
+        if str(path) in str(exc):
+            raise
+        raise type(exc)("%s: %s" % (path, exc)) from exc
+    except (TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
+        raise ValueError("%s: not a valid ONNX model (%s: %s)" % (path, type(exc).__name__, exc)) from exc
 
 
 class _Importer:

@@ -214,6 +214,8 @@ class SpikingModel:
         batch_size = V.integer("batch_size", batch_size, low=1)
         gen = V.rng(random_state)
         V.choice("propagation", propagation, ("auto", "dense", "event"))
+        if blas_threads is not None:
+            blas_threads = V.integer("blas_threads", blas_threads, low=1)
         if n_threads is None:
             n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         n_threads = V.integer("n_threads", n_threads, low=1)
@@ -238,8 +240,9 @@ class SpikingModel:
 
     def score(self, X, y, timesteps=64, *, batch_size=256, random_state=None):
         """Accuracy of :meth:`predict` on ``(X, y)``."""
+        X = V.array("X", X, dtype=np.float32, finite=True)
         y = V.array("y", y, ndim=1, kinds="iu")
-        if len(y) != len(X):
+        if X.ndim and len(y) != len(X):  # (a 0-d X is refused by predict, naming X)
             V.fail("y", V._Described("<%d labels>" % len(y)), "one label per sample (%d)" % len(X))
         return float(np.mean(self.predict(X, timesteps, batch_size=batch_size, random_state=random_state) == y))
 
@@ -647,10 +650,12 @@ class SpikingModel:
         progress : bool
             Show a tqdm progress bar.
         """
-        ts = [V.integer("timesteps", t, low=1) for t in timesteps]
+        ts = [V.integer("timesteps", t, low=1)
+              for t in V.sequence("timesteps", timesteps, "a sequence of numbers of steps, e.g. (16, 32, 64)")]
         if not ts:
             V.fail("timesteps", timesteps, "at least one number of steps")
         y = V.array("y", y, ndim=1, kinds="iu")
+        progress = V.flag("progress", progress)
         it = ts
         if progress:
             from tqdm import tqdm

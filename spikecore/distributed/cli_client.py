@@ -75,6 +75,8 @@ def cli_client(workers=None, scheduler=None):
 
     The commands print the dashboard link once, when their work starts (``progress=True``).
     """
+    if scheduler is not None and not isinstance(scheduler, str):
+        v.fail("--scheduler", scheduler, "a scheduler address such as 'tcp://host:8786'", TypeError)
     if workers is not None and scheduler is not None:
         v.fail("--workers", workers, "not given together with --scheduler %s" % scheduler)
     if workers is None and scheduler is None:

@@ -1,5 +1,7 @@
 """Encode a large ``(n_samples, ...)`` array into spikes by chunks of samples, locally or on
 a Dask cluster, with the same seeded result whatever the chunking or the number of workers."""
+import os
+
 import numpy as np
 
 from spikecore import _validate as v
@@ -131,6 +133,7 @@ def _encoded_chunks(x, encoder, num_steps, client, chunk_size, random_state, pro
     raster)`` when ``x`` has no samples (so the caller learns the raster's shape)."""
     encoder = v.choice("encoder", encoder, ENCODERS)
     chunk_size = v.integer("chunk_size", chunk_size, low=1)
+    progress = v.flag("progress", progress)
     _check_params(encoder, params)
     if not (hasattr(x, "shape") and hasattr(x, "__getitem__")):
         x = v.array("x", x)
@@ -217,7 +220,12 @@ def encode_to_dataset(x, path, labels=None, encoder="poisson", num_steps=None, *
         The path written.
     """
     from spikecore.datasets import SpikeDatasetWriter
+    path = v.path("path", path)
+    if os.path.isdir(path):
+        v.fail("path", path, "a file path (it is a folder)", IsADirectoryError)
     dt = v.positive("dt", dt, unit="s")
+    if keys is not None:
+        keys = v.sequence("keys", keys, "None or a sequence of class names")
     n_samples = x.shape[0] if hasattr(x, "shape") and len(x.shape) else None
     if labels is not None:
         labels = v.array("labels", labels, ndim=1, kinds="iu")

@@ -42,6 +42,8 @@ def _array_source(data):
         v.fail("X", "<array of shape %s>" % (X.shape,), "an array (n_samples, n_features, ...)")
     if len(y.shape) != 1 or y.shape[0] != X.shape[0]:
         v.fail("y", "<array of shape %s>" % (y.shape,), "one label per sample of X (%d)" % X.shape[0])
+    if getattr(y, "dtype", None) is not None and np.dtype(y.dtype).kind not in "iu":
+        v.fail("y", "<array of dtype %s>" % y.dtype, "integer class labels", TypeError)
     return X, y
 
 
@@ -217,6 +219,7 @@ def evaluate(model, data, *, client=None, batch_size=1024, timesteps=None, rando
     Rocklin (2015), Dask: parallel computation with blocked algorithms and task scheduling.
     """
     batch_size = v.integer("batch_size", batch_size, low=1)
+    progress = v.flag("progress", progress)
     kind = model_kind(model)
     if not hasattr(model, "predict"):
         v.fail("model", type(model).__name__, "a fitted classifier or a converted SpikingModel (with predict)")

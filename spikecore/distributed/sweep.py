@@ -21,6 +21,8 @@ worker, so the scores equal the local ``n_jobs=1`` search's.
 **Non-estimator sweeps**: :func:`conversion_sweep` scores ANN -> SNN conversion over a grid
 of methods and time steps, one conversion per method and one task per (method, T) cell.
 """
+import inspect
+
 import numpy as np
 
 from spikecore import _validate as v
@@ -112,14 +114,27 @@ def conversion_sweep(model, calibration_data, X, y, methods=("shift",), timestep
     Rueckauer, Lungu, Hu, Pfeiffer & Liu (2017), Conversion of continuous-valued deep networks to
     efficient event-driven networks for image classification.
     """
-    from spikecore.conversion import METHODS
-    methods = [v.choice("methods", m, tuple(METHODS)) for m in methods]
-    steps = [v.integer("timesteps", t, low=1) for t in timesteps]
+    from spikecore.conversion import METHODS, Sequential, convert
+    if not isinstance(model, Sequential):
+        v.fail("model", model, "a spikecore.conversion.Sequential (the trained ANN; build one or use load_onnx)",
+               TypeError)
+    methods = [v.choice("methods", m, tuple(METHODS))
+               for m in v.sequence("methods", methods, "a sequence of conversion methods, e.g. ('shift',)")]
+    steps = [v.integer("timesteps", t, low=1)
+             for t in v.sequence("timesteps", timesteps, "a sequence of numbers of steps, e.g. (16, 32, 64)")]
+    known = set(inspect.signature(convert).parameters) - {"model", "calibration_data", "method"}
+    for name in convert_params:
+        if name not in known:
+            v.fail(name, convert_params[name], "a keyword of spikecore.conversion.convert (%s)"
+                   % ", ".join(sorted(known)), TypeError)
+    progress = v.flag("progress", progress)
     if not methods or not steps:
         v.fail("methods" if not methods else "timesteps", list(methods) or list(timesteps), "at least one value")
     batch_size = v.integer("batch_size", batch_size, low=1)
     seed = v.integer("random_state", random_state, low=0)
     y = v.array("y", y, ndim=1, kinds="iu")
+    if not hasattr(X, "__len__"):
+        v.fail("X", X, "an array (n_samples, ...) of test inputs", TypeError)
     if len(y) != len(X):
         v.fail("y", "<%d labels>" % len(y), "one label per sample of X (%d)" % len(X))
     cells = [(m, t) for m in methods for t in steps]

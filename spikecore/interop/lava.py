@@ -36,6 +36,7 @@ Lava's process models (``proc/lif``, ``proc/dense``, ``proc/conv``):
 bit for bit; ``read_netx(path, emulator=True)`` (or :meth:`LoihiNetwork.from_netx`) gives the
 :class:`LoihiNetwork` emulator, which also records currents.
 """
+import collections.abc
 import math
 import os
 import warnings
@@ -52,8 +53,6 @@ from ..neurons.loihi import LoihiCUBA, effective_bias
 __all__ = ["NetxNeuron", "NetxLayer", "LoihiNetwork", "read_netx", "write_netx", "run_netx", "input_bias",
            "netx_weight_quantization", "resource_report"]
 
-_DEFAULT_NEURON = dict(type="CUBA", i_decay=0, v_decay=4096, vth_mant=1 << 17, ref_delay=1,
-                       graded_spike=False)
 _KNOWN_TYPES = ("input", "dense", "conv", "flatten", "dense_rec", "pool", "average")
 
 
@@ -761,19 +760,32 @@ def _pair(value):
     return (int(v[0]), int(v[0])) if v.size == 1 else (int(v[0]), int(v[1]))
 
 
+def _scalar(group, key, where, default=None):
+    """Dataset ``key`` of ``group`` as one integer (None when absent and no default)."""
+    if key not in group:
+        if default is None:
+            raise ValueError("%s: no '%s' dataset; expected one (lava-dl netx needs it)" % (where, key))
+        return default
+    value = np.asarray(group[key][()])
+    if value.size != 1 or value.dtype.kind not in "biuf" or not np.isfinite(value).all() or value != np.round(value):
+        raise ValueError("%s/%s = %r: expected one integer" % (where, key, value.ravel()[:4].tolist()))
+    return int(value.ravel()[0])
+
+
 def _read_neuron(group, where):
-    if group is None:
-        return NetxNeuron(**{k: v for k, v in _DEFAULT_NEURON.items()})
-    get = lambda k, d: group[k][()] if k in group else d  # noqa: E731
+    if not isinstance(group, h5py.Group):
+        raise ValueError("%s/neuron: a dataset; expected a group of neuron parameters" % where)
     ntype = _read_str(group["type"], where + "/neuron/type") if "type" in group else "CUBA"
     if ntype not in ("CUBA", "LOIHI"):
         raise ValueError("%s: neuron type %r is not supported (expected CUBA or LOIHI; "
                          "sigma-delta and resonate-and-fire neurons are not emulated)" % (where, ntype))
     known = {"type", "iDecay", "vDecay", "vThMant", "refDelay", "gradedSpike"}
     extra = {k: group[k][()] for k in group.keys() if k not in known and isinstance(group[k], h5py.Dataset)}
-    return NetxNeuron(type=ntype, i_decay=int(get("iDecay", 4096)), v_decay=int(get("vDecay", 4096)),
-                      vth_mant=int(get("vThMant", 1)), ref_delay=int(get("refDelay", 1)),
-                      graded_spike=bool(get("gradedSpike", False)), extra=extra)
+    at = where + "/neuron"
+    return NetxNeuron(type=ntype, i_decay=_scalar(group, "iDecay", at, 4096),
+                      v_decay=_scalar(group, "vDecay", at, 4096),
+                      vth_mant=_scalar(group, "vThMant", at), ref_delay=_scalar(group, "refDelay", at, 1),
+                      graded_spike=bool(_scalar(group, "gradedSpike", at, 0)), extra=extra)
 
 
 def read_netx_layers(path):
@@ -789,66 +801,97 @@ def read_netx_layers(path):
     layers : list of NetxLayer
     simulation : dict
     """
-    path = os.fspath(path)
+    path = V.path("path", path)
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
         raise OSError("%s: not a readable HDF5 netx file (%s)" % (path, exc)) from exc
-    with f:
-        if "layer" not in f:
-            raise ValueError("%s: no 'layer' group at byte offset 0 of the HDF5 tree: not a netx file" % path)
-        group = f["layer"]
-        keys = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else 10**9)
-        layers = []
-        for key in keys:
-            g = group[key]
-            where = "%s: layer/%s" % (path, key)
-            if "type" not in g:
-                raise ValueError("%s has no 'type'" % where)
-            kind = _read_str(g["type"], where + "/type")
-            if kind not in _KNOWN_TYPES:
-                raise ValueError("%s: layer type %r is not supported (expected one of %s)"
-                                 % (where, kind, ", ".join(_KNOWN_TYPES)))
-            if kind in ("pool", "average"):
-                raise ValueError("%s: %r layers cannot be loaded by netx either (lava-dl raises "
-                                 "NotImplementedError); lower them to a strided conv" % (where, kind))
-            arr = lambda k: np.asarray(g[k][()]) if k in g else None  # noqa: E731
-            shape = tuple(int(s) for s in np.ravel(arr("shape"))) if "shape" in g else ()
-            if kind == "flatten":
-                layers.append(NetxLayer("flatten", shape))
-                continue
-            if kind == "input" and "neuron" not in g:
-                layers.append(NetxLayer("input", shape))  # shape only: external spikes feed layer 1
-                continue
-            neuron = _read_neuron(g["neuron"] if "neuron" in g else None, where)
-            layer = NetxLayer(kind, shape, neuron=neuron, weight=arr("weight"), bias=arr("bias"),
-                              delay=arr("delay"))
-            if kind in ("dense", "dense_rec"):
-                n = int(np.prod(shape))
-                if layer.weight is None:
-                    raise ValueError("%s: dense layer without 'weight'" % where)
-                if layer.weight.ndim == 1:
-                    layer.weight = layer.weight.reshape(n, -1)
-                layer.shape = (n,)
-                if kind == "dense_rec":
-                    key_rec = "weight_rec" if "weight_rec" in g else "weightRec"
-                    if key_rec not in g:
-                        raise ValueError("%s: dense_rec layer without 'weight_rec'" % where)
-                    layer.weight_rec = np.asarray(g[key_rec][()]).reshape(n, n)
-            elif kind == "conv":
-                w = layer.weight
-                if w is None or w.ndim not in (4, 5):
-                    raise ValueError("%s: conv weight must be (C_out, C_in, K_h, K_w[, 1])" % where)
-                layer.weight = w.reshape(w.shape[:4])
-                layer.stride = _pair(arr("stride")) if "stride" in g else (1, 1)
-                layer.padding = _pair(arr("padding")) if "padding" in g else (0, 0)
-                layer.dilation = _pair(arr("dilation")) if "dilation" in g else (1, 1)
-                layer.groups = int(np.ravel(arr("groups"))[0]) if "groups" in g else 1
-            layers.append(layer)
-        sim = {}
-        if "simulation" in f:
-            sim = {k: f["simulation"][k][()] for k in f["simulation"].keys()}
+    try:
+        with f:
+            return _read_layers(f, path)
+    except ValueError as exc:
+        if str(path) in str(exc):
+            raise
+        raise ValueError("%s: %s" % (path, exc)) from exc
+    except (OSError, RuntimeError, KeyError, TypeError, IndexError) as exc:  # HDF5 errors of a damaged file
+        raise OSError("%s: damaged netx file (%s: %s)" % (path, type(exc).__name__, exc)) from exc
+
+
+def _read_layers(f, path):
+    if "layer" not in f or not isinstance(f["layer"], h5py.Group):
+        raise ValueError("%s: no 'layer' group at byte offset 0 of the HDF5 tree: not a netx file" % path)
+    group = f["layer"]
+    keys = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else 10**9)
+    if not keys:
+        raise ValueError("%s: the 'layer' group is empty; expected at least one layer" % path)
+    layers = []
+    for key in keys:
+        g = group[key]
+        where = "%s: layer/%s" % (path, key)
+        if not isinstance(g, h5py.Group):
+            raise ValueError("%s is a dataset; expected a layer group" % where)
+        if "type" not in g:
+            raise ValueError("%s has no 'type'" % where)
+        kind = _read_str(g["type"], where + "/type")
+        if kind not in _KNOWN_TYPES:
+            raise ValueError("%s: layer type %r is not supported (expected one of %s)"
+                             % (where, kind, ", ".join(_KNOWN_TYPES)))
+        if kind in ("pool", "average"):
+            raise ValueError("%s: %r layers cannot be loaded by netx either (lava-dl raises "
+                             "NotImplementedError); lower them to a strided conv" % (where, kind))
+        arr = lambda k: np.asarray(g[k][()]) if k in g else None  # noqa: E731
+        shape = _read_shape(g, where) if "shape" in g else ()
+        if kind == "flatten":
+            layers.append(NetxLayer("flatten", shape))
+            continue
+        if not shape:
+            raise ValueError("%s has no 'shape'; expected the layer's shape (lava-dl netx needs it)" % where)
+        if kind == "input" and "neuron" not in g:
+            layers.append(NetxLayer("input", shape))  # shape only: external spikes feed layer 1
+            continue
+        if "neuron" not in g:
+            raise ValueError("%s has no 'neuron' group; expected the %s layer's neuron parameters (lava-dl netx "
+                             "needs them)" % (where, kind))
+        neuron = _read_neuron(g["neuron"], where)
+        layer = NetxLayer(kind, shape, neuron=neuron, weight=arr("weight"), bias=arr("bias"),
+                          delay=arr("delay"))
+        if kind in ("dense", "dense_rec"):
+            n = int(np.prod(shape))
+            if layer.weight is None:
+                raise ValueError("%s: dense layer without 'weight'" % where)
+            if layer.weight.ndim == 1:
+                layer.weight = layer.weight.reshape(n, -1)
+            if layer.weight.ndim != 2 or layer.weight.shape[0] != n:
+                raise ValueError("%s/weight of shape %s: expected (%d, n_in) for the layer's shape %s"
+                                 % (where, layer.weight.shape, n, shape))
+            layer.shape = (n,)
+            if kind == "dense_rec":
+                key_rec = "weight_rec" if "weight_rec" in g else "weightRec"
+                if key_rec not in g:
+                    raise ValueError("%s: dense_rec layer without 'weight_rec'" % where)
+                layer.weight_rec = np.asarray(g[key_rec][()]).reshape(n, n)
+        elif kind == "conv":
+            w = layer.weight
+            if w is None or w.ndim not in (4, 5):
+                raise ValueError("%s: conv weight must be (C_out, C_in, K_h, K_w[, 1])" % where)
+            layer.weight = w.reshape(w.shape[:4])
+            layer.stride = _pair(arr("stride")) if "stride" in g else (1, 1)
+            layer.padding = _pair(arr("padding")) if "padding" in g else (0, 0)
+            layer.dilation = _pair(arr("dilation")) if "dilation" in g else (1, 1)
+            layer.groups = int(np.ravel(arr("groups"))[0]) if "groups" in g else 1
+        layers.append(layer)
+    sim = {}
+    if "simulation" in f and isinstance(f["simulation"], h5py.Group):
+        sim = {k: f["simulation"][k][()] for k in f["simulation"].keys()}
     return layers, sim
+
+
+def _read_shape(g, where):
+    value = np.asarray(g["shape"][()])
+    if value.dtype.kind not in "iuf" or value.ndim > 1 or not value.size or not np.isfinite(value).all() \
+            or np.any(value != np.round(value)) or value.min() < 1:
+        raise ValueError("%s/shape = %r: expected positive integer sizes" % (where, value.ravel()[:6].tolist()))
+    return tuple(int(s) for s in value.ravel())
 
 
 def read_netx(path, emulator=False, dt=1e-3):
@@ -872,9 +915,15 @@ def read_netx(path, emulator=False, dt=1e-3):
     spikecore.network.Network or LoihiNetwork
         Fixed-point CUBA layers with netx's conventions (module docstring).
     """
+    emulator = V.flag("emulator", emulator)
+    dt = V.positive("dt", dt, "s")
+    path = V.path("path", path)
     layers, sim = read_netx_layers(path)
-    net = LoihiNetwork(layers, sim)
-    return net if emulator else net.to_network(dt)
+    try:  # the layers' consistency (weights vs shapes, integer weights): errors name the file
+        net = LoihiNetwork(layers, sim)
+        return net if emulator else net.to_network(dt)
+    except ValueError as exc:
+        raise type(exc)("%s: %s" % (path, exc)) from exc
 
 
 def input_bias(network, image):
@@ -897,8 +946,11 @@ def input_bias(network, image):
     int64 array
         :math:`m`; flatten it to ``(batch, n)`` (or ``(T, batch, n)``) for ``Network.run``.
     """
+    image = V.array("image", image, finite=True)
     if isinstance(network, LoihiNetwork):
         return network.input_bias(image)
+    if not _is_engine(network):
+        V.fail("network", network, "a network read with read_netx (an engine Network or a LoihiNetwork)", TypeError)
     from ..neurons.loihi import LoihiCUBAInput
     pops = [p for p in getattr(network, "populations", []) if isinstance(p.model, LoihiCUBAInput)]
     if not pops:
@@ -939,9 +991,17 @@ def run_netx(network, n_steps, inputs=None, *, reset_interval=None, reset_offset
     spikecore.network.monitors.RunResult
         One result for the whole run, as ``Network.run`` returns it.
     """
+    from ..network import Network
     from ..network.monitors import RunResult, SpikeList
+    if not isinstance(network, Network):
+        V.fail("network", network, "a spikecore.network.Network from read_netx(path) (a LoihiNetwork from "
+               "read_netx(path, emulator=True) runs with its own run method)", TypeError)
     n_steps = V.integer("n_steps", n_steps, low=0)
-    inputs = dict(inputs or {})
+    if inputs is None:
+        inputs = {}
+    if not isinstance(inputs, collections.abc.Mapping):
+        V.fail("inputs", inputs, "None or a dict {population: array}, as for Network.run", TypeError)
+    inputs = dict(inputs)
     if reset_interval is None:
         return network.run(n_steps, inputs, batch=batch)
     R = V.integer("reset_interval", reset_interval, low=1)
@@ -1008,6 +1068,7 @@ def write_netx(network, path, **convert):
     path : str or path-like
         Output file; written atomically (temp file in the same folder, then ``os.replace``).
     """
+    path = V.path("path", path)
     if _is_engine(network) and all(p.is_source or isinstance(p.model, LoihiCUBA) for p in network.populations):
         if convert:
             V.fail("convert", convert, "no conversion options for a network of Loihi populations")
@@ -1020,7 +1081,9 @@ def write_netx(network, path, **convert):
         network = to_loihi(network, **convert)
     elif convert:
         V.fail("convert", convert, "no conversion options for a LoihiNetwork")
-    path = os.fspath(path)
+    path = V.path("path", path)
+    if os.path.isdir(path):
+        V.fail("path", path, "a file path (it is a folder)", IsADirectoryError)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         group = f.create_group("layer")
         for i, layer in enumerate(network.layers):
@@ -1113,6 +1176,9 @@ def resource_report(network):
     """
     if _is_engine(network):
         network = LoihiNetwork.from_network(network)
+    elif not isinstance(network, LoihiNetwork):
+        V.fail("network", network, "a LoihiNetwork or an engine Network of Loihi populations (read_netx, or "
+               "read_netx(..., emulator=True))", TypeError)
     rows = []
     prev = network.layers[0] if network.layers and _shape_only(network.layers[0]) else None
     for i, layer in enumerate(network.neuron_layers):

@@ -123,8 +123,8 @@ def read_nir(path):
         When the file cannot be opened as HDF5 or has no NIR ``node`` group (the message names
         the file).
     """
+    path = V.path("path", path)
     nir = _nir()
-    path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError("%s: no such NIR file" % path)
     try:
@@ -136,7 +136,12 @@ def read_nir(path):
     try:
         graph = nir.read(path, type_check=False)
     except Exception:  # a node NIR 1.0 refuses to build
-        return _read_lenient(path, first)
+        try:
+            return _read_lenient(path, first)
+        except (ValueError, OSError):
+            raise
+        except Exception as exc:  # HDF5 or NIR errors on a damaged file: name it
+            raise OSError("%s: damaged NIR file (%s: %s)" % (path, type(exc).__name__, exc)) from exc
     warnings.warn("%s: NIR's type check failed (%s); reading it without the check" % (path, first))
     return graph
 
@@ -164,6 +169,8 @@ def _read_lenient(path, reason):
             graph = _lenient_node(f["node"], "node", refused)
         except (ValueError, OSError) as exc:  # name the file, keep the type
             raise type(exc)("%s: %s" % (path, exc)) from exc
+        except (KeyError, TypeError, AttributeError, IndexError, RuntimeError) as exc:
+            raise OSError("%s: damaged NIR file (%s: %s)" % (path, type(exc).__name__, exc)) from exc
     warnings.warn("%s: NIR's reader cannot build this graph (%s); read it node by node, building %s "
                   "without NIR's checks" % (path, reason, ", ".join(refused) or "no node"))
     return graph
@@ -284,7 +291,26 @@ def from_nir(graph_or_path, dt=None, *, as_graph=False, dtype=np.float64, method
     """
     nir = _nir()
     V.choice("method", method, METHODS)
-    graph = graph_or_path if isinstance(graph_or_path, nir.NIRGraph) else read_nir(graph_or_path)
+    as_graph = V.flag("as_graph", as_graph)
+    if dt is not None:
+        dt = V.positive("dt", dt, "s")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        V.fail("dtype", dtype, "a numpy float dtype (float32 or float64)", TypeError)
+    if isinstance(graph_or_path, nir.NIRGraph):
+        return _from_graph(graph_or_path, dt, as_graph, dtype, method)
+    path = V.path("graph_or_path", graph_or_path)
+    graph = read_nir(path)
+    try:
+        return _from_graph(graph, dt, as_graph, dtype, method)
+    except ValueError as exc:  # the file's graph cannot be read or mapped: name the file, keep the type
+        raise type(exc)("%s: %s" % (path, exc)) from exc
+    except (TypeError, KeyError, AttributeError, IndexError) as exc:  # values a damaged file holds
+        raise ValueError("%s: not a NIR graph spikecore can read (%s: %s)" % (path, type(exc).__name__, exc)) from exc
+
+
+def _from_graph(graph, dt, as_graph, dtype, method):
     if dt is None:
         meta = graph.metadata if isinstance(graph.metadata, dict) else {}
         if "dt" in meta:
@@ -534,6 +560,7 @@ def to_nir(network, type_check=True):
     nir.NIRGraph
     """
     nir = _nir()
+    type_check = V.flag("type_check", type_check)
     network = to_graph(network)
     network.infer_shapes()
     nodes = {}
@@ -578,8 +605,10 @@ def write_nir(network, path):
     path : str or path-like
     """
     nir = _nir()
+    path = V.path("path", path)
+    if os.path.isdir(path):
+        V.fail("path", path, "a file path (it is a folder)", IsADirectoryError)
     graph = to_nir(network)
-    path = os.fspath(path)
     with atomic_path(path) as tmp:
         nir.write(tmp, graph)
     return path

@@ -349,6 +349,8 @@ def _node_of(pop, dt):
     m, n = pop.model, pop.n
     full = lambda x: np.full(pop.shape or (n,), float(x))  # noqa: E731
     where = "population %r" % pop.name
+    if type(m) not in (IF, LIF, CurrentLIF):
+        V.fail(where, type(m).__name__, "LIF, IF or one-channel CurrentLIF populations for NIR", TypeError)
     if getattr(m, "t_ref", 0.0) or getattr(m, "reset", "hard") != "hard":
         V.fail(where, type(m).__name__, "no refractory period and a hard reset for NIR")
     spiking = m.v_th != _NEVER

@@ -19,6 +19,8 @@ def _pack(name, trains):
     if isinstance(trains, np.ndarray) and trains.ndim == 1 and trains.dtype != object:
         _validate.fail(name, "<1-D array>", "a sequence of spike trains (use the two-train "
                        "functions for a single pair)", TypeError)
+    if not isinstance(trains, np.ndarray):
+        trains = _validate.sequence(name, trains, "a sequence of spike trains (1-D arrays of spike times)")
     sorted_trains = [_train("%s[%d]" % (name, i), t) for i, t in enumerate(trains)]
     indptr = np.zeros(len(sorted_trains) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([t.size for t in sorted_trains])

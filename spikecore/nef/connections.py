@@ -70,10 +70,10 @@ def function_targets(function, eval_points):
     if function is None:
         return np.array(eval_points, dtype=np.float64)
     if callable(function):
+        from spikecore.nef.network import _function_value  # network.py imports this module
         rows = []
         for x in eval_points:
-            y = np.atleast_1d(np.asarray(function(x), dtype=np.float64)).ravel()
-            rows.append(y)
+            rows.append(_function_value("function", function, x, "x = %s" % np.round(x, 4).tolist()))
         sizes = {len(r) for r in rows}
         if len(sizes) != 1:
             _validate.fail("function", function, "a function returning the same size for every point")

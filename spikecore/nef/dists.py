@@ -40,7 +40,8 @@ class Uniform(Distribution):
 
     def sample(self, n, d=None, rng=None):
         rng = _validate.rng(rng)
-        shape = (n,) if d is None else (n, d)
+        n = _validate.integer("n", n, low=0)
+        shape = (n,) if d is None else (n, _validate.integer("d", d, low=1))
         return rng.uniform(self.low, self.high, size=shape)
 
     def __repr__(self):
@@ -63,13 +64,14 @@ class UniformHypersphere(Distribution):
     """
 
     def __init__(self, surface=False, min_magnitude=0.0):
-        self.surface = bool(surface)
+        self.surface = _validate.flag("surface", surface)
         self.min_magnitude = _validate.real("min_magnitude", min_magnitude, low=0.0, high=1.0,
                                             high_open=True)
 
     def sample(self, n, d=None, rng=None):
         rng = _validate.rng(rng)
         d = _validate.integer("d", d, low=1)
+        n = _validate.integer("n", n, low=0)
         x = rng.standard_normal((n, d))
         x /= np.linalg.norm(x, axis=1, keepdims=True)
         if self.surface:
@@ -191,14 +193,16 @@ class ScatteredHypersphere(Distribution):
     """
 
     def __init__(self, surface=False, min_magnitude=0.0):
-        self.surface = bool(surface)
+        self.surface = _validate.flag("surface", surface)
         self.min_magnitude = _validate.real("min_magnitude", min_magnitude, low=0.0, high=1.0,
                                             high_open=True)
 
     def sample(self, n, d=None, rng=None):
         rng = _validate.rng(rng)
         d = _validate.integer("d", d, low=1)
-        n = _validate.integer("n", n, low=1)
+        n = _validate.integer("n", n, low=0)
+        if n == 0:
+            return np.zeros((0, d))
         if d == 1:
             if self.surface:
                 return np.sign(rd_sequence(n, 1, rng) - 0.5)

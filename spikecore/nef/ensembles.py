@@ -51,7 +51,10 @@ def lif_rate(J, tau_rc=0.02, tau_ref=0.002, amplitude=1.0):
     float64 ndarray, the shape of ``J``
         Firing rates (Hz).
     """
-    J = np.asarray(J, dtype=np.float64)
+    J = _validate.array("J", J, finite=True, dtype=np.float64)
+    tau_rc = _validate.positive("tau_rc", tau_rc, "s")
+    tau_ref = _validate.nonnegative("tau_ref", tau_ref, "s")
+    amplitude = _validate.real("amplitude", amplitude)
     x = J - 1.0
     out = np.zeros_like(J)
     pos = x > 0
@@ -63,7 +66,8 @@ def rates_from_current(J, neuron_type="lif", tau_rc=0.02, tau_ref=0.002, amplitu
     r"""Steady-state rate :math:`G(J)` of a neuron type (LIF: :func:`lif_rate`; IF/ReLU: :math:`A\max(J, 0)`)."""
     if _family(neuron_type) == "lif":
         return lif_rate(J, tau_rc, tau_ref, amplitude)
-    return amplitude * np.maximum(np.asarray(J, dtype=np.float64), 0.0)
+    J = _validate.array("J", J, finite=True, dtype=np.float64)
+    return _validate.real("amplitude", amplitude) * np.maximum(J, 0.0)
 
 
 def gain_bias(max_rates, intercepts, neuron_type="lif", tau_rc=0.02, tau_ref=0.002):
@@ -124,7 +128,13 @@ def max_rates_intercepts(gain, bias, neuron_type="lif", tau_rc=0.02, tau_ref=0.0
     """
     gain = _validate.array("gain", gain, ndim=1, finite=True, dtype=np.float64)
     bias = _validate.array("bias", bias, ndim=1, finite=True, dtype=np.float64)
+    if bias.shape != gain.shape:
+        _validate.fail("bias", "<array of shape %s>" % (bias.shape,), "the shape of gain %s" % (gain.shape,))
+    if np.any(gain <= 0):
+        _validate.fail("gain", float(gain[gain <= 0][0]), "positive gains")
     if _family(neuron_type) == "lif":
+        tau_rc = _validate.positive("tau_rc", tau_rc, "s")
+        tau_ref = _validate.nonnegative("tau_ref", tau_ref, "s")
         intercepts = (1 - bias) / gain
         max_rates = 1.0 / (tau_ref - tau_rc * np.log1p(1.0 / (gain * (intercepts - 1) - 1)))
     else:
@@ -220,6 +230,8 @@ class Ensemble:
         else:
             points = _validate.array("eval_points", eval_points, ndim=2, shape=(None, d),
                                      finite=True, dtype=np.float64).copy()
+            if not len(points):
+                _validate.fail("eval_points", "<array of shape %s>" % (points.shape,), "at least one point")
         self.eval_points = points * self.radius
 
         if encoders is None:
@@ -275,7 +287,8 @@ class Ensemble:
 
         Spiking types use their rate curve (``lif`` -> LIF rate, ``if`` -> rectified linear).
         """
-        kind = SPIKING_TO_RATE[self.neuron_type if neuron_type is None else neuron_type]
+        kind = SPIKING_TO_RATE[self.neuron_type if neuron_type is None else
+                               _validate.choice("neuron_type", neuron_type, NEURON_TYPES)]
         return rates_from_current(self.currents(x), kind, self.tau_rc, self.tau_ref)
 
     def __repr__(self):

@@ -23,6 +23,22 @@ from spikecore import _validate
 from spikecore.nef.connections import Connection
 from spikecore.nef.ensembles import Ensemble, Neurons
 from spikecore.nef.pes import PES
+from spikecore.nef.solvers import LstsqL2
+
+
+def _as_floats(name, function, value, where):
+    """A function's return value as a float64 array; a clear error when it holds no numbers."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        _validate.fail(name, function, "a function returning numbers (at %s it returned %s: %s)"
+                       % (where, _validate._show(value, 60), exc))
+    return arr
+
+
+def _function_value(name, function, argument, where):
+    """``function(argument)`` as a flat float64 array (see :func:`_as_floats`)."""
+    return np.atleast_1d(_as_floats(name, function, function(argument), where)).ravel()
 
 
 class Input:
@@ -36,13 +52,16 @@ class Input:
 
     def __init__(self, output, *, size=None, cycle=False, label=None):
         self.label = label
-        self.cycle = bool(cycle)
+        self.cycle = _validate.flag("cycle", cycle)
         if callable(output):
             self.function = output
-            value = np.atleast_1d(np.asarray(output(0.0), dtype=np.float64)).ravel()
-            self.size = len(value) if size is None else _validate.integer("size", size, low=1)
+            size = None if size is None else _validate.integer("size", size, low=1)
+            value = _function_value("output", output, 0.0, "t = 0")
+            self.size = len(value) if size is None else size
             if len(value) != self.size:
                 _validate.fail("output", output, "a function returning %d values" % self.size)
+            if not np.all(np.isfinite(value)):
+                _validate.fail("output", output, "a function returning finite values (at t = 0: %s)" % value.tolist())
             self.array = None
         else:
             arr = _validate.array("output", output, ndim=(0, 1, 2), finite=True, dtype=np.float64)
@@ -70,7 +89,7 @@ class Input:
                 t = (first_step + k) * dt
                 v = f(t)
                 if type(v) is not np.ndarray or v.dtype != np.float64 or v.shape != shape:
-                    v = np.asarray(v, dtype=np.float64)
+                    v = _as_floats("output", f, v, "t = %g" % t)
                     if v.shape != shape:  # any shape holding `size` values is accepted, flattened
                         if v.size != self.size:
                             _validate.fail("output", self.function, "a function returning %d values at t = %g"
@@ -122,6 +141,8 @@ class Probe:
         self.target, self.attr = target, attr
         self.synapse = None if synapse is None else _validate.nonnegative("synapse", synapse, "s")
         self.sample_every = None if sample_every is None else _validate.positive("sample_every", sample_every, "s")
+        if solver is not None and not isinstance(solver, LstsqL2):
+            _validate.fail("solver", solver, "None or an LstsqL2 instance (decoders of a decoded probe)", TypeError)
         self.solver = solver
 
     def __repr__(self):

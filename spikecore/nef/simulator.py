@@ -87,6 +87,12 @@ class Simulator:
         self._build()
         self.n_steps = 0
         self._records = {p: [] for p in network.probes}
+        self._built = self._contents()
+
+    def _contents(self):
+        """What the network held when it was built (objects added later are not simulated)."""
+        net = self.network
+        return tuple(len(x) for x in (net.ensembles, net.inputs, net.nodes, net.connections, net.probes))
 
     # -------------------------------------------------------------------------------- build
     def _build(self):
@@ -287,6 +293,9 @@ class Simulator:
     def run_steps(self, n_steps):
         """Simulate ``n_steps`` steps of ``dt``."""
         n_steps = _validate.integer("n_steps", n_steps, low=0)
+        if self._contents() != self._built:
+            _validate.fail("network", self.network, "the network as it was when this Simulator was built (objects "
+                           "were added since: build a new Simulator to simulate them)")
         fn = K.nef_run
         if self.engine == "reference":
             from spikecore.reference import nef as R
@@ -359,6 +368,8 @@ class Simulator:
 
     def trange(self, sample_every=None):
         """Times of the samples: :math:`n\\,dt` for :math:`n = k, 2k, \\dots` (``k`` the period in steps)."""
+        if sample_every is not None:
+            sample_every = _validate.positive("sample_every", sample_every, "s")
         period = 1 if sample_every is None else max(1, int(round(sample_every / self.dt)))
         return np.arange(period, self.n_steps + 1, period) * self.dt
 

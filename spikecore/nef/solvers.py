@@ -32,7 +32,7 @@ class LstsqL2:
 
     def __init__(self, reg=0.1, weights=False):
         self.reg = _validate.nonnegative("reg", reg)
-        self.weights = bool(weights)
+        self.weights = _validate.flag("weights", weights)
 
     def __call__(self, A, Y):
         """Solve for decoders.
@@ -82,6 +82,11 @@ def solve_l2(A, Y, sigma):
     -------
     float64 ndarray (n, d) or (n,)
     """
+    A = _validate.array("A", A, ndim=2, finite=True, dtype=np.float64)
+    Y = _validate.array("Y", Y, ndim=(1, 2), finite=True, dtype=np.float64)
+    if Y.shape[0] != A.shape[0]:
+        _validate.fail("Y", "<array of shape %s>" % (Y.shape,), "one row per row of A (%d)" % A.shape[0])
+    sigma = _validate.nonnegative("sigma", sigma)
     m, n = A.shape
     lam = m * sigma ** 2
     transpose = m < n
