@@ -18,11 +18,12 @@ def _xor_passes(seed, max_passes=300):
     on 10 independent lag draws of each (40 presentations); None if not within max_passes.
 
     Parameters of the issue / paper: beta = 250 Hz, T = 50 at 1 ms, eps = 4 ms, mu = 0.005,
-    theta_h = 0.9, theta_o = 0.025 * 20 (the default); the paper's network (no complement coding).
+    theta_h = 0.9, theta_o = 0.025 * 20 (the default); the paper's network (no receptive fields, no
+    complement coding).
     """
     est = BPSTDPClassifier(hidden_layer_sizes=(20,), n_steps=50, dt=1e-3, max_rate=250.0, epsilon=4e-3,
                            learning_rate=0.005, theta_hidden=0.9, input_scaling="none",
-                           complement_coding=False, random_state=seed)
+                           receptive_fields=None, complement_coding=False, random_state=seed)
     for n in range(1, max_passes + 1):
         est.partial_fit(XOR_X, XOR_Y)
         if all(np.array_equal(p, XOR_Y) for p in _predict_lag_draws(est, XOR_X, 10)):
@@ -144,8 +145,8 @@ def test_history_report_and_determinism():
     np.testing.assert_array_equal(a.predict(X), a.predict(X))
     assert len(a.history_) == len(a.train_scores_) == a.n_epochs_ == 3
     assert all(h >= 0 for h in a.history_)
-    assert a.layer_sizes_.tolist() == [128, 20, 10]
-    assert [w.shape for w in a.coefs_] == [(20, 128), (10, 20)]
+    assert a.layer_sizes_.tolist() == [384, 20, 10]   # 64 features x 6 receptive fields
+    assert [w.shape for w in a.coefs_] == [(20, 384), (10, 20)]
     proba = a.predict_proba(X[:5])
     np.testing.assert_allclose(proba.sum(1), 1.0)
     assert a.decision_function(X[:5]).shape == (5, 10)

@@ -78,12 +78,16 @@ def test_standardised_features_are_scaled_per_feature_and_complement_coded():
     mean, std = Xtr.mean(axis=0), Xtr.std(axis=0) + 1e-9
     Z = (Xtr - mean) / std  # standardised: negative values, like most tabular pipelines
     clf = DiehlCookClassifier(n_neurons=10, t_present=0.05, random_state=0).fit(Z, ytr)
-    assert clf.complement_ and clf.weights_.shape == (10, 128)
+    varying = np.flatnonzero(Z.max(axis=0) > Z.min(axis=0))  # the always-dark border pixels are constant
+    assert 0 < varying.size < 64
+    np.testing.assert_array_equal(clf.features_, varying)  # constant features are left out
+    assert clf.complement_ and clf.weights_.shape == (10, 2 * varying.size)
     np.testing.assert_allclose(clf.x_min_, Z.min(axis=0).astype(np.float32))
     plain = DiehlCookClassifier(n_neurons=10, t_present=0.05, complement=False, random_state=0).fit(Z, ytr)
-    assert not plain.complement_ and plain.weights_.shape == (10, 64)
+    assert not plain.complement_ and plain.weights_.shape == (10, varying.size)
     images = DiehlCookClassifier(n_neurons=10, t_present=0.05, random_state=0).fit(Xtr, ytr)
     assert not images.complement_ and images.weights_.shape == (10, 64)  # digits: one global range
+    np.testing.assert_array_equal(images.features_, np.arange(64))  # every pixel kept (dark ones are silent)
     shifted = DiehlCookClassifier(n_neurons=10, t_present=0.05, random_state=0).fit(Xtr + 5.0, ytr)
     assert shifted.complement_  # no shared zero baseline: measurements, scaled per feature
 
@@ -108,8 +112,10 @@ def test_class_sizes_weigh_the_label_assignment():
     assert np.array_equal(total.weights_, mean.weights_)  # the same network, only the labels differ
     assert total.score(Xte, yte) >= 0.85  # 0.90; "mean": 0.62, always-class-0: 0.90
     counts = np.bincount(ytr)
-    np.testing.assert_array_equal(total.assignments_, (total.class_rates_ * counts[:, None]).argmax(axis=0))
-    np.testing.assert_array_equal(mean.assignments_, mean.class_rates_.argmax(axis=0))
+    fired = (total.class_rates_ > 0).any(axis=0)  # a neuron silent for every sample is unassigned (-1)
+    np.testing.assert_array_equal(total.assignments_,
+                                  np.where(fired, (total.class_rates_ * counts[:, None]).argmax(axis=0), -1))
+    np.testing.assert_array_equal(mean.assignments_, np.where(fired, mean.class_rates_.argmax(axis=0), -1))
     # balanced classes: the two rules are the same
     Xb, yb, _, _ = _split(200, 0)
     keep = np.concatenate([np.flatnonzero(yb == c)[:4] for c in range(10)])  # 4 per class

@@ -12,9 +12,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from spikecore import _validate
-from spikecore.encoding import poisson, regular
+from spikecore.encoding import gaussian_fields, poisson, regular
 from spikecore.kernels import bpstdp as _k
 from spikecore.learning.base import BaseEstimator, ClassifierMixin, not_fitted_error
+
+
+# receptive_fields="auto": Gaussian fields from this many training rows on (class docstring)
+_AUTO_FIELDS_MIN_ROWS = 100
 
 
 def bpstdp_mse(xi_sum, n_steps):
@@ -106,7 +110,32 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
        feature with the training minimum and maximum, default; ``"global"`` one minimum and
        maximum for all features, for images; ``"none"``: ``X`` must already be in ``[0, 1]``).
        Values beyond the training range at predict time are clipped.
-    2. *Complement coding* (``complement_coding=True``, default): every scaled value
+    2. *Receptive fields* (``receptive_fields="auto"``, default: 6 fields when ``fit`` gets at
+       least 100 rows, and with ``partial_fit``): every scaled value :math:`\tilde x`
+       is seen by :math:`m` Gaussian receptive fields on ``[0, 1]`` (Bohte, Kok & La Poutré
+       2002, population coding; centres and width of :func:`spikecore.encoding.gaussian_fields`,
+       :math:`\beta = 1.5`), and field :math:`k`'s response :math:`r_k = e^{-(\tilde x -
+       \mu_k)^2 / 2\sigma^2}` (0 below 0.1) is the input's value, so each feature drives
+       :math:`m` inputs of which the one or two whose centres are nearest fire most. Not in the
+       paper, whose inputs are near-binary pixels. With real-valued features and one input per
+       feature (or the feature and its complement, below), most values sit away from the ends
+       of the range, so every sample drives nearly the same input rates and the hidden IF
+       neurons (no biases) see small differences on a large common drive; the fields give each
+       range of values its own inputs (a radial-basis expansion) that the rule can weigh
+       separately. Measured
+       with the other defaults on one stratified 75/25 split each, complement coding ->
+       fields: a 4-class / 20-feature synthetic task 0.57 -> 0.72, 3 classes with 20 % label
+       noise 0.49 -> 0.71, integer-valued features 0.63 -> 0.81, features on scales 1e-6..1e6
+       0.78 -> 0.93, two moons 0.89 -> 0.99, 200 features (10 informative) 0.41 -> 0.63,
+       20 000 x 20 features 0.87 -> 0.94, 8x8 digits 0.95 -> 0.97, Iris 1.00 -> 0.95 (2 of
+       38 rows; 5-fold CV 0.92 -> 0.95). Cost: :math:`m` inputs per feature instead of 2, and
+       more passes before the training accuracy stops improving: fits take 1.3x (digits) to
+       6x (200 features) as long. On a few dozen rows the wider input layer overfits (30-row
+       two-class sets, 5 data sets x 5-fold CV: complement coding 0.84, fields 0.79), so
+       ``"auto"`` keeps complement coding below 100 training rows. ``receptive_fields=None``
+       presents :math:`\tilde x` itself:
+    3. *Complement coding* (``complement_coding=True``, used with ``receptive_fields=None``):
+       every scaled value
        :math:`\tilde x` is presented together with :math:`1 - \tilde x` (Carpenter, Grossberg &
        Rosen 1991, Fuzzy ART; ON/OFF channels). Not in the paper; needed because an IF network
        without biases is positively homogeneous -- doubling every input rate roughly doubles
@@ -115,8 +144,8 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
        (Iris versicolor / virginica) cannot be separated. Measured with the other defaults:
        Iris 5-fold 67 % without it, 95 % with it; digits (one 75/25 split, 20 passes) 97 %
        without, 96 % with.
-       ``complement_coding=False`` gives the paper's network exactly.
-    3. *Spike trains*, rate :math:`\tilde x\,\beta` (``max_rate = beta``, the teacher's rate):
+       ``receptive_fields=None, complement_coding=False`` gives the paper's network exactly.
+    4. *Spike trains*, rate :math:`\tilde x\,\beta` (``max_rate = beta``, the teacher's rate):
        ``encoding="regular"`` (default) regular trains with a random lag each
        (:func:`regular_with_lags`: the paper's "spike rates proportional to the values, with
        random lags", sec. 3.3); ``encoding="poisson"`` Bernoulli/Poisson trains
@@ -189,8 +218,14 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         Standard deviation of the initial Gaussian weights (paper: 1).
     input_scaling : {"minmax", "global", "none"}
         How features are mapped to ``[0, 1]`` (above).
+    receptive_fields : int, None or "auto"
+        Gaussian receptive fields per feature :math:`m` (>= 3; above), or ``None``: one input per
+        feature (and its complement with ``complement_coding``). ``"auto"`` (default): 6 when
+        ``fit`` gets at least 100 rows or the network is started by ``partial_fit`` (a stream),
+        else ``None``.
     complement_coding : bool
-        Also present ``1 - x`` for every scaled feature (above; doubles the inputs).
+        With ``receptive_fields=None``: also present ``1 - x`` for every scaled feature (above;
+        doubles the inputs). Ignored with receptive fields.
     encoding : {"regular", "poisson"}
         Spike trains of the inputs (above).
     batch_size : int
@@ -217,13 +252,16 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
     layer_sizes_ : ndarray of int64
-        ``(n_inputs, hidden..., n_classes)``; ``n_inputs = 2 n_features`` with complement coding.
+        ``(n_inputs, hidden..., n_classes)``; ``n_inputs = m n_features`` with :math:`m`
+        receptive fields, ``2 n_features`` with complement coding, else ``n_features``.
+    receptive_fields_ : int
+        :math:`m` used (0: none).
     weights_ : ndarray of float32
         All weights, flat: layer ``l`` is the row-major ``(n_l, n_{l-1})`` block
         (:attr:`coefs_` gives the matrices).
     thresholds_ : ndarray of float32
         Threshold of each layer.
-    input_offset_, input_scale_ : ndarray of float32
+    input_offset_, input_scale_ : ndarray of float64
         ``x_scaled = (x - input_offset_) / input_scale_``.
     history_ : list of float
         The paper's MSE (eq. 22) of each training pass.
@@ -242,7 +280,7 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(100,), n_steps=50, dt=1e-3, max_rate=250.0, epsilon=4e-3,
                  learning_rate=0.001, theta_hidden=0.9, theta_output=None, init_std=1.0,
-                 input_scaling="minmax", complement_coding=True, encoding="regular",
+                 input_scaling="minmax", complement_coding=True, receptive_fields="auto", encoding="regular",
                  batch_size=1, max_epochs=100, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=20, tol=1e-4, random_state=None,
                  verbose=False):
@@ -257,6 +295,7 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         self.init_std = init_std
         self.input_scaling = input_scaling
         self.complement_coding = complement_coding
+        self.receptive_fields = receptive_fields
         self.encoding = encoding
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -292,6 +331,9 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
             _validate.positive("theta_output", self.theta_output)
         _validate.positive("init_std", self.init_std)
         _validate.choice("input_scaling", self.input_scaling, ("minmax", "global", "none"))
+        if self.receptive_fields is not None and not (isinstance(self.receptive_fields, str)
+                                                      and self.receptive_fields == "auto"):
+            _validate.integer("receptive_fields", self.receptive_fields, low=3)
         _validate.choice("encoding", self.encoding, ("poisson", "regular"))
         _validate.integer("batch_size", self.batch_size, low=1)
         _validate.integer("max_epochs", self.max_epochs, low=1)
@@ -310,19 +352,38 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
                 idx = tuple(int(i) for i in np.argwhere(bad)[0])
                 _validate.fail("X", "<array with %r at index %s>" % (float(X[idx]), idx),
                                "values in [0, 1] with input_scaling='none' (or use 'minmax')")
-            lo, span = np.zeros(n, np.float32), np.ones(n, np.float32)
+            lo, span = np.zeros(n), np.ones(n)
         elif self.input_scaling == "global":
-            lo = np.full(n, X.min(), np.float32)
-            span = np.full(n, X.max() - X.min(), np.float32)
+            lo = np.full(n, X.min(), np.float64)
+            span = np.full(n, X.max() - X.min(), np.float64)
         else:
-            lo = X.min(axis=0).astype(np.float32)
-            span = (X.max(axis=0) - lo).astype(np.float32)
+            lo = X.min(axis=0).astype(np.float64)
+            span = X.max(axis=0) - lo
         self.input_offset_ = lo
-        self.input_scale_ = np.where(span > 0, span, 1.0).astype(np.float32)
+        self.input_scale_ = np.where(span > 0, span, 1.0)
+
+    def _n_inputs(self, n_features, n_rows=None):
+        """Set ``receptive_fields_`` from the parameters (``"auto"``: from ``n_rows``, the rows
+        given to ``fit``; None for ``partial_fit``); return the number of network inputs."""
+        if isinstance(self.receptive_fields, str):   # "auto"
+            self.receptive_fields_ = 6 if n_rows is None or n_rows >= _AUTO_FIELDS_MIN_ROWS else 0
+        else:
+            self.receptive_fields_ = 0 if self.receptive_fields is None else int(self.receptive_fields)
+        if self.receptive_fields_:
+            return n_features * self.receptive_fields_
+        return n_features * (2 if self.complement_coding else 1)
 
     def _scale(self, X):
-        """Scaled inputs in [0, 1], followed by their complements when ``complement_coding``."""
+        """Network inputs in [0, 1]: the receptive-field responses of the scaled features
+        (feature-major), or the scaled features followed by their complements when
+        ``complement_coding``, or the scaled features."""
         z = np.clip((X - self.input_offset_) / self.input_scale_, 0.0, 1.0).astype(np.float32)
+        m = getattr(self, "receptive_fields_", 0)   # 0: a model saved before receptive fields
+        if m:
+            centres, sigma = gaussian_fields(m, 0.0, 1.0, beta=1.5)
+            r = np.exp(-((z[:, :, None] - centres.astype(np.float32)) ** 2) / np.float32(2.0 * sigma ** 2))
+            r[r < 0.1] = 0.0
+            return r.reshape(z.shape[0], -1).astype(np.float32)
         return np.concatenate([z, 1.0 - z], axis=1) if self.complement_coding else z
 
     def _encode(self, Xs, rng):
@@ -413,7 +474,7 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         else:
             train, val = np.arange(len(y)), None
         self._fit_scaling(X[train])
-        self._init_network(X.shape[1] * (2 if self.complement_coding else 1), sizes, len(self.classes_), rng)
+        self._init_network(self._n_inputs(X.shape[1], len(y)), sizes, len(self.classes_), rng)
         self._predict_seed = int(rng.integers(2 ** 63 - 1))
         self._rng = rng
         self.history_, self.train_scores_, self.validation_scores_ = [], [], []
@@ -464,8 +525,7 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
                 y_idx = np.searchsorted(given, np.asarray(y))
             self._rng = _validate.rng(self.random_state)
             self._fit_scaling(X)
-            self._init_network(X.shape[1] * (2 if self.complement_coding else 1), sizes, len(self.classes_),
-                               self._rng)
+            self._init_network(self._n_inputs(X.shape[1]), sizes, len(self.classes_), self._rng)
             self._predict_seed = int(self._rng.integers(2 ** 63 - 1))
             self.history_, self.train_scores_, self.validation_scores_ = [], [], []
             self.n_epochs_ = 0

@@ -191,7 +191,8 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         Learning rates of the default triplet rule (paper: 1e-4 and 1e-2).
     weight_sum : float or None
         Sum of every neuron's incoming weights, restored before each presentation. ``None``:
-        ``0.1 * n_features`` (the paper's 78 for 784 inputs), with weights in [0, 1].
+        ``0.1 * n_inputs``, the inputs of the network (the paper's 78 for 784 inputs), with
+        weights in [0, 1].
     tau_mem : float
         Membrane time constant (s); 100 ms in the paper (with conductance synapses), 20 ms
         works better with the delta synapses here.
@@ -235,17 +236,26 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     weights_ : float32 ndarray (n_neurons, n_inputs)
-        Learned input weights; ``n_inputs`` is ``n_features``, or ``2 * n_features`` with
-        complement coding.
+        Learned input weights; ``n_inputs`` is the number of ``features_``, twice that with
+        complement coding (the features, then their complements).
     theta_ : float32 ndarray (n_neurons,)
         Learned threshold offsets.
     assignments_ : int64 ndarray (n_neurons,)
-        Class index assigned to each neuron (into ``classes_``).
+        Class index assigned to each neuron (into ``classes_``); -1 for a neuron that fired for
+        no training sample during the assignment, which then takes no part in the vote (Diehl &
+        Cook's code leaves such neurons "not assigned"; counting them for class 0 would drag
+        that class's average down, or, when every neuron is silent, predict it always).
     class_rates_ : float64 ndarray (n_classes, n_neurons)
         Average spike count of each neuron per class (used for the assignment, with the class
         counts for ``assignment="total"``).
-    x_min_, x_max_ : float32 ndarray (n_features,)
+    x_min_, x_max_ : float64 ndarray (n_features,)
         Input range used for scaling.
+    features_ : int64 ndarray
+        Indices of the features presented to the network. With a per-feature range, a feature
+        constant in the training data is left out: it carries no information, and complement
+        coded it would add an input firing at the full rate for every sample, which dilutes the
+        competition (Iris with one constant column appended: 0.84 -> 0.58 in one 75/25 split).
+        With one global range (images) every feature is kept (a constant dark pixel is silent).
     complement_ : bool
         Whether the inputs are complement-coded (then ``weights_`` has ``2 * n_features``
         columns: the features, then their complements).
@@ -327,7 +337,8 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         V.nonnegative("inhibition", self.inhibition)
         V.integer("min_spikes", self.min_spikes, low=0)
         V.choice("scaling", self.scaling, ("auto", "global", "feature"))
-        if not (isinstance(self.complement, str) and self.complement == "auto") and not isinstance(self.complement, (bool, np.bool_)):
+        if not (isinstance(self.complement, str) and self.complement == "auto") \
+                and not isinstance(self.complement, (bool, np.bool_)):
             V.fail("complement", self.complement, '"auto", True or False')
         V.choice("assignment", self.assignment, ("total", "mean"))
         V.integer("batch_size", self.batch_size, low=1)
@@ -368,13 +379,20 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
     def _scale(self, X):
         """Scaled inputs in [0, 1], ``(n, n_inputs)``: the features, then (with complement
         coding) one minus each."""
-        span = np.where(self.x_max_ > self.x_min_, self.x_max_ - self.x_min_, 1.0)
-        scaled = np.clip((X - self.x_min_) / span, 0.0, 1.0)
+        kept = getattr(self, "features_", None)  # None: a model saved before features_ existed
+        if kept is not None and kept.size < X.shape[1]:
+            X, lo, hi = X[:, kept], self.x_min_[kept], self.x_max_[kept]
+        else:
+            lo, hi = self.x_min_, self.x_max_
+        span = np.where(hi > lo, hi - lo, 1.0)
+        scaled = np.clip((X - lo) / span, 0.0, 1.0).astype(np.float32)
         # getattr: estimators saved before complement coding existed have no complement_
         return np.hstack([scaled, 1.0 - scaled]) if getattr(self, "complement_", False) else scaled
 
     def _total(self):
-        n_inputs = self.n_features_in_ * (2 if getattr(self, "complement_", False) else 1)
+        kept = getattr(self, "features_", None)
+        n_kept = self.n_features_in_ if kept is None else kept.size
+        n_inputs = n_kept * (2 if getattr(self, "complement_", False) else 1)
         return 0.1 * n_inputs if self.weight_sum is None else float(self.weight_sum)
 
     # ---------------------------------------------------------------- spikes
@@ -441,11 +459,18 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         n, n_features = X.shape
         per_feature = self._per_feature(X)
         if per_feature:
-            self.x_min_ = X.min(axis=0).astype(np.float32)
-            self.x_max_ = X.max(axis=0).astype(np.float32)
+            self.x_min_ = X.min(axis=0)
+            self.x_max_ = X.max(axis=0)
+            # a feature constant in the training data carries no information; complement-coded
+            # it would be one more input firing at the full rate for every sample
+            self.features_ = np.flatnonzero(self.x_max_ > self.x_min_)
+            if self.features_.size == 0:
+                V.fail("X", "<%d constant features>" % n_features,
+                       "at least one feature that varies across the training rows")
         else:
-            self.x_min_ = np.full(n_features, X.min(), np.float32)
-            self.x_max_ = np.full(n_features, X.max(), np.float32)
+            self.x_min_ = np.full(n_features, X.min(), np.float64)
+            self.x_max_ = np.full(n_features, X.max(), np.float64)
+            self.features_ = np.arange(n_features)
         self.complement_ = per_feature if isinstance(self.complement, str) else bool(self.complement)
         Xs = self._scale(X)
         n_in = Xs.shape[1]
@@ -506,10 +531,14 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         return rates
 
     def _assign(self, class_rates, y):
-        """Class of each neuron from the per-class average responses (``assignment``)."""
+        """Class of each neuron from the per-class average responses (``assignment``); -1 for a
+        neuron that fired for no training sample (unassigned: it takes no part in the vote, as
+        in Diehl & Cook's code, whose assignments start at -1, "not assigned")."""
         if self.assignment == "total":
             class_rates = class_rates * np.bincount(y, minlength=class_rates.shape[0])[:, None]
-        return class_rates.argmax(axis=0).astype(np.int64)
+        out = class_rates.argmax(axis=0).astype(np.int64)
+        out[~(class_rates > 0).any(axis=0)] = -1
+        return out
 
     @staticmethod
     def _vote(responses, assignments, n_classes):

@@ -231,11 +231,11 @@ class SurrogateGradientClassifier(ClassifierMixin, BaseEstimator):
         if self.encoding == "direct":
             self._offset = X.mean(axis=0)
             std = X.std(axis=0)
-            self._scale = np.where(std > 1e-12 * (1.0 + np.abs(self._offset)), std, 1.0).astype(np.float32)
+            self._scale = np.where(std > 1e-12 * (1.0 + np.abs(self._offset)), std, 1.0)
         else:
             self._offset = X.min(axis=0)
             span = X.max(axis=0) - self._offset
-            self._scale = np.where(span > 0, span, 1.0).astype(np.float32)
+            self._scale = np.where(span > 0, span, 1.0)
 
     def _encode(self, X, rng):
         """``(B, n)`` constant current (direct) or ``(T, B, n)`` Bernoulli spikes (rate).

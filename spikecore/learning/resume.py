@@ -40,7 +40,7 @@ from spikecore import _validate
 from spikecore.encoding import gaussian_fields, poisson, regular
 from spikecore.kernels import resume as _k
 from spikecore.learning.base import BaseEstimator, ClassifierMixin
-from spikecore.learning.lsm import LiquidStateMachine
+from spikecore.learning.lsm import MAX_INPUT_SYNAPSES, LiquidStateMachine
 from spikecore.learning.srm_network import _progress
 from spikecore.metrics import schreiber_correlation, van_rossum_distance
 from spikecore.neurons import CurrentLIF
@@ -607,6 +607,8 @@ class ReSuMeClassifier(ClassifierMixin, BaseEstimator):
         Readout synapse types.
     liquid_seed_ : int
         Seed the liquid was built from (``front="lsm"``; -1 otherwise).
+    liquid_input_cap_ : float
+        ``max_input_synapses`` of the liquid (:class:`~spikecore.learning.lsm.LiquidStateMachine`).
     history_ : ndarray (n_epochs,)
         Mean over training samples of the van Rossum distance between the output and the
         target pattern, measured during each epoch's training pass.
@@ -668,8 +670,11 @@ class ReSuMeClassifier(ClassifierMixin, BaseEstimator):
         return np.round(np.arange(1, n + 1) * self.duration / (n + 1) / self.dt).astype(np.int64)
 
     def _liquid(self):
+        # a model fitted before the liquid capped its input synapses has no liquid_input_cap_:
+        # rebuild its liquid as it was (no cap)
         return LiquidStateMachine(self.n_features_in_ * self.n_fields, self.reservoir_shape,
-                                  dt=self.dt, random_state=int(self.liquid_seed_))
+                                  dt=self.dt, random_state=int(self.liquid_seed_),
+                                  max_input_synapses=getattr(self, "liquid_input_cap_", None))
 
     def _readout_input(self, X):
         """Encoded (and, with an LSM, liquid) spike raster (T, n_samples, n_readout_inputs)."""
@@ -707,6 +712,7 @@ class ReSuMeClassifier(ClassifierMixin, BaseEstimator):
         self.feature_min_ = X.min(axis=0).astype(np.float64)
         self.feature_max_ = X.max(axis=0).astype(np.float64)
         self.liquid_seed_ = int(rng.integers(2**31)) if self.front == "lsm" else -1
+        self.liquid_input_cap_ = MAX_INPUT_SYNAPSES
         x = self._readout_input(X)
         T, S, n_in = x.shape
         n_out = len(self.classes_)

@@ -1,0 +1,204 @@
+"""Regression tests for what the defaults panel (every estimator, default parameters, data nobody
+tuned them for) found: each test fails on the code before its fix.
+
+- LiquidStateMachine: with many input channels the paper's 30 % input connectivity saturated
+  the liquid at the refractory limit (ReSuMeClassifier(front="lsm") at chance on the digits).
+- DiehlCookClassifier: neurons silent for every training sample were assigned to class 0;
+  constant features, complement coded, fired at the full rate for every sample.
+- SpikePropClassifier: 10 hidden neurons for any number of classes.
+- BPSTDPClassifier: one input per feature (and its complement) left real-valued features
+  nearly linear; Gaussian receptive fields are now the default coding.
+- Every estimator: X was cast to float32 before its scaling was fitted, so a feature with a
+  large offset (1e8 + x) lost its variation.
+- Every classifier: labels with None or of mixed types raised NumPy's bare TypeError from
+  np.unique ("'<' not supported between ...") instead of an error naming y.
+"""
+import numpy as np
+import pytest
+
+from spikecore.datasets import load_digits
+from spikecore.encoding import poisson
+from spikecore.learning import (
+    BPSTDPClassifier,
+    DiehlCookClassifier,
+    LiquidStateMachine,
+    PESClassifier,
+    PESRegressor,
+    ReSuMeClassifier,
+    SpikePropClassifier,
+    SurrogateGradientClassifier,
+)
+
+
+# ------------------------------------------------------------------------ every estimator: X's dtype
+@pytest.mark.parametrize("make", [
+    lambda: SurrogateGradientClassifier(hidden_layer_sizes=(16,), max_epochs=20, random_state=0),
+    lambda: SurrogateGradientClassifier(max_epochs=30, encoding="rate", random_state=0),
+    lambda: BPSTDPClassifier(hidden_layer_sizes=(20,), max_epochs=5, random_state=0),
+    lambda: PESClassifier(n_neurons=100, n_epochs=2, random_state=0),
+    lambda: ReSuMeClassifier(epochs=5, random_state=0),
+    lambda: SpikePropClassifier(epochs=10, random_state=0),
+    lambda: DiehlCookClassifier(random_state=0),
+], ids=["surrogate", "surrogate-rate", "bpstdp", "pes", "resume", "spikeprop", "diehl-cook"])
+def test_features_with_a_large_offset_keep_their_variation(make):
+    # float32 keeps ~7 digits: 1e8 + x with x of order 1 would collapse to one or two values
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 40)
+    X = rng.normal(0.0, 0.3, (120, 2)) + 1.5 * y[:, None]
+    assert np.unique((X[:, 0] + 1e8).astype(np.float32)).size <= 3
+    est = make()
+    assert est._check_X(X + 1e8, reset=True).dtype == np.float64
+    plain = make().fit(X, y).score(X, y)
+    shifted = est.fit(X + 1e8, y).score(X + 1e8, y)
+    assert plain >= 0.7, plain
+    assert shifted >= plain - 0.05, (shifted, plain)   # float32 input: the classes merged (0.33-0.5)
+
+
+@pytest.mark.parametrize("labels, exc, match", [
+    (np.array([0, 1, 2] * 3 + [None], dtype=object), ValueError, "missing label .None. at index 9"),
+    (np.array(["a", "b"] * 4 + [float("nan"), "a"], dtype=object), ValueError, "missing label .nan. at index 8"),
+    (np.array([1, "a"] * 5, dtype=object), TypeError, "labels of types int, str"),
+], ids=["none", "nan-among-strings", "int-and-str"])
+def test_unusable_labels_are_named(labels, exc, match):
+    X = np.random.default_rng(0).random((10, 2))
+    for est in (PESClassifier(n_epochs=1), SurrogateGradientClassifier(max_epochs=1)):
+        with pytest.raises(exc, match="y = .*" + match):
+            est.fit(X, labels)
+
+
+def test_regressor_with_a_large_input_offset():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1.0, 1.0, (200, 1))
+    reg = PESRegressor(n_epochs=3, random_state=0).fit(x + 1e9, np.sin(2.0 * x[:, 0]))
+    assert reg.score(x + 1e9, np.sin(2.0 * x[:, 0])) >= 0.9   # float32: 1e9 + x is one value, R^2 0
+
+
+# ------------------------------------------------------------------------------ liquid state machine
+def _liquid_rate(lsm, rate, n_steps=200, batch=4):
+    x = poisson(np.full((batch, lsm.n_inputs), float(rate)), n_steps, max_rate=float(rate), x_max=float(rate),
+                dt=lsm.dt, random_state=0)
+    return lsm.run(x).mean() / lsm.dt   # Hz per liquid neuron
+
+
+def test_liquid_with_many_inputs_stays_graded():
+    capped = LiquidStateMachine(384, random_state=0)
+    assert capped.p_input == pytest.approx(6.0 / 384)
+    assert capped.in_pre.size / capped.n == pytest.approx(6.0, rel=0.2)  # ~6 input synapses per neuron
+    low, high = _liquid_rate(capped, 10.0), _liquid_rate(capped, 50.0)
+    assert 5.0 < low < high < 300.0, (low, high)
+    # the paper's rule for any number of channels (the old default): saturated at 1 / t_ref = 500 Hz
+    uncapped = LiquidStateMachine(384, random_state=0, max_input_synapses=None)
+    assert uncapped.p_input == 0.3
+    assert _liquid_rate(uncapped, 50.0) > 450.0
+
+
+def test_liquid_with_few_inputs_is_unchanged_by_the_cap():
+    a = LiquidStateMachine(12, random_state=3)
+    b = LiquidStateMachine(12, random_state=3, max_input_synapses=None)
+    assert a.p_input == b.p_input == 0.3
+    for name in ("in_pre", "in_post", "in_weight", "rec_pre", "rec_post", "rec_weight", "v_init"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    with pytest.raises(ValueError, match="max_input_synapses"):
+        LiquidStateMachine(4, max_input_synapses=0.0)
+
+
+def test_resume_lsm_front_learns_the_digits():
+    X, y = load_digits(return_X_y=True)
+    idx = np.random.default_rng(0).permutation(len(y))
+    tr, te = idx[:600], idx[600:900]
+    clf = ReSuMeClassifier(front="lsm", epochs=5, random_state=0).fit(X[tr], y[tr])
+    assert clf.liquid_input_cap_ == 6.0
+    assert clf.score(X[te], y[te]) >= 0.6   # 0.80; saturated liquid (no cap): 0.09, chance 0.10
+    # a model saved before the cap existed has no liquid_input_cap_ and rebuilds its uncapped liquid
+    del clf.liquid_input_cap_
+    liquid = clf._liquid()
+    assert liquid.p_input == 0.3
+
+
+# ------------------------------------------------------------------------------------ Diehl & Cook
+def test_diehl_cook_constant_features_do_not_change_the_network():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (40, 3)), rng.normal(2, 1, (40, 3))]) + 10.0   # measurements
+    y = np.r_[np.zeros(40, int), np.ones(40, int)]
+    with_constants = np.hstack([X[:, :1], np.full((80, 1), 7.0), X[:, 1:], np.zeros((80, 1))])
+    kw = dict(n_neurons=12, t_present=0.1, random_state=0)
+    plain = DiehlCookClassifier(**kw).fit(X, y)
+    padded = DiehlCookClassifier(**kw).fit(with_constants, y)
+    np.testing.assert_array_equal(padded.features_, [0, 2, 3])
+    assert padded.weights_.shape == plain.weights_.shape == (12, 6)   # 3 features, complement coded
+    np.testing.assert_array_equal(padded.weights_, plain.weights_)
+    np.testing.assert_array_equal(padded.predict(with_constants), plain.predict(X))
+    with pytest.raises(ValueError, match="vari"):
+        DiehlCookClassifier(**kw).fit(np.full((10, 2), 3.0), np.r_[np.zeros(5, int), np.ones(5, int)])
+
+
+def test_diehl_cook_silent_neurons_are_not_assigned():
+    # one feature, two inputs: most neurons never win the competition and stay silent
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 120)
+    X = (rng.normal(0, 0.6, 120) + 2.0 * y + 10.0)[:, None]
+    clf = DiehlCookClassifier(n_neurons=30, t_present=0.1, random_state=0).fit(X, y)
+    silent = ~(clf.class_rates_ > 0).any(axis=0)
+    assert silent.any() and not silent.all()
+    np.testing.assert_array_equal(clf.assignments_ == -1, silent)   # before: silent -> class 0
+    # only classes with assigned (firing) neurons take part in the vote
+    pred = clf.predict(X)
+    assert set(np.unique(pred)) <= set(clf.classes_[np.unique(clf.assignments_[~silent])])
+
+
+# -------------------------------------------------------------------------------------- SpikeProp
+def test_spikeprop_hidden_layer_grows_with_the_classes():
+    rng = np.random.default_rng(0)
+    X = rng.random((24, 2))
+    few = SpikePropClassifier(epochs=1, random_state=0).fit(X, np.arange(24) % 3)
+    assert few.n_hidden == "auto" and few.n_hidden_ == 10 and few.network_.n_hidden == 10  # Bohte's 10
+    many = SpikePropClassifier(epochs=1, random_state=0).fit(X, np.arange(24) % 12)
+    assert many.n_hidden_ == 24 and many.network_.n_hidden == 24
+    fixed = SpikePropClassifier(n_hidden=5, epochs=1, random_state=0).fit(X, np.arange(24) % 12)
+    assert fixed.n_hidden_ == 5
+    with pytest.raises(ValueError, match="n_hidden"):
+        SpikePropClassifier(n_hidden=0).fit(X, np.arange(24) % 3)
+    with pytest.raises(TypeError, match="n_hidden"):
+        SpikePropClassifier(n_hidden="many").fit(X, np.arange(24) % 3)
+
+
+@pytest.mark.slow
+def test_spikeprop_twenty_blobs():
+    datasets = pytest.importorskip("sklearn.datasets")
+    X, y = datasets.make_blobs(n_samples=2000, centers=20, n_features=8, cluster_std=1.5, random_state=0)
+    clf = SpikePropClassifier(random_state=0).fit(X[:1500], y[:1500])
+    assert clf.score(X[1500:], y[1500:]) >= 0.85   # 0.93; with 10 hidden neurons 0.43
+
+
+# --------------------------------------------------------------------------------------- BP-STDP
+def test_bpstdp_receptive_fields_on_real_valued_features():
+    datasets = pytest.importorskip("sklearn.datasets")
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    X, y = datasets.make_moons(n_samples=500, noise=0.2, random_state=0)
+    X = X * np.array([1e6, 1e-3])   # units far apart
+    tr, te = model_selection.train_test_split(np.arange(500), test_size=0.25, random_state=0, stratify=y)
+    clf = BPSTDPClassifier(random_state=0).fit(X[tr], y[tr])
+    assert clf.receptive_fields_ == 6 and clf.layer_sizes_[0] == 12
+    assert clf.score(X[te], y[te]) >= 0.94   # 0.97; complement coding (the old default): 0.89
+    old = BPSTDPClassifier(receptive_fields=None, max_epochs=2, random_state=0).fit(X[tr], y[tr])
+    assert old.receptive_fields_ == 0 and old.layer_sizes_[0] == 4   # feature and complement
+    # the inputs are field responses in [0, 1]: the best-matching fields of each feature fire most
+    z = clf._scale(X[:5].astype(np.float32)).reshape(5, 2, 6)
+    assert z.min() >= 0.0 and z.max() <= 1.0 and np.all(z.max(axis=2) > 0.7)
+    # a model saved before receptive fields (no receptive_fields_) keeps its complement coding
+    del old.receptive_fields_
+    assert old._scale(X[:5].astype(np.float32)).shape == (5, 4)
+    with pytest.raises(ValueError, match="receptive_fields"):
+        BPSTDPClassifier(receptive_fields=2).fit(X[:20], y[:20])
+    with pytest.raises(TypeError, match="receptive_fields"):
+        BPSTDPClassifier(receptive_fields="many").fit(X[:20], y[:20])
+
+
+def test_bpstdp_auto_fields_need_enough_rows():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((120, 3)), np.arange(120) % 2
+    assert BPSTDPClassifier(max_epochs=1, random_state=0).fit(X[:99], y[:99]).receptive_fields_ == 0
+    assert BPSTDPClassifier(max_epochs=1, random_state=0).fit(X[:100], y[:100]).receptive_fields_ == 6
+    assert BPSTDPClassifier(receptive_fields=4, max_epochs=1).fit(X[:20], y[:20]).layer_sizes_[0] == 12
+    stream = BPSTDPClassifier(random_state=0).partial_fit(X[:10], y[:10])   # a stream: fields
+    assert stream.receptive_fields_ == 6 and stream.layer_sizes_[0] == 18
