@@ -118,6 +118,20 @@ def _fields(events):
 
 
 # -- filters --------------------------------------------------------------------------
+def _span(t, start_time, end_time, after_last):
+    """``(t_s, t_e)``: ``start_time`` / ``end_time`` (whole µs) or, where not given, the first time
+    and the last time plus ``after_last``; None for an empty stream missing either bound."""
+    if start_time is not None:
+        start_time = v.integer("start_time", start_time)
+    if end_time is not None:
+        end_time = v.integer("end_time", end_time)
+    if len(t) == 0 and (start_time is None or end_time is None):
+        return None
+    ts = int(t[0]) if start_time is None else start_time
+    te = int(t[-1]) + after_last if end_time is None else end_time
+    return ts, te
+
+
 def denoise(events, filter_time, sensor_size=None):
     """Nearest-neighbour time filter: drop events with no recent neighbour.
 
@@ -363,14 +377,10 @@ def time_slices(events, time_window, overlap=0, include_incomplete=False, start_
     if o >= w:
         v.fail("overlap", overlap, "an overlap smaller than time_window = %r" % time_window)
     t = events["t"]
-    if start_time is not None:
-        start_time = v.integer("start_time", start_time)
-    if end_time is not None:
-        end_time = v.integer("end_time", end_time)
-    if len(t) == 0 and (start_time is None or end_time is None):
+    span = _span(t, start_time, end_time, after_last=1)
+    if span is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ts = int(t[0]) if start_time is None else start_time
-    te = int(t[-1]) + 1 if end_time is None else end_time
+    ts, te = span
     if end_time is not None and te < ts:
         v.fail("end_time", end_time, "an end time >= the start time %d us" % ts)
     rel = t - ts  # exact int64 offsets: no float rounding at large absolute times
@@ -624,15 +634,10 @@ def surface_times(events, dt, overlap=0, include_incomplete=False, start_time=No
     o = _whole_us("overlap", overlap, 0)
     if o >= w:
         v.fail("overlap", overlap, "an overlap smaller than dt = %r" % dt)
-    t = events["t"]
-    if start_time is not None:
-        start_time = v.integer("start_time", start_time)
-    if end_time is not None:
-        end_time = v.integer("end_time", end_time)
-    if len(t) == 0 and (start_time is None or end_time is None):
+    span = _span(events["t"], start_time, end_time, after_last=0)
+    if span is None:
         return np.zeros(0, np.int64)
-    ts = int(t[0]) if start_time is None else start_time
-    te = int(t[-1]) if end_time is None else end_time
+    ts, te = span
     if te < ts:
         v.fail("end_time", te, "an end time >= the start time %d us" % ts)
     stride = w - o

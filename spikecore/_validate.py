@@ -209,3 +209,13 @@ def sequence(name, value, expected="a sequence (list or tuple)"):
     if isinstance(value, (str, bytes, collections.abc.Mapping)) or not isinstance(value, collections.abc.Iterable):
         fail(name, value, expected, TypeError)
     return list(value)
+
+
+def ordered(low_name, low, high_name, high):
+    """Check a range: two real numbers with ``low < high`` (the error names ``high_name``);
+    return them as floats (e.g. an encoder's ``x_min``/``x_max``, a rule's ``w_min``/``w_max``)."""
+    low = real(low_name, low)
+    high = real(high_name, high)
+    if not high > low:
+        fail(high_name, high, "a number > %s = %r" % (low_name, low))
+    return low, high

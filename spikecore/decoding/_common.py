@@ -22,15 +22,6 @@ def raster(name, spikes, min_ndim=1):
     return arr.astype(np.uint8, copy=False)
 
 
-def value_range(x_min, x_max):
-    """The encoder's declared range, checked: finite ``x_min < x_max``."""
-    x_min = v.real("x_min", x_min)
-    x_max = v.real("x_max", x_max)
-    if not x_max > x_min:
-        v.fail("x_max", x_max, "a number > x_min = %r" % x_min)
-    return x_min, x_max
-
-
 def first_steps(spikes):
     """Index of the first spike along axis 0, and a mask of inputs that spiked at all."""
     fired = spikes.any(axis=0)

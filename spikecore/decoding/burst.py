@@ -4,7 +4,7 @@ import numpy as np
 from spikecore import _validate as v
 from spikecore.encoding.burst import MAX_STEPS, check_burst
 
-from ._common import raster, value_range
+from ._common import raster
 
 
 def burst_decode(spikes, *, n_max=5, t_min=2, t_max=10, period=None, x_min=0.0, x_max=1.0):
@@ -37,7 +37,7 @@ def burst_decode(spikes, *, n_max=5, t_min=2, t_max=10, period=None, x_min=0.0, 
     s = raster("spikes", spikes)
     n_max, t_min, t_max, longest = check_burst(n_max, t_min, t_max)
     period = longest if period is None else v.integer("period", period, low=longest, high=MAX_STEPS)
-    x_min, x_max = value_range(x_min, x_max)
+    x_min, x_max = v.ordered("x_min", x_min, "x_max", x_max)
     if s.shape[0] < longest:
         v.fail("spikes", "<raster with %d steps>" % s.shape[0], "at least the longest burst, %d steps" % longest)
     window = s[: min(period, s.shape[0])]

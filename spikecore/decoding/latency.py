@@ -3,7 +3,7 @@ import numpy as np
 
 from spikecore import _validate as v
 
-from ._common import first_steps, raster, value_range
+from ._common import first_steps, raster
 
 
 def latency_decode(spikes, *, method="linear", tau=None, threshold=0.01, x_min=0.0, x_max=1.0, never=None):
@@ -45,7 +45,7 @@ def latency_decode(spikes, *, method="linear", tau=None, threshold=0.01, x_min=0
         # T = 1: every spike is at step 0 (decoded as 1 whatever tau); any positive tau will do
         tau = (T - 1) / (1.0 - threshold) if T > 1 else 1.0
     tau = v.positive("tau", tau, unit="steps")
-    x_min, x_max = value_range(x_min, x_max)
+    x_min, x_max = v.ordered("x_min", x_min, "x_max", x_max)
     k, fired = first_steps(s)
     k = k.astype(np.float64)
     if method == "linear":

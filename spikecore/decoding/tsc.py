@@ -3,7 +3,7 @@ import numpy as np
 
 from spikecore import _validate as v
 
-from ._common import raster, value_range
+from ._common import raster
 
 
 def tsc_decode(spikes, *, x_max=1.0):
@@ -64,7 +64,7 @@ def phase_decode(spikes, n_phases, *, x_min=0.0, x_max=1.0):
     """
     s = raster("spikes", spikes)
     K = v.integer("n_phases", n_phases, low=1, high=32)
-    x_min, x_max = value_range(x_min, x_max)
+    x_min, x_max = v.ordered("x_min", x_min, "x_max", x_max)
     P = s.shape[0] // K
     if P < 1:
         v.fail("spikes", "<raster with %d steps>" % s.shape[0], "at least n_phases = %d steps" % K)

@@ -39,10 +39,7 @@ def intensity(x, x_min, x_max, name="x"):
 
     Returns the flat float64 normalised array and the input's shape.
     """
-    x_min = v.real("x_min", x_min)
-    x_max = v.real("x_max", x_max)
-    if not x_max > x_min:
-        v.fail("x_max", x_max, "a number > x_min = %r" % x_min)
+    x_min, x_max = v.ordered("x_min", x_min, "x_max", x_max)
     arr = values(name, x)
     check_range(name, arr, x_min, x_max)
     norm = (arr.ravel() - x_min) / (x_max - x_min)

@@ -33,10 +33,7 @@ def gaussian_fields(n_fields, x_min, x_max, beta=1.5):
     sigma : float
     """
     m = v.integer("n_fields", n_fields, low=3)
-    x_min = v.real("x_min", x_min)
-    x_max = v.real("x_max", x_max)
-    if not x_max > x_min:
-        v.fail("x_max", x_max, "a number > x_min = %r" % x_min)
+    x_min, x_max = v.ordered("x_min", x_min, "x_max", x_max)
     beta = v.positive("beta", beta)
     width = (x_max - x_min) / (m - 2)
     i = np.arange(1, m + 1, dtype=np.float64)

@@ -72,11 +72,7 @@ def _pairing(value):
 
 
 def _bounds(w_min, w_max):
-    w_min = V.real("w_min", w_min)
-    w_max = V.real("w_max", w_max)
-    if not w_max > w_min:
-        V.fail("w_max", w_max, "a number > w_min = %r" % w_min)
-    return w_min, w_max
+    return V.ordered("w_min", w_min, "w_max", w_max)
 
 
 class PairSTDP(PlasticityRule):
