@@ -5,9 +5,10 @@ agreement). The model is Brian2's own ``examples/CUBA.py`` (Vogels & Abbott, 200
 Brette et al., 2007); only the connectivity and ``v0`` are passed in, so that Brian2 and
 spikecore simulate the *same* network.
 
-Run as a script it is a worker: ``python _brian2_cuba.py TARGET IN.npz OUT.npz`` builds and runs
-one network in a fresh process (Brian2 keeps global device state, so each target gets its own
-process) and writes the spikes and the timings.
+Run as a script it is a worker: ``python _brian2_cuba.py TARGET IN.npz OUT.npz [float32]`` builds
+and runs one network in a fresh process (Brian2 keeps global device state, so each target gets its
+own process) and writes the spikes and the timings; ``float32`` sets Brian2's
+``prefs.core.default_float_dtype`` (state and arithmetic in single precision).
 """
 import json
 import os
@@ -19,7 +20,7 @@ import numpy as np
 
 
 def run_brian2_cuba(target, pre_e, post_e, pre_i, post_i, v0, n, duration_s, dt_s=1e-4,
-                    build_dir=None):
+                    build_dir=None, float_dtype="float64"):
     """Simulate CUBA in Brian2 and return spikes and timings.
 
     Parameters
@@ -36,6 +37,8 @@ def run_brian2_cuba(target, pre_e, post_e, pre_i, post_i, v0, n, duration_s, dt_
         Simulated time and time step in seconds.
     build_dir : str, optional
         Folder for the C++ standalone project.
+    float_dtype : {"float64", "float32"}
+        Brian2's ``prefs.core.default_float_dtype``.
 
     Returns
     -------
@@ -52,6 +55,7 @@ def run_brian2_cuba(target, pre_e, post_e, pre_i, post_i, v0, n, duration_s, dt_
         b2.set_device("cpp_standalone", directory=build_dir, build_on_run=False)
     else:
         b2.prefs.codegen.target = target
+    b2.prefs.core.default_float_dtype = np.dtype(float_dtype).type
     b2.defaultclock.dt = dt_s * b2.second
     t0 = time.perf_counter()
     taum, taue, taui = 20 * ms, 5 * ms, 10 * ms
@@ -96,10 +100,12 @@ def run_brian2_cuba(target, pre_e, post_e, pre_i, post_i, v0, n, duration_s, dt_
 
 
 def main(argv):
-    target, in_path, out_path = argv
+    target, in_path, out_path = argv[:3]
+    float_dtype = argv[3] if len(argv) > 3 else "float64"
     data = np.load(in_path)
     res = run_brian2_cuba(target, data["pre_e"], data["post_e"], data["pre_i"], data["post_i"],
-                          data["v0"], int(data["n"]), float(data["duration_s"]), float(data["dt_s"]))
+                          data["v0"], int(data["n"]), float(data["duration_s"]), float(data["dt_s"]),
+                          float_dtype=float_dtype)
     meta = {k: res[k] for k in ("run_s", "compile_s", "build_s", "brian2", "numpy")}
     tmp = out_path + ".tmp"
     with open(tmp, "wb") as fh:

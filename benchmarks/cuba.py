@@ -4,7 +4,10 @@ The CUBA network of Vogels & Abbott (2005) as in Brette et al. (2007) and Brian2
 ``examples/CUBA.py`` (see :func:`spikecore.network.examples.cuba`), 1 s of biological time at
 dt = 0.1 ms, N = 4 000, 20 000 and 100 000 neurons with p = 80/N. Both simulators get the SAME
 network: the connectivity and initial potentials drawn by spikecore are exported to Brian2.
-Both run in float64 on one thread. NEST 3 (``_nest_cuba.py``, ``iaf_psc_exp``: the same model
+Both run on one thread, in float64 and again in float32 (``--dtypes``): spikecore's
+``CurrentLIF(dtype=np.float32, arithmetic=np.float32)`` against Brian2 with
+``prefs.core.default_float_dtype = float32``, both single precision throughout (those rows' case
+is ``"N=4000 float32"``; NEST, double precision only, is not run for them). NEST 3 (``_nest_cuba.py``, ``iaf_psc_exp``: the same model
 with currents :math:`I = g\,C_m/\tau_m`) gets the same network too, with ``--nest-threads``
 OpenMP threads (default: every core; it ran 2.6x faster on 2 threads than on 1 here); its
 spikes are the same statistics, not the same spikes (it integrates each step exactly, in its
@@ -19,7 +22,7 @@ state. ``ratio = peer_s / spikecore_s`` (above 1: spikecore is faster).
 neuron state (no model, no synapses): the memory traffic the neuron update cannot avoid, as a
 floor to read ``spikecore_s`` against.
 
-    python benchmarks/cuba.py                 # N = 4000, 20000, 100000; all Brian2 targets
+    python benchmarks/cuba.py                 # N = 4000, 20000, 100000; all peers; float64, float32
     python benchmarks/cuba.py --quick --json  # N = 4000 only, C++ standalone target
 """
 import argparse
@@ -37,15 +40,16 @@ HERE = Path(__file__).resolve().parent
 PEERS = ("brian2_cpp_standalone", "brian2_cython", "brian2_numpy", "nest")
 
 
-def _spikecore_case(n, repeats, seed):
+def _spikecore_case(n, repeats, seed, dtype="float64"):
     from spikecore.network.examples import cuba, cuba_export
 
+    f = np.dtype(dtype).type  # float32: single-precision state AND arithmetic
     t0 = time.perf_counter()
-    small, _ = cuba(200, seed=seed)
-    small.run(20)  # compiles the fused loop for float64 (or loads it from Numba's cache)
+    small, _ = cuba(200, seed=seed, dtype=f, arithmetic=f)
+    small.run(20)  # compiles the fused loop for this dtype (or loads it from Numba's cache)
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    net, pop = cuba(n, seed=seed)
+    net, pop = cuba(n, seed=seed, dtype=f, arithmetic=f)
     build_s = time.perf_counter() - t0
     walls, spikes = [], None
     for _ in range(repeats):
@@ -57,15 +61,15 @@ def _spikecore_case(n, repeats, seed):
                 spikecore_spikes=spikes, export=cuba_export(net, pop))
 
 
-def _state_floor(n, steps=10000, repeats=3):
+def _state_floor(n, steps=10000, repeats=3, dtype="float64"):
     """Seconds that ``steps`` passes over the CUBA neuron state alone take: read and write
-    ``v``, ``g_e``, ``g_i`` (float64), the refractory counter (int32) and write the spike
+    ``v``, ``g_e``, ``g_i`` (``dtype``), the refractory counter (int32) and write the spike
     flags (uint8) of ``n`` neurons, with one multiplication each and nothing else.
 
-    The neuron update moves exactly these bytes every step (57 per neuron), so this pass is a
-    floor for it on this machine: at N = 4 000 the 228 KB of state live in the core's L2
-    cache, at N = 100 000 (5.7 MB) in L3, and the time is set by those caches' bandwidth,
-    not by the arithmetic.
+    The neuron update moves exactly these bytes every step (57 per neuron in float64, 33 in
+    float32), so this pass is a floor for it on this machine: at N = 4 000 the 228 KB of
+    float64 state live in the core's L2 cache, at N = 100 000 (5.7 MB; 3.3 MB in float32) in
+    L3, and the time is set by those caches' bandwidth, not by the arithmetic.
     """
     import numba
 
@@ -73,13 +77,14 @@ def _state_floor(n, steps=10000, repeats=3):
     def stream(v, ge, gi, ref, spk, steps):
         for _ in range(steps):
             for j in range(v.shape[0]):
-                v[j] = 0.999 * v[j]
-                ge[j] = 0.98 * ge[j]
-                gi[j] = 0.99 * gi[j]
+                v[j] = v[j] * v[j]
+                ge[j] = ge[j] * ge[j]
+                gi[j] = gi[j] * gi[j]
                 ref[j] = ref[j] + 1
                 spk[j] = 0
 
-    arrays = (np.ones(n), np.ones(n), np.ones(n), np.zeros(n, np.int32), np.zeros(n, np.uint8))
+    arrays = (np.ones(n, dtype), np.ones(n, dtype), np.ones(n, dtype), np.zeros(n, np.int32),
+              np.zeros(n, np.uint8))
     stream(*arrays, 1)
     best = float("inf")
     for _ in range(repeats):
@@ -119,11 +124,11 @@ def _nest_case(export, python, workdir, threads):
                 nest_version=meta["nest"], peer_threads=threads)
 
 
-def _brian2_case(peer, export, python, workdir):
+def _brian2_case(peer, export, python, workdir, dtype="float64"):
     target = peer[len("brian2_"):]
     inp = _network_file(export, workdir)
-    out = os.path.join(workdir, "out_%s_%d.npz" % (target, export["n"]))
-    error = _run_worker(python, "_brian2_cuba.py", target, inp, out)
+    out = os.path.join(workdir, "out_%s_%d_%s.npz" % (target, export["n"], dtype))
+    error = _run_worker(python, "_brian2_cuba.py", target, inp, out, dtype)
     if error:
         return dict(peer_s=None, error=error)
     data = np.load(out)
@@ -162,6 +167,9 @@ def main(argv=None):
     ap.add_argument("--nest-python", help="interpreter with NEST installed (default: this one)")
     ap.add_argument("--nest-threads", type=int, default=os.cpu_count() or 1,
                     help="NEST's OpenMP threads (default: all cores; spikecore runs on one)")
+    ap.add_argument("--dtypes", nargs="*", choices=("float64", "float32"),
+                    default=["float64", "float32"],
+                    help="precisions to run (float32: single-precision state and arithmetic on both sides)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     sizes = args.sizes or ([4000] if args.quick else [4000, 20000, 100000])
@@ -172,13 +180,16 @@ def main(argv=None):
     cold = _cold_start(args.seed)
     rows = []
     with tempfile.TemporaryDirectory(prefix="spikecore-cuba-") as workdir:
-        for n in sizes:
-            sc = _spikecore_case(n, repeats, args.seed)
-            sc["state_floor_s"] = _state_floor(n)
+        for n, dtype in [(n, d) for n in sizes for d in args.dtypes]:
+            sc = _spikecore_case(n, repeats, args.seed, dtype)
+            sc["state_floor_s"] = _state_floor(n, dtype=dtype)
             export = sc.pop("export")
             for peer in peers:
-                row = dict(benchmark="cuba", case="N=%d" % n, peer=peer, **sc)
-                if n == 4000:
+                if peer == "nest" and dtype != "float64":
+                    continue  # NEST computes in double precision only
+                case = "N=%d" % n + ("" if dtype == "float64" else " " + dtype)
+                row = dict(benchmark="cuba", case=case, peer=peer, dtype=dtype, **sc)
+                if n == 4000 and dtype == "float64":
                     row["cold_start_s"] = cold
                 if peer == "nest":
                     row.update(_nest_case(export, nest_python, workdir, args.nest_threads) if nest_python
@@ -188,14 +199,14 @@ def main(argv=None):
                 elif peer == "brian2_numpy" and n > 20000 and not args.quick:
                     row.update(peer_s=None, error="skipped: NumPy target too slow at this size")
                 else:
-                    row.update(_brian2_case(peer, export, python, workdir))
+                    row.update(_brian2_case(peer, export, python, workdir, dtype))
                 row["ratio"] = (row["peer_s"] / row["spikecore_s"]) if row.get("peer_s") else None
                 row["numpy_version"] = np.__version__
                 rows.append(row)
                 if args.json:
                     print(json.dumps(row), flush=True)
                 else:
-                    print("%-8s %-22s spikecore %.4f s (%d spikes; state floor %.4f s)  peer %s  ratio %s" % (
+                    print("%-14s %-22s spikecore %.4f s (%d spikes; state floor %.4f s)  peer %s  ratio %s" % (
                         row["case"], peer, row["spikecore_s"], row["spikecore_spikes"], row["state_floor_s"],
                         "%.4f s (%s spikes)" % (row["peer_s"], row.get("peer_spikes"))
                         if row.get("peer_s") else "n/a (%s)" % row.get("error"),

@@ -70,7 +70,8 @@ N_PL_COLS = 14
 # buffer lets LLVM vectorise the loop over the engine's strided state views: measured 0.08 s
 # against 0.41 s for 1 s of CUBA 4000 (benchmarks/cuba.py). Same arithmetic in the same order as
 # cuba_lif_step (beta * 0 is added when there is no current), so the results are bit-identical:
-# tests/test_network_engine.py::test_cuba_step_is_bitwise_identical checks it.
+# tests/test_network_engine.py::test_cuba_step_is_bitwise_identical checks it. The arithmetic is
+# that of the parameters: float64, or float32 for CurrentLIF(arithmetic=np.float32).
 # ---------------------------------------------------------------------------------------------
 @numba.njit(cache=True)
 def _cuba_lif_step_engine(v, i_syn, refrac, current, has_current, alpha, beta, v_rest, v_th,
@@ -78,7 +79,7 @@ def _cuba_lif_step_engine(v, i_syn, refrac, current, has_current, alpha, beta, v
     batch, n = v.shape
     n_syn = i_syn.shape[0]
     drop = v_th - v_reset
-    zero_input = beta * 0.0
+    zero_input = beta - beta  # +0.0 in beta's precision (beta * 0.0 would be float64)
     for b in range(batch):
         vb = v[b]
         rb = refrac[b]
@@ -124,7 +125,7 @@ def _cuba_lif_step_engine(v, i_syn, refrac, current, has_current, alpha, beta, v
 
 @numba.njit(cache=True)
 def _advance_population(p, t, r, batch, n_slots, pop_model, pop_n, pop_state, pop_params,
-                        pop_nch, pop_ring, pop_cur, pop_ext, pop_bias, pop_spk,
+                        pop_single, pop_pf, pop_nch, pop_ring, pop_cur, pop_ext, pop_bias, pop_spk,
                         fstate, istate, ring, ext, bias, spk, src_ptr, src_unit, sidx, scount):
     # One population, one step: input from the ring slot, model step, spike list.
     n = pop_n[p]
@@ -175,9 +176,16 @@ def _advance_population(p, t, r, batch, n_slots, pop_model, pop_n, pop_state, po
                  spikes)
     elif model == MODEL_CUBA_LIF:
         refrac = istate[st[2]: st[2] + blk].reshape(batch, n)
-        _cuba_lif_step_engine(v, i_syn, refrac, cur, pop_ext[p] >= 0 or pop_bias[p] >= 0,
-                              pr[0], pr[1], pr[2], pr[3], pr[4], pr[5] != 0.0,
-                              np.int64(pr[6]), pr[7: 7 + nch], pr[7 + nch: 7 + 2 * nch], spikes)
+        has_current = pop_ext[p] >= 0 or pop_bias[p] >= 0
+        if pop_single[p]:  # float32 arithmetic: the parameters in the state's dtype
+            pf = pop_pf[p]
+            _cuba_lif_step_engine(v, i_syn, refrac, cur, has_current, pf[0], pf[1], pf[2], pf[3],
+                                  pf[4], pr[5] != 0.0, np.int64(pr[6]), pf[7: 7 + nch],
+                                  pf[7 + nch: 7 + 2 * nch], spikes)
+        else:
+            _cuba_lif_step_engine(v, i_syn, refrac, cur, has_current, pr[0], pr[1], pr[2], pr[3],
+                                  pr[4], pr[5] != 0.0, np.int64(pr[6]), pr[7: 7 + nch],
+                                  pr[7 + nch: 7 + 2 * nch], spikes)
     elif model == MODEL_ADAPTIVE_LIF:
         theta = fstate[st[1]: st[1] + blk].reshape(batch, n)
         refrac = istate[st[2]: st[2] + blk].reshape(batch, n)
@@ -293,8 +301,8 @@ def _view2(a, offset, batch, n):
 
 @numba.njit(cache=True)
 def network_run(t_abs0, r_start, r_stop, batch, n_slots,
-                pop_model, pop_n, pop_state, pop_params, pop_nch, pop_ring, pop_cur, pop_ext,
-                pop_bias, pop_spk, fstate, istate, ring, ext, bias, spk, sidx, scount,
+                pop_model, pop_n, pop_state, pop_params, pop_single, pop_nch, pop_ring, pop_cur,
+                pop_ext, pop_bias, pop_spk, fstate, istate, ring, ext, bias, spk, sidx, scount,
                 src_ptr, src_unit,
                 con_int, con_float, csr_indptr, csr_indices, csr_weights, csr_delays, dense_w, conv_k,
                 counts, mon_list, list_t, list_b, list_i, list_p, n_list,
@@ -332,6 +340,10 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
     pop_params : float64 (P, K)
         The model's ``step_params(dt)``, flattened (bools as 0/1, CUBA's per-channel arrays
         inline).
+    pop_single : int64 (P,)
+        1 for a current-based LIF population with float32 arithmetic
+        (``CurrentLIF(arithmetic=np.float32)``): its parameters, float32 values stored exactly
+        in ``pop_params``, are handed to the update in the state's dtype.
     pop_nch : int64 (P,)
         Number of input channels.
     pop_ring : int64 (P,)
@@ -440,8 +452,11 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
                       pop_n[p]) for p in range(n_pop)]
     pop_spikes = [spk[pop_spk[p]: pop_spk[p] + batch * pop_n[p]].reshape(batch, pop_n[p])
                   for p in range(n_pop)]
+    pop_pf = pop_params.astype(fstate.dtype)  # the parameters in the state's dtype
     pop_decay = [pop_params[p, 7: 7 + pop_nch[p]] for p in range(n_pop)]
     pop_gain = [pop_params[p, 7 + pop_nch[p]: 7 + 2 * pop_nch[p]] for p in range(n_pop)]
+    pop_decay_f = [pop_pf[p, 7: 7 + pop_nch[p]] for p in range(n_pop)]
+    pop_gain_f = [pop_pf[p, 7 + pop_nch[p]: 7 + 2 * pop_nch[p]] for p in range(n_pop)]
     con_dest = [_connection_dest(c, batch, n_slots, pop_model, pop_n, pop_state, pop_nch,
                                  pop_ring, fstate, ring, con_int) for c in range(n_con)]
     con_ptr = [csr_indptr[con_int[c, C_PTR]: con_int[c, C_PTR] + pop_n[con_int[c, C_PRE]] + 1]
@@ -510,6 +525,14 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
             return r
         t = t_abs0 + r
         for p in range(n_pop):
+            if fast[p] and pop_single[p]:  # float32 arithmetic
+                _cuba_lif_step_engine(pop_v[p], pop_isyn[p], pop_ref[p], pop_curv[p], False,
+                                      pop_pf[p, 0], pop_pf[p, 1], pop_pf[p, 2], pop_pf[p, 3],
+                                      pop_pf[p, 4], pop_params[p, 5] != 0.0,
+                                      np.int64(pop_params[p, 6]), pop_decay_f[p], pop_gain_f[p],
+                                      pop_spikes[p])
+                spike_list(pop_spikes[p], pop_idx[p], scount[p])
+                continue
             if fast[p]:  # current-based LIF, no ring, no external or constant current
                 _cuba_lif_step_engine(pop_v[p], pop_isyn[p], pop_ref[p], pop_curv[p], False,
                                       pop_params[p, 0], pop_params[p, 1], pop_params[p, 2],
@@ -519,7 +542,7 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
                 spike_list(pop_spikes[p], pop_idx[p], scount[p])
                 continue
             _advance_population(p, t, r, batch, n_slots, pop_model, pop_n, pop_state, pop_params,
-                                pop_nch, pop_ring, pop_cur, pop_ext, pop_bias, pop_spk,
+                                pop_single, pop_pf, pop_nch, pop_ring, pop_cur, pop_ext, pop_bias, pop_spk,
                                 fstate, istate, ring, ext, bias, spk, src_ptr, src_unit, sidx,
                                 scount)
         for p in range(n_pop):

@@ -17,7 +17,9 @@ Conventions shared by all kernels
   (zero-order hold).
 * Scalar parameters are float64 numbers precomputed by the model object for a given ``dt``
   (``spikecore.neurons`` ``model.step_params(dt)``); arithmetic is done in float64 and the
-  result rounded to the state's dtype once per step (float32 by default).
+  result rounded to the state's dtype once per step (float32 by default). The one exception is
+  asked for explicitly: ``CurrentLIF(dtype=np.float32, arithmetic=np.float32)`` hands float32
+  parameters, and :func:`cuba_lif_step` then computes in float32 throughout.
 * The threshold test is strict, :math:`v > v_\mathrm{th}` (Brian2's ``v > Vt``);
   Izhikevich uses the paper's :math:`v \ge 30` mV.
 * Absolute refractoriness is an integer counter ``refrac`` (steps). After a spike it is set to
@@ -165,7 +167,8 @@ def cuba_lif_step(v, i_syn, refrac, current, alpha, beta, v_rest, v_th, v_reset,
     alpha, beta, v_rest, v_th, v_reset, soft_reset, n_ref
         As in :func:`lif_step`.
     syn_decay : float64 array (n_syn,)
-        :math:`e^{-dt/\tau_k}` per channel.
+        :math:`e^{-dt/\tau_k}` per channel (float32, like the other float parameters, for
+        float32 arithmetic).
     syn_gain : float64 array (n_syn,)
         :math:`G_k` per channel.
     spikes_out : bool or uint8 array (batch, n)

@@ -34,6 +34,17 @@ def test_bad_parameters(factory, match):
         factory()
 
 
+def test_bad_arithmetic():
+    with pytest.raises(TypeError, match=r"arithmetic = <class 'numpy.float32'>: expected numpy.float64, "
+                       r"or numpy.float32 with dtype=numpy.float32 \(the state dtype here is float64\)"):
+        CurrentLIF(dtype=np.float64, arithmetic=np.float32)
+    with pytest.raises(TypeError, match="arithmetic = 'half'"):
+        CurrentLIF(arithmetic="half")
+    with pytest.raises(TypeError, match="arithmetic = None"):
+        CurrentLIF(arithmetic=None)
+    assert CurrentLIF(arithmetic="float32").arithmetic == np.float32
+
+
 def test_bad_parameter_types():
     with pytest.raises(TypeError, match="tau_mem = '20ms'"):
         LIF(tau_mem="20ms")

@@ -1,8 +1,8 @@
 """Kernel == reference for every public function of spikecore.kernels.neurons (hypothesis).
 
 Spikes and refractory counters must agree exactly. Floating state must agree to
-rtol = atol = 1e-6 (float32) / 1e-12 (float64) — both sides do the same float64 arithmetic, so
-in practice they agree bit for bit — except Hodgkin-Huxley, whose exponentials come from NumPy
+rtol = atol = 1e-6 (float32) / 1e-12 (float64) — both sides do the same arithmetic (float64;
+float32 for CurrentLIF(arithmetic=np.float32)), so in practice they agree bit for bit — except Hodgkin-Huxley, whose exponentials come from NumPy
 on one side and libm on the other: atol 1e-3 mV, 1e-6 on the gates.
 """
 import inspect
@@ -54,7 +54,9 @@ def lif_family(draw):
         taus = tuple(draw(st.floats(1e-3, 30e-3)) for _ in range(n_syn))
         if draw(st.booleans()):
             taus = (tau,) + taus[1:]  # the tau_syn == tau_mem limit
-        return CurrentLIF(tau_mem=tau, tau_syn=taus, **common)
+        # float32 state: float64 arithmetic (the convention) or float32 arithmetic throughout
+        arithmetic = draw(st.sampled_from([np.float64, dtype]))
+        return CurrentLIF(tau_mem=tau, tau_syn=taus, arithmetic=arithmetic, **common)
     return AdaptiveLIF(tau_mem=tau, tau_theta=draw(st.floats(5e-3, 1.0)),
                        theta_plus=draw(st.floats(0.0, 0.5)), **common)
 

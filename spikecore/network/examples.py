@@ -4,7 +4,7 @@ import numpy as np
 from .network import Network
 
 
-def cuba(n=4000, p=None, seed=0, dtype=np.float64, exc_fraction=0.8):
+def cuba(n=4000, p=None, seed=0, dtype=np.float64, exc_fraction=0.8, arithmetic=np.float64):
     """The CUBA benchmark network (Vogels & Abbott, 2005, as in Brette et al., 2007, benchmark 2).
 
     :math:`n` current-based LIF neurons (80 % excitatory), randomly connected with probability
@@ -33,6 +33,10 @@ def cuba(n=4000, p=None, seed=0, dtype=np.float64, exc_fraction=0.8):
         State dtype; float64 for spike-exact comparison with Brian2.
     exc_fraction : float
         Fraction of excitatory neurons.
+    arithmetic : numpy dtype
+        Precision of the neuron update (:class:`~spikecore.neurons.CurrentLIF`): float64, or
+        float32 with ``dtype=np.float32`` (single precision throughout, as Brian2 with
+        ``prefs.core.default_float_dtype = float32``).
 
     Returns
     -------
@@ -54,7 +58,7 @@ def cuba(n=4000, p=None, seed=0, dtype=np.float64, exc_fraction=0.8):
                "inhibitory neuron of n = %d" % n)
     net = Network(dt=1e-4, seed=seed)
     model = CurrentLIF(tau_mem=20e-3, tau_syn=(5e-3, 10e-3), v_rest=-49e-3, v_th=-50e-3,
-                       v_reset=-60e-3, t_ref=5e-3, dtype=dtype)
+                       v_reset=-60e-3, t_ref=5e-3, dtype=dtype, arithmetic=arithmetic)
     v0 = lambda rng, k: rng.uniform(-60e-3, -50e-3, k)  # noqa: E731  (V_r + rand() (V_t - V_r))
     pop = net.add(model, n=n, name="P", initial={"v": v0})
     w_e, w_i = 60 * 0.27 / 10 * 1e-3, -20 * 4.5 / 10 * 1e-3

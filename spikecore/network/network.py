@@ -601,6 +601,10 @@ class _State:
         self.pop_params = np.zeros((P, width), np.float64)
         for k, x in enumerate(params):
             self.pop_params[k, : x.size] = x
+        # current-based LIF with float32 arithmetic: the update gets its parameters in float32
+        self.pop_single = np.array([int(self.pop_model[p.index] == K.MODEL_CUBA_LIF and np.dtype(
+            getattr(p.model, "arithmetic", np.float64)) == np.float32) for p in net.populations],
+            np.int64)
         self.fstate = np.zeros(f_size, self.dtype)
         self.istate = np.zeros(i_size, np.int32)
         self.ring = np.zeros(ring_size, self.dtype)
@@ -856,7 +860,7 @@ class _State:
     def kernel_args(self, t_abs0, r_start, r_stop, run):
         """The argument tuple of :func:`spikecore.kernels.network.network_run`."""
         return (t_abs0, r_start, r_stop, self.batch, self.n_slots, self.pop_model, self.pop_n,
-                self.pop_state, self.pop_params, self.pop_nch, self.pop_ring, self.pop_cur,
+                self.pop_state, self.pop_params, self.pop_single, self.pop_nch, self.pop_ring, self.pop_cur,
                 run["pop_ext"], run["pop_bias"], self.pop_spk, self.fstate, self.istate, self.ring,
                 run["ext"], run["bias"], self.spk, self.sidx, self.scount, run["src_ptr"],
                 run["src_unit"], self.con_int, self.con_float, self.csr_indptr, self.csr_indices,

@@ -31,8 +31,8 @@ def _block(buf, offset, shape):
 
 
 def network_run(t_abs0, r_start, r_stop, batch, n_slots,
-                pop_model, pop_n, pop_state, pop_params, pop_nch, pop_ring, pop_cur, pop_ext,
-                pop_bias, pop_spk, fstate, istate, ring, ext, bias, spk, sidx, scount,
+                pop_model, pop_n, pop_state, pop_params, pop_single, pop_nch, pop_ring, pop_cur,
+                pop_ext, pop_bias, pop_spk, fstate, istate, ring, ext, bias, spk, sidx, scount,
                 src_ptr, src_unit,
                 con_int, con_float, csr_indptr, csr_indices, csr_weights, csr_delays, dense_w, conv_k,
                 counts, mon_list, list_t, list_b, list_i, list_p, n_list,
@@ -77,6 +77,8 @@ def network_run(t_abs0, r_start, r_stop, batch, n_slots,
             if pop_bias[p] >= 0:
                 current += bias[pop_bias[p]: pop_bias[p] + n]
             st, pr = pop_state[p], pop_params[p]
+            if pop_single[p]:  # CurrentLIF with float32 arithmetic: float32 parameters
+                pr = pr.astype(fstate.dtype)
             v = _block(fstate, st[0], (batch, n))
             spikes = _block(spk, pop_spk[p], (batch, n))
             common = (pr[0], pr[1], pr[2], pr[3], pr[4], bool(pr[5]), int(pr[6]))

@@ -64,14 +64,17 @@ def cuba_lif_step(v, i_syn, refrac, current, alpha, beta, v_rest, v_th, v_reset,
     :math:`i_k \leftarrow d_k i_k`; ``v`` is clamped while refractory, currents always decay.
     Twin of :func:`spikecore.kernels.neurons.cuba_lif_step`.
     """
+    # float64 arithmetic, or float32 when the model hands float32 parameters
+    # (CurrentLIF(arithmetic=np.float32)); numpy keeps float32 * float32 in float32
+    F = np.result_type(alpha, syn_gain)
     active = _refractory_tick(refrac)
-    v_new = v_rest + alpha * (v.astype(F64) - v_rest) + beta * current.astype(F64)
+    v_new = v_rest + alpha * (v.astype(F) - v_rest) + beta * current.astype(F)
     for k in range(i_syn.shape[0]):
-        v_new = v_new + syn_gain[k] * i_syn[k].astype(F64)
+        v_new = v_new + syn_gain[k] * i_syn[k].astype(F)
     v[active] = v_new[active]
     for k in range(i_syn.shape[0]):
-        i_syn[k] = syn_decay[k] * i_syn[k].astype(F64)
-    fired = active & (v.astype(F64) > v_th)
+        i_syn[k] = syn_decay[k] * i_syn[k].astype(F)
+    fired = active & (v.astype(F) > v_th)
     _reset(v, fired, soft_reset, v_th - v_reset, v_reset)
     refrac[fired] = n_ref
     spikes_out[...] = fired
