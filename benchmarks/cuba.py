@@ -7,11 +7,11 @@ network: the connectivity and initial potentials drawn by spikecore are exported
 Both run on one thread, in float64 and again in float32 (``--dtypes``): spikecore's
 ``CurrentLIF(dtype=np.float32, arithmetic=np.float32)`` against Brian2 with
 ``prefs.core.default_float_dtype = float32``, both single precision throughout (those rows' case
-is ``"N=4000 float32"``; NEST, double precision only, is not run for them). NEST 3 (``_nest_cuba.py``, ``iaf_psc_exp``: the same model
-with currents :math:`I = g\,C_m/\tau_m`) gets the same network too, with ``--nest-threads``
-OpenMP threads (default: every core; it ran 2.6x faster on 2 threads than on 1 here); its
-spikes are the same statistics, not the same spikes (it integrates each step exactly, in its
-own order).
+is ``"N=4000 float32"``; NEST, double precision only, is not run for them).
+NEST 3 (``_nest_cuba.py``, ``iaf_psc_exp``: the same model with currents
+:math:`I = g\,C_m/\tau_m`) gets the same network too, with ``--nest-threads`` OpenMP threads
+(default: every core; it ran 2.6x faster on 2 threads than on 1 here); its spikes are the same
+statistics, not the same spikes (it integrates each step exactly, in its own order).
 
 Timings exclude network construction and compilation, which are reported separately
 (``build_s``, ``compile_s``; Brian2's in ``peer_build_s``, ``peer_compile_s``). Each Brian2

@@ -2,8 +2,8 @@
 
 Spikes and refractory counters must agree exactly. Floating state must agree to
 rtol = atol = 1e-6 (float32) / 1e-12 (float64) — both sides do the same arithmetic (float64;
-float32 for CurrentLIF(arithmetic=np.float32)), so in practice they agree bit for bit — except Hodgkin-Huxley, whose exponentials come from NumPy
-on one side and libm on the other: atol 1e-3 mV, 1e-6 on the gates.
+float32 for CurrentLIF(arithmetic=np.float32)), so in practice they agree bit for bit — except
+Hodgkin-Huxley, whose exponentials come from NumPy on one side and libm on the other: atol 1e-3 mV, 1e-6 on the gates.
 """
 import inspect
 
