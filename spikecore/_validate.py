@@ -127,15 +127,29 @@ def array(name, value, *, ndim=None, dtype=None, finite=False, shape=None, kinds
     return arr
 
 
+_RNG_KINDS = ("None, a non-negative integer seed, a numpy.random.Generator, a legacy "
+              "numpy.random.RandomState, a SeedSequence or a BitGenerator")
+
+
 def rng(random_state):
-    """Turn ``None``, an int seed or a ``numpy.random.Generator`` into a Generator."""
+    """Turn ``random_state`` into a ``numpy.random.Generator``.
+
+    ``None`` (fresh entropy), a non-negative int seed, a Generator (used as is), a SeedSequence
+    or BitGenerator (wrapped), or a legacy ``numpy.random.RandomState``, as scikit-learn accepts:
+    the Generator is then seeded with 128 bits drawn from it, so the same RandomState state gives
+    the same results and the RandomState advances, as it would in scikit-learn.
+    """
     if isinstance(random_state, np.random.Generator):
         return random_state
+    if isinstance(random_state, (np.random.SeedSequence, np.random.BitGenerator)):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2 ** 32, size=4, dtype=np.uint64))
     if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)):
         if random_state is not None and random_state < 0:
-            fail("random_state", random_state, "None, a non-negative integer seed or a numpy.random.Generator")
+            fail("random_state", random_state, _RNG_KINDS)
         return np.random.default_rng(random_state)
-    fail("random_state", random_state, "None, a non-negative integer seed or a numpy.random.Generator", TypeError)
+    fail("random_state", random_state, _RNG_KINDS, TypeError)
 
 
 class NotFoundError(KeyError, ValueError):

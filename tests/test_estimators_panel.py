@@ -202,3 +202,28 @@ def test_bpstdp_auto_fields_need_enough_rows():
     assert BPSTDPClassifier(receptive_fields=4, max_epochs=1).fit(X[:20], y[:20]).layer_sizes_[0] == 12
     stream = BPSTDPClassifier(random_state=0).partial_fit(X[:10], y[:10])   # a stream: fields
     assert stream.receptive_fields_ == 6 and stream.layer_sizes_[0] == 18
+
+
+# ------------------------------------------------------------------------ every estimator: random_state
+@pytest.mark.parametrize("cls, params", [
+    (SurrogateGradientClassifier, dict(hidden_layer_sizes=(8,), max_epochs=3)),
+    (PESClassifier, dict(n_neurons=50, n_epochs=1)),
+    (SpikePropClassifier, dict(epochs=3)),
+])
+def test_random_state_accepts_what_scikit_learn_accepts(cls, params):
+    """A legacy numpy.random.RandomState (what scikit-learn's check_random_state returns, and
+    what its model_selection tools pass around) seeds an estimator reproducibly, as do
+    SeedSequence and BitGenerator; other objects fail with an error naming random_state."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    def outputs(est):
+        for name in ("predict_proba", "decision_function", "output_times"):
+            if hasattr(est, name):
+                return getattr(est, name)(X)
+    runs = [outputs(cls(random_state=np.random.RandomState(5), **params).fit(X, y)) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    for seed in (np.random.SeedSequence(5), np.random.PCG64(5)):
+        cls(random_state=seed, **params).fit(X, y)
+    with pytest.raises(TypeError, match="random_state = 'abc'.*RandomState"):
+        cls(random_state="abc", **params).fit(X, y)
