@@ -1,8 +1,11 @@
 """BP-STDP kernels (Tavanaei & Maida 2019): kernel == reference twin, and hand-worked cases.
 
-Exactness: weights are drawn on the grid k/16 and thresholds on k/8, and mu = 1/64, so every
-sum of weights, every delta and every update is exact in float32 whatever the summation order;
-spikes, counts, xi sums *and* the updated weights must then agree bit for bit.
+Exactness: weights are drawn on the grid k/16 and thresholds on k/8, and mu = 1/64, so the
+sums of weights, the deltas and the updates of the first steps are exact in float32 whatever the
+summation order, and spikes, counts and xi sums must agree bit for bit. Each update puts the
+weights on a finer dyadic grid (the hidden deltas are sums of w * xi with the updated w), so after
+many steps of a deep network the grid outgrows float32's 24 bits and the twins' different
+summation orders can round differently: the trained weights (of order 1) are compared to 1e-6.
 """
 import numpy as np
 import pytest
@@ -46,8 +49,10 @@ def _train(mod, c):
 @settings(max_examples=60)
 @given(network_case())
 def test_train_kernel_equals_reference(c):
-    for got, want in zip(_train(K, c), _train(R, c)):
-        np.testing.assert_array_equal(got, want)
+    (w_k, counts_k, xi_k), (w_r, counts_r, xi_r) = _train(K, c), _train(R, c)
+    np.testing.assert_array_equal(counts_k, counts_r)
+    np.testing.assert_array_equal(xi_k, xi_r)
+    np.testing.assert_allclose(w_k, w_r, rtol=1e-6, atol=1e-6)  # weights are O(1)
 
 
 @settings(max_examples=60)
