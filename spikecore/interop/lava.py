@@ -4,7 +4,9 @@ A netx file (Shrestha & Orchard, 2018 for SLAYER; lava-dl's ``netx`` exchange fo
 ``layer/<i>/`` groups with ``type`` (``input``, ``dense``, ``conv``, ``flatten``,
 ``dense_rec``, ...), ``shape`` stored as (C, H, W), integer-valued ``weight``, ``bias``,
 optional ``delay``, and a ``neuron`` group (``type`` CUBA/LOIHI, ``iDecay``, ``vDecay``,
-``vThMant``, ``refDelay``, ``gradedSpike``).
+``vThMant``, ``refDelay``, ``gradedSpike``; or ``type`` SDNN, ``vThMant``, ``activation``,
+optional ``sigma_output`` and ``messageBits``, as lava-dl's ``slayer`` sigma-delta blocks export
+them).
 
 Conventions, taken from lava-dl's reader (``lava.lib.dl.netx.hdf5``, ``utils``, ``blocks``) and
 Lava's process models (``proc/lif``, ``proc/dense``, ``proc/conv``):
@@ -29,6 +31,20 @@ Lava's process models (``proc/lif``, ``proc/dense``, ``proc/conv``):
 * **Timing.** Every synapse block (Dense, Conv) sends the sum of step :math:`t-1` at step
   :math:`t`, so each layer adds one step of latency; an input layer has no synapse and is driven
   by its bias (the encoded image).
+* **Sigma-delta (SDNN) layers** (O'Connor & Welling, 2016; lava-dl, Shrestha et al., 2023), as
+  netx's ``get_neuron_params`` builds them from ``lava.proc.sdn``: an SDNN ``input`` layer is a
+  ``Delta`` encoder fed directly (no synapse, same step) with the integer input values; a dense or
+  conv layer is a ReLU ``SigmaDelta`` with ``vth = vThMant``, the layer's ``bias`` and
+  ``spike_exp = state_exp = 6`` (threshold and bias scaled by :math:`2^{12}`, graded spike =
+  sent change :math:`\\gg 6`), or a ``Sigma`` accumulator when the group has ``sigma_output``.
+  Their graded spikes go through the next ``Dense`` (netx's weight scaling and exponent, int32
+  sums) or ``Conv`` with ``num_message_bits`` = the layer's ``messageBits`` (netx's default 16;
+  0 sends binary spikes). Arithmetic: :mod:`spikecore.kernels.sigma_delta`. netx ignores the
+  reset for them and builds no recurrent or delayed SDNN layers; the emulator refuses those.
+  Checked bit for bit (spikes, sigma and act of every layer) against Lava 0.10's own processes by
+  ``tests/test_lava_sdnn.py``. The engine's spikes carry no payload, so :func:`read_netx` returns
+  the :class:`LoihiNetwork` emulator for SDNN files. Resonate-and-fire (RF, RF_IZ, ADRF) and S4D
+  neurons are refused with a clear error.
 
 :func:`read_netx` returns an engine :class:`spikecore.network.Network` (populations
 ``layer0``, ``layer1``, ... of :class:`~spikecore.neurons.loihi.LoihiCUBA`, run with
@@ -48,6 +64,7 @@ import numpy as np
 from .. import _validate as V
 from .._atomic import atomic_path
 from ..kernels import loihi as _k
+from ..kernels import sigma_delta as _sd
 from ..neurons.loihi import LoihiCUBA, effective_bias
 
 __all__ = ["NetxNeuron", "NetxLayer", "LoihiNetwork", "read_netx", "write_netx", "run_netx", "input_bias",
@@ -63,7 +80,8 @@ class NetxNeuron:
     Attributes
     ----------
     type : str
-        ``CUBA`` or ``LOIHI`` (both are the CUBA LIF neuron).
+        ``CUBA`` or ``LOIHI`` (both are the CUBA LIF neuron), or ``SDNN`` (lava-dl's sigma-delta
+        neuron, see :mod:`spikecore.kernels.sigma_delta`: the decays and ``ref_delay`` are unused).
     i_decay, v_decay : int
         Loihi's current and voltage decays :math:`\\delta_u, \\delta_v` (0..4096).
     vth_mant : int
@@ -74,6 +92,17 @@ class NetxNeuron:
         Graded spikes flag (not supported by the emulator; kept for the file).
     extra : dict
         Any other dataset of the neuron group (``theta``, ``tauRho``, ...), written back as read.
+    activation : str or None
+        SDNN: the file's ``activation`` (only ``relu``: netx always builds a ReLU ``SigmaDelta``).
+    sigma_output : bool
+        SDNN: the file's ``sigma_output`` flag (netx builds Lava's ``Sigma``: accumulate only).
+    message_bits : int or None
+        The file's ``messageBits`` (None: netx's default, 16 for SDNN and 0 = binary for CUBA).
+    cum_error : bool
+        SDNN: cumulative-error spike condition (Lava's ``cum_error``; netx never sets it, so
+        :func:`write_netx` refuses it).
+    spike_exp, state_exp : int
+        SDNN: Lava's fixed-point exponents (netx uses 6 and 6).
     """
 
     type: str = "CUBA"
@@ -83,9 +112,30 @@ class NetxNeuron:
     ref_delay: int = 1
     graded_spike: bool = False
     extra: dict = field(default_factory=dict)
+    activation: str = None
+    sigma_output: bool = False
+    message_bits: int = None
+    cum_error: bool = False
+    spike_exp: int = 6
+    state_exp: int = 6
+
+    @property
+    def is_sigma_delta(self):
+        """True for lava-dl's sigma-delta neurons (``type`` ``SDNN``)."""
+        return self.type == "SDNN"
+
+    @property
+    def out_message_bits(self):
+        """Bits of the graded spike this layer sends (netx: ``messageBits``, 16 for SDNN, 0 = binary)."""
+        if self.message_bits is not None:
+            return int(self.message_bits)
+        return 16 if self.is_sigma_delta else 0
 
     def model(self, bias_mant=0, fixed_point=True):
         """The :class:`~spikecore.neurons.loihi.LoihiCUBA` of this layer (bias exponent 6)."""
+        if self.is_sigma_delta:
+            V.fail("neuron.type", self.type, "a CUBA/LOIHI neuron: sigma-delta layers have no LoihiCUBA model "
+                   "(LoihiNetwork.run emulates them)")
         return LoihiCUBA(min(self.i_decay, 4096), min(self.v_decay, 4096), min(self.vth_mant, 2**17 - 1),
                          bias_mant=bias_mant, bias_exp=6, fixed_point=fixed_point)
 
@@ -227,7 +277,9 @@ class LoihiNetwork:
         a^{(l)}[t] = \\mathrm{syn}_l\\big(z^{(l-1)}[t-1]\\big), \\qquad a^{(l)}[1] = 0,
 
     the one-step latency of every Lava synapse block, then the neuron update of
-    :mod:`spikecore.kernels.loihi`.
+    :mod:`spikecore.kernels.loihi` (CUBA) or :mod:`spikecore.kernels.sigma_delta` (SDNN layers,
+    whose graded spikes feed the next synapse; an SDNN input layer is a Delta encoder read in the
+    same step, without a synapse).
 
     Parameters
     ----------
@@ -261,6 +313,8 @@ class LoihiNetwork:
                 expect = _conv_out_shape(prev.shape, layer)
                 if tuple(expect) != tuple(layer.shape):
                     V.fail("layers[%d].shape" % i, layer.shape, "%s from the conv geometry" % (tuple(expect),))
+            if layer.neuron is not None and layer.neuron.is_sigma_delta:
+                _check_sdnn_layer(layer, "layers[%d]" % i)
             prev = layer
 
     @property
@@ -305,32 +359,51 @@ class LoihiNetwork:
             record=False, fixed_point=True):
         """Run the network as Lava's fixed-point CPU backend would, bit for bit.
 
+        Sigma-delta (SDNN) layers run Lava's ``SigmaDelta`` / ``Delta`` / ``Sigma`` fixed-point
+        models (:mod:`spikecore.kernels.sigma_delta`) and send graded spikes; the synapse after
+        them is Lava's ``Dense`` / ``Conv`` with ``num_message_bits`` > 0 (the graded values times
+        the weights, then the weight exponent), or binary when the layer's ``messageBits`` is 0.
+
         Parameters
         ----------
         inputs : array (T, batch, *input_shape) or (T, *input_shape), optional
-            Spikes (or graded values) fed to the first synapse; not used with an input layer.
+            Spikes (or graded values) fed to the first synapse; not used with a CUBA input layer.
+            With an SDNN input layer: the values its ``Delta`` encoder receives each step
+            (Lava's ``a_in``, integers; netx's input transform is not applied).
         T : int, optional
             Number of steps when there is no ``inputs`` raster.
         bias : int array (batch, *input_shape) or input_shape, optional
-            Bias mantissas of the input layer (the encoded sample, see :meth:`input_bias`).
+            Bias mantissas of a CUBA input layer (the encoded sample, see :meth:`input_bias`).
         reset_interval : int, optional
             netx's ``reset_interval``: layer :math:`i` zeroes its state before Lava step
             :math:`t` with :math:`t \\bmod R = (o + 1 + i) \\bmod R` (lava-dl's layer-staggered
-            reset; time starts at 1). None: no reset.
+            reset; time starts at 1). None: no reset. Sigma-delta layers are not reset (netx warns
+            and ignores the reset for them; so does this method).
         reset_offset : int
             netx's ``reset_offset`` :math:`o`.
         record : bool
-            Also return every layer's current and voltage.
+            Also return every layer's state: ``u`` and ``v`` of CUBA layers, ``sigma`` and ``act``
+            of sigma-delta layers (None for the layers of the other kind).
         fixed_point : bool
-            False runs the float variant of the neuron on the same integer weights.
+            False runs the float variant of the CUBA neuron on the same integer weights (not
+            available for sigma-delta layers).
 
         Returns
         -------
         dict
-            ``spikes``: list of uint8 arrays (T, batch, *shape), one per neuron layer; with
-            ``record``: ``u`` and ``v`` lists of the same shapes.
+            ``spikes``: list of arrays (T, batch, *shape), one per neuron layer (uint8 spikes of
+            CUBA layers, int32 graded spikes of sigma-delta layers); with ``record``: ``u`` and
+            ``v`` lists of the same shapes (and ``sigma``, ``act`` when the network has
+            sigma-delta layers).
         """
         layers = self.neuron_layers
+        sdnn = [layer.neuron.is_sigma_delta for layer in layers]
+        if any(sdnn) and not fixed_point:
+            V.fail("fixed_point", False, "True for a network with sigma-delta layers (only Lava's fixed-point "
+                   "SigmaDelta is emulated)")
+        if any(sdnn) and reset_interval is not None:
+            warnings.warn("netx's reset is not supported with sigma-delta neurons (lava-dl ignores it for "
+                          "them); only the CUBA layers are reset")
         batch = 1
         squeeze = False
         if inputs is not None:
@@ -339,7 +412,24 @@ class LoihiNetwork:
         else:
             x = None
             T = V.integer("T", T, low=1)
-        if layers[0].kind == "input":
+        first_delta = layers[0].kind == "input" and sdnn[0]
+        if first_delta:
+            if bias is not None:
+                V.fail("bias", "<array>", "None for an SDNN input layer (its Delta encoder reads inputs, not a bias)")
+            if x is None:
+                V.fail("inputs", None, "the values (T, batch, *shape) fed to the SDNN input layer's Delta encoder")
+            shape = tuple(layers[0].shape)
+            if x.shape[1:] == shape:
+                x = x[:, None]
+                squeeze = True
+            x = V.array("inputs", x, shape=(T, None) + shape, finite=True)
+            if not np.all(x == np.rint(x)):
+                V.fail("inputs", "<non-integer values>", "integer inputs for the SDNN input layer (Lava's Delta "
+                       "encoder is fixed point)")
+            batch = x.shape[1]
+            x = x.reshape(T, batch, -1).astype(np.int64)
+            x_shape = shape
+        elif layers[0].kind == "input":
             if bias is None:
                 V.fail("bias", None, "the input layer's bias mantissas (the encoded sample)")
             b = np.asarray(bias)
@@ -363,20 +453,40 @@ class LoihiNetwork:
             if _shape_only(self.layers[0]):
                 x_shape = tuple(self.layers[0].shape)
             x = x.reshape(T, batch, -1)
-        out_spikes, out_u, out_v = [], [], []
+        out_spikes, out_u, out_v, out_sigma, out_act = [], [], [], [], []
         prev = x  # (T, batch, n_prev) spikes of the previous layer (or external input)
         prev_shape = None if x is None else x_shape
+        prev_sdnn = False
         for i, layer in enumerate(layers):
             n = layer.size
             a = np.zeros((T, batch, n), np.int64)
             w_rec, rec_exp = None, 0
+            graded = sdnn[i] or prev_sdnn
             if layer.kind in ("dense", "dense_rec"):
-                a[1:] = self._dense_input(layer, prev[:-1])
+                a[1:] = self._graded_dense_input(layer, prev[:-1]) if graded else self._dense_input(layer, prev[:-1])
                 if layer.kind == "dense_rec":
                     w_rec, rec_exp, _, _ = netx_weight_quantization(layer.weight_rec)
             elif layer.kind == "conv":
                 in_shape = prev_shape if prev_shape is not None else None
                 a[1:] = self._conv_input(layer, prev[:-1], in_shape)
+            elif sdnn[i]:  # the SDNN input layer: Lava's Delta reads its input in the same step
+                a[...] = x
+            r_int, r_off = 0, 0
+            if reset_interval is not None:
+                r_int = V.integer("reset_interval", reset_interval, low=1)
+                r_off = (reset_offset + 1 + i) % r_int
+            if sdnn[i]:
+                spikes, sg, ac = self._run_sigma_delta(layer, a, record)
+                out_spikes.append(spikes.reshape((T, batch) + tuple(layer.shape)))
+                if record:
+                    out_u.append(None)
+                    out_v.append(None)
+                    out_sigma.append(sg.reshape((T, batch) + tuple(layer.shape)))
+                    out_act.append(ac.reshape((T, batch) + tuple(layer.shape)))
+                prev = spikes if layer.neuron.out_message_bits > 0 else (spikes != 0).astype(np.uint8)
+                prev_shape = tuple(layer.shape)
+                prev_sdnn = layer.neuron.out_message_bits > 0
+                continue
             if layer.kind == "input":
                 bm = b.reshape(batch, n)
                 bias_eff = None
@@ -384,25 +494,26 @@ class LoihiNetwork:
                 bm = None
                 bias_eff = self._layer_bias(layer)
             model = layer.neuron.model(fixed_point=fixed_point)
-            r_int, r_off = 0, 0
-            if reset_interval is not None:
-                r_int = V.integer("reset_interval", reset_interval, low=1)
-                r_off = (reset_offset + 1 + i) % r_int
             res = self._run_neurons(model, a, batch, n, bm, bias_eff, w_rec, rec_exp, r_int, r_off, record)
             spikes = res[0] if record else res
             out_spikes.append(spikes.reshape((T, batch) + tuple(layer.shape)))
             if record:
                 out_u.append(res[1][0].reshape((T, batch) + tuple(layer.shape)))
                 out_v.append(res[1][1].reshape((T, batch) + tuple(layer.shape)))
+                out_sigma.append(None)
+                out_act.append(None)
             prev = spikes
             prev_shape = tuple(layer.shape)
+            prev_sdnn = False
         if squeeze:
-            out_spikes = [s[:, 0] for s in out_spikes]
-            out_u = [s[:, 0] for s in out_u]
-            out_v = [s[:, 0] for s in out_v]
+            def sq(lst):
+                return [None if s is None else s[:, 0] for s in lst]
+            out_spikes, out_u, out_v, out_sigma, out_act = map(sq, (out_spikes, out_u, out_v, out_sigma, out_act))
         result = {"spikes": out_spikes}
         if record:
             result["u"], result["v"] = out_u, out_v
+            if any(sdnn):
+                result["sigma"], result["act"] = out_sigma, out_act
         return result
 
     def to_network(self, dt=1e-3):
@@ -458,6 +569,10 @@ class LoihiNetwork:
         for i, layer in enumerate(layers):
             name = "layer%d" % i
             nrn = layer.neuron
+            if nrn.is_sigma_delta:
+                V.fail("layers[%d].neuron.type" % i, nrn.type, "CUBA/LOIHI layers for an engine Network: sigma-delta "
+                       "layers send graded spikes, which the engine's spikes cannot carry (run them with "
+                       "LoihiNetwork.run; read_netx returns the emulator for SDNN files)")
             if nrn.graded_spike:
                 V.fail("layers[%d].neuron.graded_spike" % i, True, "binary spikes: the engine's spikes carry "
                        "no payload (layer %d, %s%s)" % (i, layer.kind, tuple(layer.shape)))
@@ -618,10 +733,40 @@ class LoihiNetwork:
                          reset_interval=r_int, reset_offset=r_off)
 
     @staticmethod
+    def _run_sigma_delta(layer, a, record):
+        """Lava's fixed-point SigmaDelta / Delta / Sigma of one layer over ``a`` (T, batch, n)."""
+        T, batch, n = a.shape
+        nrn = layer.neuron
+        mode = _sd.DELTA if layer.kind == "input" else _sd.SIGMA if nrn.sigma_output else _sd.SIGMA_DELTA
+        bias = np.zeros(n, np.int64) if layer.kind == "input" else \
+            LoihiNetwork._layer_bias_mantissa(layer).astype(np.int64)
+        state = [np.zeros((batch, n), np.int32) for _ in range(4)]
+        s_out = np.zeros((T, batch, n), np.int32)
+        rec = (T if record else 0, batch, n)
+        sg, ac = np.zeros(rec, np.int32), np.zeros(rec, np.int32)
+        _sd.sigma_delta_run(np.ascontiguousarray(a, np.int64), *state, bias, int(nrn.vth_mant), int(nrn.spike_exp),
+                            int(nrn.state_exp), mode, True, bool(nrn.cum_error), s_out, sg, ac)
+        return s_out, sg, ac
+
+    @staticmethod
+    def _graded_dense_input(layer, values):
+        # values: (T-1, batch, n_in) graded spikes -> Lava Dense (num_message_bits > 0) sums
+        w_q, exp, _, _ = netx_weight_quantization(layer.weight)
+        Tm, batch, n_in = values.shape
+        out = np.zeros((Tm * batch, w_q.shape[0]), np.int64)
+        _sd.graded_dense(np.ascontiguousarray(values.reshape(Tm * batch, n_in), np.int64),
+                         np.ascontiguousarray(w_q), int(exp), out)
+        return out.reshape(Tm, batch, -1)
+
+    @staticmethod
     def _layer_bias(layer):
+        return (LoihiNetwork._layer_bias_mantissa(layer) << 6).astype(np.int32)
+
+    @staticmethod
+    def _layer_bias_mantissa(layer):
         n = layer.size
         if layer.bias is None:
-            return np.zeros(n, np.int32)
+            return np.zeros(n, np.int64)
         bias = np.asarray(layer.bias).astype(np.int64)
         if bias.size == n:
             mant = bias.reshape(n)
@@ -632,7 +777,7 @@ class LoihiNetwork:
         else:
             V.fail("bias", "<array of shape %s>" % (bias.shape,),
                    "one bias per neuron or per channel of a layer of shape %s" % (layer.shape,))
-        return (mant << 6).astype(np.int32)
+        return mant
 
     @staticmethod
     def _dense_input(layer, spikes):
@@ -667,6 +812,31 @@ class LoihiNetwork:
                         layer.padding[0], layer.padding[1], layer.dilation[0], layer.dilation[1],
                         int(layer.groups), out)
         return out.reshape(Tm, batch, -1).astype(np.int64)
+
+
+def _check_sdnn_layer(layer, name):
+    """The rules a sigma-delta layer must follow to run as netx builds it (clear errors otherwise)."""
+    nrn = layer.neuron
+    for key in ("spike_exp", "state_exp"):
+        V.integer("%s.neuron.%s" % (name, key), getattr(nrn, key), low=0, high=30)
+    if nrn.spike_exp + nrn.state_exp > 30:
+        V.fail("%s.neuron.spike_exp + state_exp" % name, nrn.spike_exp + nrn.state_exp,
+               "at most 30 (the scale 2**(spike_exp + state_exp) must fit Lava's int32 state)")
+    V.integer("%s.neuron.vth_mant" % name, nrn.vth_mant, low=0)
+    if nrn.message_bits is not None:
+        V.integer("%s.neuron.message_bits" % name, nrn.message_bits, low=0, high=32)
+    if not nrn.sigma_output and nrn.activation is not None and str(nrn.activation).lower() != "relu":
+        V.fail("%s.neuron.activation" % name, nrn.activation, "'relu' or None (netx builds ReLU SigmaDelta "
+               "neurons only)")
+    if layer.kind == "dense_rec":
+        V.fail("%s.kind" % name, layer.kind, "dense or conv for a sigma-delta layer (recurrent SDNN layers are "
+               "not emulated)")
+    if layer.delay is not None and np.any(layer.delay):
+        V.fail("%s.delay" % name, "<synaptic delays>", "no delays on a sigma-delta layer (not emulated)")
+    if nrn.sigma_output and (layer.kind == "input" or (layer.bias is not None and np.any(layer.bias))):
+        V.fail("%s.bias" % name if layer.kind != "input" else "%s.kind" % name,
+               "<bias>" if layer.kind != "input" else "input",
+               "a sigma_output layer that is a dense/conv layer without bias (Lava's Sigma has neither)")
 
 
 def _integer_weights(weight, name):
@@ -776,9 +946,12 @@ def _read_neuron(group, where):
     if not isinstance(group, h5py.Group):
         raise ValueError("%s/neuron: a dataset; expected a group of neuron parameters" % where)
     ntype = _read_str(group["type"], where + "/neuron/type") if "type" in group else "CUBA"
+    if ntype == "SDNN":
+        return _read_sdnn_neuron(group, where)
     if ntype not in ("CUBA", "LOIHI"):
-        raise ValueError("%s: neuron type %r is not supported (expected CUBA or LOIHI; "
-                         "sigma-delta and resonate-and-fire neurons are not emulated)" % (where, ntype))
+        raise ValueError("%s: neuron type %r is not supported (expected CUBA, LOIHI or SDNN; "
+                         "resonate-and-fire (RF, RF_IZ, ADRF...) and S4D neurons are not emulated)"
+                         % (where, ntype))
     known = {"type", "iDecay", "vDecay", "vThMant", "refDelay", "gradedSpike"}
     extra = {k: group[k][()] for k in group.keys() if k not in known and isinstance(group[k], h5py.Dataset)}
     at = where + "/neuron"
@@ -786,6 +959,36 @@ def _read_neuron(group, where):
                       v_decay=_scalar(group, "vDecay", at, 4096),
                       vth_mant=_scalar(group, "vThMant", at), ref_delay=_scalar(group, "refDelay", at, 1),
                       graded_spike=bool(_scalar(group, "gradedSpike", at, 0)), extra=extra)
+
+
+def _read_sdnn_neuron(group, where):
+    """An SDNN neuron group, as lava-dl's ``netx.hdf5.Network.get_neuron_params`` reads it."""
+    at = where + "/neuron"
+    sigma_output = "sigma_output" in group
+    if sigma_output:
+        sigma_output = bool(_scalar(group, "sigma_output", at))
+        if not sigma_output:
+            raise ValueError("%s/sigma_output = False: netx builds a Sigma unit whenever the dataset exists "
+                             "(its value is not read); expected it absent or True" % at)
+    # a Sigma unit has no threshold; slayer writes vThMant anyway
+    vth = _scalar(group, "vThMant", at, 0 if sigma_output else None)
+    if vth < 0:
+        raise ValueError("%s/vThMant = %d: expected a non-negative threshold mantissa" % (at, vth))
+    activation = None
+    if "activation" in group:
+        activation = _read_str(group["activation"], at + "/activation")
+        if not sigma_output and activation.lower() != "relu":
+            raise ValueError("%s/activation = %r: expected 'relu' (lava-dl netx runs every SDNN layer as Lava's "
+                             "ReLU SigmaDelta, whatever the file says)" % (at, activation))
+    bits = None
+    if "messageBits" in group:
+        bits = _scalar(group, "messageBits", at)
+        if not 0 <= bits <= 32:
+            raise ValueError("%s/messageBits = %d: expected 0 (binary) to 32 bits" % (at, bits))
+    known = {"type", "vThMant", "activation", "sigma_output", "messageBits"}
+    extra = {k: group[k][()] for k in group.keys() if k not in known and isinstance(group[k], h5py.Dataset)}
+    return NetxNeuron(type="SDNN", vth_mant=vth, graded_spike=True, extra=extra, activation=activation,
+                      sigma_output=sigma_output, message_bits=bits)
 
 
 def read_netx_layers(path):
@@ -906,7 +1109,8 @@ def read_netx(path, emulator=False, dt=1e-3):
         ordinary ``Network.run`` (or :func:`run_netx` for netx's periodic reset), bit-exact with
         Lava's fixed-point CPU backend. True: the :class:`LoihiNetwork` emulator itself, which
         also records currents, runs graded and 24-bit-wrapping conv layers, and is what
-        :func:`resource_report` reads.
+        :func:`resource_report` reads. A network with sigma-delta (``SDNN``) layers is always
+        returned as the emulator: its graded spikes do not fit the engine's binary spikes.
     dt : float
         Step length (s) recorded in the engine Network.
 
@@ -921,6 +1125,8 @@ def read_netx(path, emulator=False, dt=1e-3):
     layers, sim = read_netx_layers(path)
     try:  # the layers' consistency (weights vs shapes, integer weights): errors name the file
         net = LoihiNetwork(layers, sim)
+        if any(lay.neuron.is_sigma_delta for lay in net.neuron_layers):
+            return net  # graded spikes: the emulator only
         return net if emulator else net.to_network(dt)
     except ValueError as exc:
         raise type(exc)("%s: %s" % (path, exc)) from exc
@@ -963,7 +1169,14 @@ def input_bias(network, image):
 
 
 def run_netx(network, n_steps, inputs=None, *, reset_interval=None, reset_offset=0, batch=None):
-    """Run an engine Network from :func:`read_netx` with netx's staggered periodic reset.
+    """Run a network from :func:`read_netx` with netx's staggered periodic reset.
+
+    An engine Network (CUBA layers) runs as described below. A :class:`LoihiNetwork` with
+    sigma-delta layers (what :func:`read_netx` returns for an SDNN file) runs with
+    :meth:`LoihiNetwork.run`: ``inputs`` is then the array (or ``{"input": array}``) of values
+    fed to the first layer, shaped ``(n_steps, batch, *input_shape)`` or
+    ``(n_steps, *input_shape)``, and the result is the dict of :meth:`LoihiNetwork.run` (graded
+    spikes per layer); netx ignores the reset for sigma-delta neurons, and so does this.
 
     lava-dl's ``reset_interval`` :math:`R` and ``reset_offset`` :math:`o`: Loihi layer :math:`i`
     (the :math:`i`-th population of Loihi neurons) sets :math:`u = v = 0` before Lava step
@@ -993,6 +1206,8 @@ def run_netx(network, n_steps, inputs=None, *, reset_interval=None, reset_offset
     """
     from ..network import Network
     from ..network.monitors import RunResult, SpikeList
+    if isinstance(network, LoihiNetwork) and any(lay.neuron.is_sigma_delta for lay in network.neuron_layers):
+        return _run_sdnn(network, n_steps, inputs, reset_interval, reset_offset, batch)
     if not isinstance(network, Network):
         V.fail("network", network, "a spikecore.network.Network from read_netx(path) (a LoihiNetwork from "
                "read_netx(path, emulator=True) runs with its own run method)", TypeError)
@@ -1044,6 +1259,28 @@ def run_netx(network, n_steps, inputs=None, *, reset_interval=None, reset_offset
                      sum(res.wall_s for _, res in pieces))
 
 
+def _run_sdnn(network, n_steps, inputs, reset_interval, reset_offset, batch):
+    """:func:`run_netx` for a :class:`LoihiNetwork` with sigma-delta layers."""
+    n_steps = V.integer("n_steps", n_steps, low=1)
+    if isinstance(inputs, collections.abc.Mapping):
+        if len(inputs) != 1:
+            V.fail("inputs", "<dict of %d entries>" % len(inputs), "one array: the values fed to the first layer")
+        inputs = next(iter(inputs.values()))
+    if inputs is None:
+        V.fail("inputs", None, "the values (n_steps, batch, *input_shape) fed to the first layer of an SDNN network")
+    x = np.asarray(inputs)
+    if x.ndim == 0 or x.shape[0] != n_steps:
+        V.fail("inputs", "<array of shape %s>" % (x.shape,), "%d steps on the first axis (n_steps)" % n_steps)
+    if batch is not None:
+        batch = V.integer("batch", batch, low=1)
+    res = network.run(inputs=x, reset_interval=reset_interval, reset_offset=reset_offset)
+    first = network.neuron_layers[0]
+    got = 1 if res["spikes"][0].ndim == 1 + len(first.shape) else res["spikes"][0].shape[1]
+    if batch is not None and got != batch:
+        V.fail("batch", batch, "the batch size of inputs (%d)" % got)
+    return res
+
+
 # ----------------------------------------------------------------------------- writing
 
 
@@ -1084,6 +1321,14 @@ def write_netx(network, path, **convert):
     path = V.path("path", path)
     if os.path.isdir(path):
         V.fail("path", path, "a file path (it is a folder)", IsADirectoryError)
+    for i, layer in enumerate(network.neuron_layers):  # what netx cannot express
+        nrn = layer.neuron
+        if nrn.is_sigma_delta and nrn.cum_error:
+            V.fail("layers[%d].neuron.cum_error" % i, True, "False: netx has no dataset for it (it builds "
+                   "SigmaDelta with cum_error=False)")
+        if nrn.is_sigma_delta and (nrn.spike_exp, nrn.state_exp) != (6, 6):
+            V.fail("layers[%d].neuron.spike_exp, state_exp" % i, (nrn.spike_exp, nrn.state_exp),
+                   "(6, 6): netx hard-codes them")
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         group = f.create_group("layer")
         for i, layer in enumerate(network.layers):
@@ -1099,11 +1344,21 @@ def write_netx(network, path, **convert):
             nrn = layer.neuron
             ng = g.create_group("neuron")
             ng.create_dataset("type", data=np.bytes_(nrn.type), dtype=h5py.string_dtype("ascii"))
-            ng.create_dataset("iDecay", data=np.int64(nrn.i_decay))
-            ng.create_dataset("vDecay", data=np.int64(nrn.v_decay))
-            ng.create_dataset("vThMant", data=np.int64(nrn.vth_mant))
-            ng.create_dataset("refDelay", data=np.int64(nrn.ref_delay))
-            ng.create_dataset("gradedSpike", data=np.bool_(nrn.graded_spike))
+            if nrn.is_sigma_delta:  # slayer's sigma_delta device_params (+ netx's optional keys)
+                ng.create_dataset("vThMant", data=np.int64(nrn.vth_mant))
+                if nrn.activation is not None:
+                    ng.create_dataset("activation", data=np.bytes_(nrn.activation),
+                                      dtype=h5py.string_dtype("ascii"))
+                if nrn.sigma_output:
+                    ng.create_dataset("sigma_output", data=np.bool_(True))
+                if nrn.message_bits is not None:
+                    ng.create_dataset("messageBits", data=np.int64(nrn.message_bits))
+            else:
+                ng.create_dataset("iDecay", data=np.int64(nrn.i_decay))
+                ng.create_dataset("vDecay", data=np.int64(nrn.v_decay))
+                ng.create_dataset("vThMant", data=np.int64(nrn.vth_mant))
+                ng.create_dataset("refDelay", data=np.int64(nrn.ref_delay))
+                ng.create_dataset("gradedSpike", data=np.bool_(nrn.graded_spike))
             for k, val in nrn.extra.items():
                 ng.create_dataset(k, data=val)
             if layer.weight is not None:
