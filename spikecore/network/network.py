@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 from .. import _validate as V
+from ..kernels import fpmode
 from ..kernels import network as K
 from ..kernels import neurons as KN
 from ..kernels import plasticity as KP
@@ -888,7 +889,11 @@ class _State:
                 self._advance_external(net, external, ext_params, r, run)
             else:
                 stop = n_steps
-            r = K.network_run(*self.kernel_args(net.t, r, stop, run))
+            mode = fpmode.flush_subnormals()  # this thread, for the compiled loop only
+            try:
+                r = K.network_run(*self.kernel_args(net.t, r, stop, run))
+            finally:
+                fpmode.restore(mode)
             if r < stop:  # spike-list buffers could overflow: grow them and continue
                 _grow_spike_lists(run)
                 if external:  # the external step was taken: the buffers must hold one step
