@@ -716,7 +716,9 @@ class _State:
             row[K.PL_Y] = o_f + 2 * batch * n_v
             row[K.PL_ELIG] = o_f + 2 * batch * (n_v + n_post)
             n_syn = n_pre * n_post if conn.kind == "dense" else conn.indices.size
-            o_f = row[K.PL_ELIG] + (batch * n_syn if code == KP.RULE_RSTDP else 1)
+            # eligibility traces (reward-modulated rules), or one unused slot that the compiled
+            # loop's placeholder view needs (also when a reward-modulated CSR has no synapse)
+            o_f = row[K.PL_ELIG] + max(batch * n_syn if code == KP.RULE_RSTDP else 1, 1)
             row[K.PL_THETA] = o_th
             o_th += batch * n_post if code == KP.RULE_BCM else 1
             row[K.PL_COL], row[K.PL_SYNPRE] = o_col, o_sp
