@@ -1,4 +1,4 @@
-"""CUBA network benchmark: spikecore against Brian2 (Cython runtime, C++ standalone, NumPy runtime) and NEST.
+r"""CUBA network benchmark: spikecore against Brian2 (Cython runtime, C++ standalone, NumPy runtime) and NEST.
 
 The CUBA network of Vogels & Abbott (2005) as in Brette et al. (2007) and Brian2's
 ``examples/CUBA.py`` (see :func:`spikecore.network.examples.cuba`), 1 s of biological time at
