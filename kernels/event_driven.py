@@ -94,7 +94,7 @@ def event_driven_run(t_abs0, r_start, r_stop, batch, n_slots, pop_goff, pop_n, p
     csr_indptr, csr_indices, csr_weights, csr_delays : arrays
         Concatenated CSR synapses.
     acc : float array (D, batch, N)
-        Summed pending input per slot: slot :math:`t' \bmod D` holds the input of step
+        Summed pending input per slot: slot :math:`t' \\bmod D` holds the input of step
         :math:`t'`. On entry it holds the input already in flight; on exit, the input in flight
         for the steps after the run.
     touched : int32 array (D, batch, N), n_touched : int64 (D, batch), mark : uint8 (D, batch, N)

@@ -401,7 +401,7 @@ class SpikingModel:
         :func:`~spikecore.kernels.conversion.if_neuron_run`, or, when the measured input firing
         rate is low, the event-driven :func:`~spikecore.kernels.conversion.if_event_run` (adds
         only the synapses of the inputs that spiked). The output layer integrates its current
-        without firing, so its potential after :math:`T` steps is :math:`S^\top c + T b` with
+        without firing, so its potential after :math:`T` steps is :math:`S^\\top c + T b` with
         :math:`c` the per-sample input spike counts: one product at the end (float64).
         """
         blocks = self.blocks
