@@ -48,6 +48,19 @@ def run_brian2_cuba(target, pre_e, post_e, pre_i, post_i, v0, n, duration_s, dt_
         compilation), ``build_s`` (creating the objects and synapses).
     """
     import brian2 as b2
+
+    # a global preference: set for this run only, so that later Brian2 models in the same
+    # process (other tests) keep Brian2's float64 default
+    previous = b2.prefs.core.default_float_dtype
+    b2.prefs.core.default_float_dtype = np.dtype(float_dtype).type
+    try:
+        return _simulate(target, pre_e, post_e, pre_i, post_i, v0, n, duration_s, dt_s, build_dir)
+    finally:
+        b2.prefs.core.default_float_dtype = previous
+
+
+def _simulate(target, pre_e, post_e, pre_i, post_i, v0, n, duration_s, dt_s, build_dir):
+    import brian2 as b2
     from brian2 import ms, mV
 
     if target == "cpp_standalone":
@@ -55,7 +68,6 @@ def run_brian2_cuba(target, pre_e, post_e, pre_i, post_i, v0, n, duration_s, dt_
         b2.set_device("cpp_standalone", directory=build_dir, build_on_run=False)
     else:
         b2.prefs.codegen.target = target
-    b2.prefs.core.default_float_dtype = np.dtype(float_dtype).type
     b2.defaultclock.dt = dt_s * b2.second
     t0 = time.perf_counter()
     taum, taue, taui = 20 * ms, 5 * ms, 10 * ms
