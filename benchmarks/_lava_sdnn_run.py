@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _lava_run import _from_lava, _ints, _pair_wh, _string, _to_lava, optimize_weight_bits  # noqa: E402
+from _lava_run import (_bias_mant, _from_lava, _ints, _pair_wh, _string, _to_lava,  # noqa: E402
+                      optimize_weight_bits)
 
 
 def _shape_whc(g):
@@ -52,14 +53,8 @@ def _message_bits(neuron_group):
 
 
 def _bias(g, shape):
-    if "bias" not in g:
-        return None
-    b = _ints(g["bias"])
-    if len(shape) == 1 or list(b.shape) == list(shape):
-        return np.broadcast_to(b, shape).astype(np.int32)
-    full = np.zeros(shape)
-    full[:, :] = b  # channel-wise over (W, H, C), as netx's AbstractBlock._neuron
-    return full.astype(np.int32)
+    # the layer's bias mantissas broadcast as _lava_run does for CUBA layers; None when absent
+    return _bias_mant(_ints(g["bias"]), shape) if "bias" in g else None
 
 
 def build(path, cum_error=False):

@@ -23,8 +23,13 @@ from spikecore.neurons import CurrentLIF
 
 class _NoFlush:
     """Stands in for spikecore.kernels.fpmode in the engine: leaves the thread's mode alone."""
-    flush_subnormals = staticmethod(fpmode.get_mode)
-    restore = staticmethod(lambda mode: None)
+
+    class subnormals_flushed:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
 
 
 def _run(arithmetic, steps, flush, n=4000, seed=0):

@@ -58,3 +58,16 @@ def flush_subnormals():
 def restore(unsigned int previous):
     """Put back the register that :func:`flush_subnormals` returned."""
     spikecore_setcsr(previous)
+
+
+class subnormals_flushed:
+    """``with subnormals_flushed(): ...`` runs the block with FTZ and DAZ set in this thread and
+    restores the previous register afterwards, also when the block raises."""
+
+    def __enter__(self):
+        self._previous = flush_subnormals()
+        return self
+
+    def __exit__(self, *exc):
+        restore(self._previous)
+        return False

@@ -891,11 +891,8 @@ class _State:
                 self._advance_external(net, external, ext_params, r, run)
             else:
                 stop = n_steps
-            mode = fpmode.flush_subnormals()  # this thread, for the compiled loop only
-            try:
+            with fpmode.subnormals_flushed():  # this thread, for the compiled loop only
                 r = K.network_run(*self.kernel_args(net.t, r, stop, run))
-            finally:
-                fpmode.restore(mode)
             if r < stop:  # spike-list buffers could overflow: grow them and continue
                 _grow_spike_lists(run)
                 if external:  # the external step was taken: the buffers must hold one step

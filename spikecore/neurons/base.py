@@ -246,11 +246,8 @@ class NeuronModel:
         self.check_population(n)
         cur = self._check_current(current, (batch, n))
         spikes = np.zeros((batch, n), dtype=bool)
-        mode = fpmode.flush_subnormals()  # subnormals to zero in this thread, for the kernel only
-        try:
+        with fpmode.subnormals_flushed():  # this thread, for the kernel only
             self.kernel_step(*arrays, cur, *params, spikes)
-        finally:
-            fpmode.restore(mode)
         return spikes
 
     def run(self, current, dt, state=None, record_v=False):
@@ -289,11 +286,8 @@ class NeuronModel:
         _validate.array("current", cur, shape=(None,) + arrays[0].shape)  # match the state
         spikes = np.zeros((T, batch, n), dtype=bool)
         trace = np.zeros((T if record_v else 0, batch, n), dtype=self.dtype)
-        mode = fpmode.flush_subnormals()  # subnormals to zero in this thread, for the kernel only
-        try:
+        with fpmode.subnormals_flushed():  # this thread, for the kernel only
             self.kernel_run(*arrays, cur, *extra_inputs, *params, spikes, trace)
-        finally:
-            fpmode.restore(mode)
         return RunResult(spikes, trace if record_v else None, state)
 
     def __repr__(self):
