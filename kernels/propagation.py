@@ -39,29 +39,48 @@ def spike_list(spikes, idx, count):
     spikes : uint8 or bool array (batch, n), C-contiguous
         :math:`z_{bj}`, nonzero where neuron ``j`` of batch element ``b`` spiked.
     idx : int32 array (batch, n)
-        Receives the indices of the spiking neurons in its first ``count[b]`` columns
-        (the rest is left untouched).
+        Receives the indices of the spiking neurons in its first ``count[b]`` columns; the
+        columns after them are scratch (they may be overwritten with other indices).
     count : int64 array (batch,)
         Receives :math:`c_b`, the number of spikes in batch element ``b``.
+
+    Silent neurons are skipped 64 at a time (eight 64-bit loads OR-ed together test 64 spike
+    bytes). Inside a block that holds a spike the compaction is branch-free: every index is
+    written at the next free column, and the column advances only for a spiking neuron, so a
+    densely spiking population costs no mispredicted branches.
     """
     batch, n = spikes.shape
     n_words = n // 8
+    n_blocks = n_words // 8
     for b in range(batch):
         row = spikes[b]
+        out = idx[b]
         c = 0
-        # skip silent neurons eight at a time: one 64-bit load tests eight spike bytes
         words = row[: n_words * 8].view(np.uint64)
-        for w in range(n_words):
-            if words[w] != 0:
-                for j in range(8 * w, 8 * w + 8):
-                    if row[j]:
-                        idx[b, c] = j
-                        c += 1
+        for k in range(n_blocks):
+            w0 = 8 * k
+            any_spike = (words[w0] | words[w0 + 1] | words[w0 + 2] | words[w0 + 3]
+                         | words[w0 + 4] | words[w0 + 5] | words[w0 + 6] | words[w0 + 7])
+            if any_spike != 0:
+                c = _compact_words(row, words, w0, w0 + 8, out, c)
+        c = _compact_words(row, words, n_blocks * 8, n_words, out, c)
         for j in range(n_words * 8, n):
             if row[j]:
-                idx[b, c] = j
+                out[c] = j
                 c += 1
         count[b] = c
+
+
+@numba.njit(cache=True, inline="always")
+def _compact_words(row, words, w_start, w_stop, out, c):
+    # Branch-free compaction of the spike bytes of words [w_start, w_stop) (8 bytes each) into
+    # out[c:]; returns the new count. out[c] is always written, c advances only on a spike.
+    for w in range(w_start, w_stop):
+        if words[w] != 0:
+            for j in range(8 * w, 8 * w + 8):
+                out[c] = j
+                c += row[j] != 0
+    return c
 
 
 @numba.njit(cache=True)

@@ -16,7 +16,7 @@ def _random_spikes(rng, batch, n, p):
 
 
 @settings(max_examples=40)
-@given(seed=st.integers(0, 2**31), batch=st.integers(1, 3), n=st.integers(0, 40),
+@given(seed=st.integers(0, 2**31), batch=st.integers(1, 3), n=st.integers(0, 200),
        p=st.floats(0, 1))
 def test_spike_list_matches_reference(seed, batch, n, p):
     spikes = (np.random.default_rng(seed).random((batch, n)) < p).astype(np.uint8)
@@ -25,7 +25,8 @@ def test_spike_list_matches_reference(seed, batch, n, p):
     K.spike_list(spikes, idx_k, cnt_k)
     R.spike_list(spikes, idx_r, cnt_r)
     np.testing.assert_array_equal(cnt_k, cnt_r)
-    np.testing.assert_array_equal(idx_k, idx_r)
+    for b in range(batch):  # the columns after count[b] are scratch
+        np.testing.assert_array_equal(idx_k[b, :cnt_k[b]], idx_r[b, :cnt_r[b]])
     assert cnt_k.sum() == spikes.sum()
 
 
