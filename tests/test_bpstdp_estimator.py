@@ -18,11 +18,11 @@ def _xor_passes(seed, max_passes=300):
     on 10 independent lag draws of each (40 presentations); None if not within max_passes.
 
     Parameters of the issue / paper: beta = 250 Hz, T = 50 at 1 ms, eps = 4 ms, mu = 0.005,
-    theta_h = 0.9, theta_o = 0.025 * 20 (the default); the paper's network (no receptive fields, no
-    complement coding).
+    theta_h = 0.9, theta_o = 0.025 * 20 (the paper's; the estimator's default is 0.2 * 20); the
+    paper's network (no receptive fields, no complement coding).
     """
     est = BPSTDPClassifier(hidden_layer_sizes=(20,), n_steps=50, dt=1e-3, max_rate=250.0, epsilon=4e-3,
-                           learning_rate=0.005, theta_hidden=0.9, input_scaling="none",
+                           learning_rate=0.005, theta_hidden=0.9, theta_output=0.025 * 20, input_scaling="none",
                            receptive_fields=None, complement_coding=False, random_state=seed)
     for n in range(1, max_passes + 1):
         est.partial_fit(XOR_X, XOR_Y)

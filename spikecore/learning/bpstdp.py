@@ -19,6 +19,9 @@ from spikecore.learning.base import BaseEstimator, ClassifierMixin, not_fitted_e
 
 # receptive_fields="auto": Gaussian fields from this many training rows on (class docstring)
 _AUTO_FIELDS_MIN_ROWS = 100
+# theta_output=None: this many times the width of the last hidden layer (class docstring; the
+# paper's 0.025 silenced the hidden layer on 10 overlapping classes)
+_THETA_OUTPUT_PER_HIDDEN = 0.2
 
 
 def bpstdp_mse(xi_sum, n_steps):
@@ -101,8 +104,29 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         U_h(t) = U_h(t-1) + sum_j w_hj s_j(t);   U_h(t) >= theta  =>  r_h(t) = 1, U_h(t) = 0
 
     Hidden layers have threshold ``theta_hidden`` (paper: 0.9), the output layer
-    ``theta_output`` (paper: ``0.025 H`` with ``H`` the width of the last hidden layer, the
-    default). Weights start Gaussian with mean 0 and standard deviation ``init_std``.
+    ``theta_output`` (default ``0.2 H`` with ``H`` the width of the last hidden layer; the
+    paper's ``0.025 H`` is ``theta_output=0.025 * H``). Weights start Gaussian with mean 0 and
+    standard deviation ``init_std``.
+
+    *Why the output threshold is higher than the paper's.* At the paper's ``0.025 H`` nearly
+    every output neuron fires from the first presentation on. Each firing non-target is an
+    anti-STDP event (:math:`\xi_i = -1`), and a hidden neuron drives the non-targets that fire
+    *because* its weights to them are positive, so :math:`\delta_h = \sum_i \xi_i w_{ih}`
+    is negative for the active hidden neurons: with ``K`` classes, up to ``K - 1`` negative
+    events against one positive per desired spike time. Their inputs are pushed down until the
+    hidden layer falls silent, and a silent neuron's gate :math:`[c_h > 0]` stops all learning
+    below it (the "dying ReLU" of an unbalanced error). With ``0.2 H`` the outputs start nearly
+    silent, the target's +1 events dominate early on, and the hidden layer stays active.
+    Measured (one stratified 75/25 split each, the other defaults; ``0.025 H`` -> ``0.2 H``):
+    10 overlapping classes of 30 features (1 500 rows) 0.19 -> 0.77 (hidden spikes per sample
+    after training 51 -> 396; logistic regression 0.56, an MLP 0.74); a second hidden layer
+    on the 8x8 digits (64-40 hidden) 0.10 -> 0.97; 8x8 digits 0.96 -> 0.98; a 4-class task
+    0.71 -> 0.75; 200 features 0.63 -> 0.67. Of 19 data sets, 14 improved, one was unchanged
+    and four lost one or two test rows; the largest loss is on a 30-row two-class set (2 of 8
+    test rows; 5-fold CV 0.70 -> 0.63), the others are within 0.01 in 5-fold CV (a 5-feature
+    two-class set 0.876 -> 0.870, one feature and 3 classes 0.918 -> 0.931; Iris 0.960 ->
+    0.967, Wine 0.966 -> 0.961). ``0.1 H`` and ``0.4 H`` were worse than ``0.2 H`` on most of
+    the 19 (10 classes: 0.63 and 0.765).
 
     **Input encoding** (done by the estimator).
 
@@ -194,11 +218,9 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     hidden_layer_sizes : tuple of int
-        Widths of the hidden IF layers (at least one; the paper uses one or two). Known
-        limitation: with the default thresholds and initialisation a second hidden layer tends
-        to fall silent early on the digits (the many anti-STDP events of the first passes drive
-        its weights down, and a silent layer closes every gate below it), e.g. 64-60-40-10
-        stays at chance; one hidden layer is the tested configuration.
+        Widths of the hidden IF layers (at least one; the paper uses one or two). With the
+        paper's output threshold ``0.025 H`` a second hidden layer fell silent on the digits
+        and stayed at chance; with the default ``0.2 H`` it learns (above).
     n_steps : int
         Steps per presentation ``T`` (paper: 50 steps of 1 ms).
     dt : float
@@ -213,7 +235,8 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
     theta_hidden : float
         Threshold of the hidden layers (paper: 0.9).
     theta_output : float or None
-        Threshold of the output layer; ``None``: ``0.025 * H`` (paper).
+        Threshold of the output layer; ``None``: ``0.2 * H`` (above; the paper's is
+        ``0.025 * H``).
     init_std : float
         Standard deviation of the initial Gaussian weights (paper: 1).
     input_scaling : {"minmax", "global", "none"}
@@ -408,7 +431,7 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         self.layer_sizes_ = np.array((n_features,) + sizes + (n_classes,), np.int64)
         n_w = int(np.sum(self.layer_sizes_[1:] * self.layer_sizes_[:-1]))
         self.weights_ = (rng.standard_normal(n_w) * self.init_std).astype(np.float32)
-        theta_out = 0.025 * sizes[-1] if self.theta_output is None else self.theta_output
+        theta_out = _THETA_OUTPUT_PER_HIDDEN * sizes[-1] if self.theta_output is None else self.theta_output
         self.thresholds_ = np.array([self.theta_hidden] * len(sizes) + [theta_out], np.float32)
 
     def _check_fitted(self):
