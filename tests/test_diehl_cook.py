@@ -73,7 +73,7 @@ def test_bad_input_is_named():
         DiehlCookClassifier(complement="yes", t_present=0.01).fit(Xtr, ytr)
 
 
-def test_standardised_features_are_scaled_per_feature_and_complement_coded():
+def test_standardised_features_are_scaled_per_feature_and_population_coded():
     Xtr, ytr, _, _ = _split(60, 0)
     mean, std = Xtr.mean(axis=0), Xtr.std(axis=0) + 1e-9
     Z = (Xtr - mean) / std  # standardised: negative values, like most tabular pipelines
@@ -81,15 +81,24 @@ def test_standardised_features_are_scaled_per_feature_and_complement_coded():
     varying = np.flatnonzero(Z.max(axis=0) > Z.min(axis=0))  # the always-dark border pixels are constant
     assert 0 < varying.size < 64
     np.testing.assert_array_equal(clf.features_, varying)  # constant features are left out
-    assert clf.complement_ and clf.weights_.shape == (10, 2 * varying.size)
+    assert clf.receptive_fields_ == 10 and not clf.complement_  # tabular: Gaussian fields
+    assert clf.weights_.shape == (10, 10 * varying.size)
     np.testing.assert_allclose(clf.x_min_, Z.min(axis=0).astype(np.float32))
-    plain = DiehlCookClassifier(n_neurons=10, t_present=0.05, complement=False, random_state=0).fit(Z, ytr)
+    comp = DiehlCookClassifier(n_neurons=10, t_present=0.05, receptive_fields=None, random_state=0).fit(Z, ytr)
+    assert comp.complement_ and comp.receptive_fields_ == 0 and comp.weights_.shape == (10, 2 * varying.size)
+    plain = DiehlCookClassifier(n_neurons=10, t_present=0.05, receptive_fields=None, complement=False,
+                                random_state=0).fit(Z, ytr)
     assert not plain.complement_ and plain.weights_.shape == (10, varying.size)
+    four = DiehlCookClassifier(n_neurons=10, t_present=0.05, receptive_fields=4, random_state=0).fit(Z, ytr)
+    assert four.receptive_fields_ == 4 and four.weights_.shape == (10, 4 * varying.size)
     images = DiehlCookClassifier(n_neurons=10, t_present=0.05, random_state=0).fit(Xtr, ytr)
-    assert not images.complement_ and images.weights_.shape == (10, 64)  # digits: one global range
+    assert not images.complement_ and images.receptive_fields_ == 0
+    assert images.weights_.shape == (10, 64)  # digits: one global range, pixels as they are
     np.testing.assert_array_equal(images.features_, np.arange(64))  # every pixel kept (dark ones are silent)
     shifted = DiehlCookClassifier(n_neurons=10, t_present=0.05, random_state=0).fit(Xtr + 5.0, ytr)
-    assert shifted.complement_  # no shared zero baseline: measurements, scaled per feature
+    assert shifted.receptive_fields_ == 10  # no shared zero baseline: measurements, scaled per feature
+    with pytest.raises(ValueError, match="receptive_fields"):
+        DiehlCookClassifier(receptive_fields=2).fit(Z, ytr)
 
 
 def test_class_sizes_weigh_the_label_assignment():
@@ -127,14 +136,17 @@ def test_class_sizes_weigh_the_label_assignment():
         DiehlCookClassifier(assignment="max", t_present=0.01).fit(Xtr, ytr)
 
 
-def test_complement_coding_lifts_iris():
+def test_input_coding_lifts_iris():
     sklearn_datasets = pytest.importorskip("sklearn.datasets")
     from sklearn.model_selection import train_test_split
     X, y = sklearn_datasets.load_iris(return_X_y=True)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    comp = DiehlCookClassifier(receptive_fields=None, random_state=0).fit(Xtr, ytr)
+    assert comp.complement_ and comp.weights_.shape == (100, 8)
+    assert comp.score(Xte, yte) >= 0.75  # 0.82; chance 0.33, without complement coding 0.60
     clf = DiehlCookClassifier(random_state=0).fit(Xtr, ytr)
-    assert clf.complement_ and clf.weights_.shape == (100, 8)
-    assert clf.score(Xte, yte) >= 0.75  # 0.82; chance 0.33, without complement coding 0.60
+    assert clf.receptive_fields_ == 10 and clf.weights_.shape == (100, 40)
+    assert clf.score(Xte, yte) >= 0.9  # 10 Gaussian fields per feature (the default)
     with pytest.raises(ValueError, match="rule"):
         DiehlCookClassifier(rule="hebb", t_present=0.01).fit(Xtr, ytr)
     with pytest.raises(ValueError, match="max_rate"):

@@ -152,3 +152,29 @@ def test_bad_input_is_named(call, message):
     with pytest.raises((ValueError, TypeError)) as exc:
         call()
     assert message in str(exc.value).replace("'<", "<").replace(">'", ">")
+
+
+@given(x=hnp.arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 4)), elements=st.floats(0, 1)),
+       m=st.integers(3, 12), r_min=st.floats(0, 0.9))
+def test_field_responses_equal_the_gaussians_of_the_fields(x, m, r_min):
+    r = E.field_responses(x, m, min_response=r_min)
+    assert r.dtype == np.float32 and r.shape == (x.shape[0], x.shape[1] * m)
+    centres, sigma = E.gaussian_fields(m, 0.0, 1.0, beta=1.5)
+    for k in range(x.shape[0]):
+        for f in range(x.shape[1]):
+            for i in range(m):
+                want = math.exp(-(x[k, f] - centres[i]) ** 2 / (2 * sigma ** 2))
+                got = r[k, f * m + i]  # feature-major
+                if want < r_min - 1e-6:
+                    assert got == 0.0
+                elif want > r_min + 1e-6:
+                    assert got == pytest.approx(want, rel=1e-5, abs=1e-6)
+
+
+def test_field_responses_bad_input():
+    with pytest.raises(ValueError, match="x"):
+        E.field_responses(np.array([[0.5, np.nan]]), 6)
+    with pytest.raises(ValueError, match="n_fields"):
+        E.field_responses(np.zeros((2, 2)), 2)
+    with pytest.raises(ValueError, match="min_response"):
+        E.field_responses(np.zeros((2, 2)), 6, min_response=1.0)

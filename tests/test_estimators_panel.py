@@ -129,7 +129,7 @@ def test_diehl_cook_constant_features_do_not_change_the_network():
     plain = DiehlCookClassifier(**kw).fit(X, y)
     padded = DiehlCookClassifier(**kw).fit(with_constants, y)
     np.testing.assert_array_equal(padded.features_, [0, 2, 3])
-    assert padded.weights_.shape == plain.weights_.shape == (12, 6)   # 3 features, complement coded
+    assert padded.weights_.shape == plain.weights_.shape == (12, 30)   # 3 features, 10 fields each
     np.testing.assert_array_equal(padded.weights_, plain.weights_)
     np.testing.assert_array_equal(padded.predict(with_constants), plain.predict(X))
     with pytest.raises(ValueError, match="vari"):
@@ -255,3 +255,19 @@ def test_bpstdp_second_hidden_layer_learns_the_digits():
     est = BPSTDPClassifier(hidden_layer_sizes=(64, 40), max_epochs=15, random_state=0).fit(X[train], y[train])
     assert est.report_["hidden_spikes_per_sample"][1] >= 20, est.report_
     assert est.score(X[test], y[test]) >= 0.85
+
+
+# ------------------------------------------------------------------------ Diehl & Cook input coding
+def test_diehl_cook_middle_of_a_feature_owns_neurons():
+    # one feature, three classes in its low, middle and high thirds: complement coding (s, 1 - s)
+    # lets a prototype prefer only an end of the range (measured here: 0.64); Gaussian receptive
+    # fields (the default for tabular data) give the middle inputs of its own (0.98)
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 60)
+    X = (rng.normal(0.0, 0.35, 180) + 1.5 * y)[:, None] + 20.0
+    test = np.arange(180) % 4 == 0
+    comp = DiehlCookClassifier(receptive_fields=None, t_present=0.2, random_state=0).fit(X[~test], y[~test])
+    fields = DiehlCookClassifier(t_present=0.2, random_state=0).fit(X[~test], y[~test])
+    assert fields.receptive_fields_ == 10
+    assert fields.score(X[test], y[test]) >= 0.8
+    assert fields.score(X[test], y[test]) >= comp.score(X[test], y[test]) + 0.2

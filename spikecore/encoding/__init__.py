@@ -12,6 +12,7 @@ delta modulation returns ON and OFF rasters). Intensity codes take a declared ra
 ``latency``                   time to first spike, linear or logarithmic (RC)
 ``rank_order``                rank-order coding (Thorpe & Gautrais, 1998)
 ``population``                Gaussian receptive fields (Bohte et al., 2002), exact times too
+``field_responses``           the fields' responses as intensities (population rate coding)
 ``delta``                     delta modulation / temporal contrast, ON and OFF channels
 ``bsa``, ``bsa_filter``       Ben's Spiker Algorithm (Schrauwen & Van Campenhout, 2003)
 ``lif``, ``integrate_fire``   neuron-model encoders (Kim et al., 2019)
@@ -27,12 +28,12 @@ from .delta import delta
 from .latency import latency
 from .neuron_model import integrate_fire, lif
 from .phase import phase
-from .population import gaussian_fields, population
+from .population import field_responses, gaussian_fields, population
 from .rank_order import rank_order
 from .rate import poisson, regular
 from .tsc import tsc
 
 __all__ = [
-    "SPIKE_DTYPE", "bsa", "bsa_filter", "burst", "delta", "gaussian_fields", "integrate_fire", "latency", "lif",
-    "phase", "poisson", "population", "rank_order", "regular", "tsc",
+    "SPIKE_DTYPE", "bsa", "bsa_filter", "burst", "delta", "field_responses", "gaussian_fields", "integrate_fire",
+    "latency", "lif", "phase", "poisson", "population", "rank_order", "regular", "tsc",
 ]

@@ -40,6 +40,44 @@ def gaussian_fields(n_fields, x_min, x_max, beta=1.5):
     return x_min + (2 * i - 3) / 2 * width, width / beta
 
 
+def field_responses(x, n_fields, *, beta=1.5, min_response=0.1):
+    """Gaussian receptive-field responses of values in [0, 1] (Bohte, Kok & La Poutre, 2002).
+
+    .. math::
+        r_{k,f,i} = \\exp\\!\\Big(-\\frac{(x_{k,f} - \\mu_i)^2}{2\\sigma^2}\\Big), \\qquad
+        r_{k,f,i} \\leftarrow 0 \\text{ where } r_{k,f,i} < r_{\\min}
+
+    with the centres :math:`\\mu_i` and width :math:`\\sigma` of :func:`gaussian_fields` on
+    :math:`[0, 1]`. Used as input intensities (spike rates) by the estimators that code
+    real-valued features by population: each value drives the one or two fields whose centres
+    are nearest most strongly, so every range of a feature has inputs of its own.
+
+    Parameters
+    ----------
+    x : array (n_samples, n_features)
+        Values in [0, 1] (already scaled; not checked beyond being finite).
+    n_fields : int
+        :math:`m` (>= 3).
+    beta : float
+        :math:`\\beta` of :func:`gaussian_fields`.
+    min_response : float
+        :math:`r_{\\min}` in [0, 1): weaker responses are set to 0 (the paper's fields that
+        would fire after 9/10 of the window stay silent).
+
+    Returns
+    -------
+    ndarray of float32, shape (n_samples, n_features * n_fields)
+        Feature-major: columns ``f * m .. f * m + m - 1`` belong to feature ``f``.
+    """
+    x = v.array("x", x, ndim=2, finite=True)
+    min_response = v.real("min_response", min_response, low=0.0, high=1.0, high_open=True)
+    centres, sigma = gaussian_fields(n_fields, 0.0, 1.0, beta=beta)
+    z = x.astype(np.float32)
+    r = np.exp(-((z[:, :, None] - centres.astype(np.float32)) ** 2) / np.float32(2.0 * sigma ** 2))
+    r[r < min_response] = 0.0
+    return r.reshape(z.shape[0], -1).astype(np.float32)
+
+
 def population(x, num_steps, *, n_fields=8, x_min=0.0, x_max=1.0, beta=1.5, t_max=None,
                min_response=0.1, return_times=False):
     """Gaussian receptive-field population coding, as SpikeProp uses it (Bohte et al., 2002).

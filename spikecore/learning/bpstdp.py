@@ -12,7 +12,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from spikecore import _validate
-from spikecore.encoding import gaussian_fields, poisson, regular
+from spikecore.encoding import field_responses, poisson, regular
 from spikecore.kernels import bpstdp as _k
 from spikecore.learning.base import BaseEstimator, ClassifierMixin, not_fitted_error
 
@@ -403,10 +403,7 @@ class BPSTDPClassifier(ClassifierMixin, BaseEstimator):
         z = np.clip((X - self.input_offset_) / self.input_scale_, 0.0, 1.0).astype(np.float32)
         m = getattr(self, "receptive_fields_", 0)   # 0: a model saved before receptive fields
         if m:
-            centres, sigma = gaussian_fields(m, 0.0, 1.0, beta=1.5)
-            r = np.exp(-((z[:, :, None] - centres.astype(np.float32)) ** 2) / np.float32(2.0 * sigma ** 2))
-            r[r < 0.1] = 0.0
-            return r.reshape(z.shape[0], -1).astype(np.float32)
+            return field_responses(z, m, beta=1.5, min_response=0.1)
         return np.concatenate([z, 1.0 - z], axis=1) if self.complement_coding else z
 
     def _encode(self, Xs, rng):

@@ -23,9 +23,10 @@ reset between presentations instead of resting 150 ms; the threshold adaptation 
 assigning labels and predicting. The whole presentation runs in one compiled loop
 (:func:`spikecore.kernels.plasticity.competitive_layer_run`).
 
-For tabular data the classifier adds complement coding of the inputs (Carpenter, Grossberg &
+For tabular data the classifier codes every feature with Gaussian receptive fields (Bohte, Kok &
+La Poutre, 2002, population coding), or optionally by complement coding (Carpenter, Grossberg &
 Rosen, 1991, "Fuzzy ART: fast stable learning and categorization of analog patterns by an
-adaptive resonance system", Neural Networks 4:759-771), which is not in Diehl & Cook's paper.
+adaptive resonance system", Neural Networks 4:759-771); neither is in Diehl & Cook's paper.
 By default step 5 weighs each class's average response by the class's number of training
 samples (``assignment="total"``), which equals the paper's rule on balanced classes and keeps a
 rare class from taking as many neurons as a common one.
@@ -38,12 +39,15 @@ from tqdm.auto import tqdm
 from spikecore import _validate as V
 from spikecore.kernels import plasticity as K
 from spikecore.kernels import rng as _rng
+from spikecore.encoding import field_responses
 from spikecore.learning.base import BaseEstimator, ClassifierMixin
 from spikecore.learning.homeostasis import AdaptiveThreshold, LateralInhibition, normalize_incoming
 from spikecore.learning.stdp import RULES, PlasticityRule, TripletSTDP
 from spikecore.neurons.adaptive import AdaptiveLIF
 
 _PREDICT_STREAM = 1 << 62
+# receptive_fields="auto": fields per feature for tabular data (class docstring)
+_AUTO_FIELDS = 10
 
 
 class CompetitiveLayer:
@@ -159,9 +163,27 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
     :math:`(s, 1 - s)`, two neurons per feature, so every sample brings the same total
     intensity :math:`\sum_m (s_m + 1 - s_m) = n_\mathrm{features}`: a sample with small values
     still drives the layer, and the competition with normalised weights compares patterns
-    rather than brightness. It suits tabular data (Iris 0.60 -> 0.82, breast cancer 0.77 ->
-    0.90, two moons 0.69 -> 0.88 in one held-out split); images keep their dark background
-    silent without it.
+    rather than brightness. It suits tabular data better than the raw features (Iris 0.60 ->
+    0.82, breast cancer 0.77 -> 0.90, two moons 0.69 -> 0.88 in one held-out split); images
+    keep their dark background silent without it.
+
+    Gaussian receptive fields (``receptive_fields``; Bohte, Kok & La Poutre, 2002) do better
+    still and are the default for tabular data: each scaled value :math:`s` drives :math:`m`
+    inputs at rates :math:`r_\max e^{-(s - \mu_i)^2/2\sigma^2}` (0 below 0.1;
+    :func:`spikecore.encoding.field_responses`, centres and width of
+    :func:`spikecore.encoding.gaussian_fields`, :math:`\beta = 1.5`), so each range of a
+    feature has inputs of its own. The layer's neurons learn prototypes -- normalised weight
+    vectors that win the competition for the inputs they match -- and with complement coding
+    a feature's two inputs :math:`(s, 1 - s)` let a prototype prefer only the low or the high
+    end of its range: a value in the middle is matched best by no one, and classes that sit
+    in the middle of a feature cannot own neurons (one feature, three classes: 0.32, majority
+    0.36). With fields, the prototype for a middle value weights the middle fields.
+    Measured (5-fold stratified CV, the other defaults; complement coding -> 10 fields):
+    one feature / 3 classes 0.32 -> 0.93, Iris 0.73 -> 0.94, Wine 0.79 -> 0.98, two moons
+    0.83 -> 0.90, circles 0.73 -> 0.93, a 90/10 imbalanced task 0.85 -> 0.89, 30 rows 0.53 ->
+    0.60; on single 75/25 splits of 18 more data sets 17 improved or stayed equal (20 blobs
+    0.63 -> 0.99, 4 classes 0.39 -> 0.62, 10 classes 0.28 -> 0.41); 4, 6 and 16 fields were
+    worse than 10 on most of them. Cost: :math:`m` inputs per feature instead of 2.
 
     Label assignment and ``predict`` (learning off) encode every sample with the same *frozen*
     Poisson noise: one field of Philox words :math:`u_{t,m}` (key ``poisson_key_``) shared by all
@@ -219,9 +241,14 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         (median per-feature minimum above 5 % of the median maximum; pixels and counts start at
         0, measurements such as lengths do not) or when their maxima differ widely (90th / 10th
         percentile of the non-zero per-feature maxima > 10); else global.
+    receptive_fields : int, None or "auto"
+        Gaussian receptive fields per feature :math:`m` (>= 3; above), or ``None``: one input per
+        feature (and its complement, see ``complement``). ``"auto"`` (default): 10 when the
+        inputs are scaled per feature (tabular data), none for a global range (images).
     complement : {"auto", True, False}
-        Complement coding of the inputs, :math:`(s, 1 - s)` (above). ``"auto"``: on when the
-        inputs are scaled per feature (tabular data), off for a global range (images).
+        Complement coding of the inputs, :math:`(s, 1 - s)` (above), when no receptive fields
+        are used (ignored with them). ``"auto"``: on when the inputs are scaled per feature
+        (tabular data), off for a global range (images).
     assignment : {"total", "mean"}
         Label assignment (above): the class with the largest share of the neuron's spikes over
         the training set (``"total"``), or with its largest average response (``"mean"``,
@@ -236,8 +263,9 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     weights_ : float32 ndarray (n_neurons, n_inputs)
-        Learned input weights; ``n_inputs`` is the number of ``features_``, twice that with
-        complement coding (the features, then their complements).
+        Learned input weights; ``n_inputs`` is the number of ``features_``, :math:`m` times that
+        with receptive fields, twice that with complement coding (the features, then their
+        complements).
     theta_ : float32 ndarray (n_neurons,)
         Learned threshold offsets.
     assignments_ : int64 ndarray (n_neurons,)
@@ -256,6 +284,9 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         coded it would add an input firing at the full rate for every sample, which dilutes the
         competition (Iris with one constant column appended: 0.84 -> 0.58 in one 75/25 split).
         With one global range (images) every feature is kept (a constant dark pixel is silent).
+    receptive_fields_ : int
+        Receptive fields per feature :math:`m` used (0: none); then ``weights_`` has
+        ``m * n_features`` columns, feature-major.
     complement_ : bool
         Whether the inputs are complement-coded (then ``weights_`` has ``2 * n_features``
         columns: the features, then their complements).
@@ -276,8 +307,8 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_neurons=100, n_epochs=1, t_present=0.5, dt=1e-3, max_rate=63.75,
                  rule="triplet", nu_pre=1e-4, nu_post=1e-2, weight_sum=None, tau_mem=0.02,
                  t_ref=5e-3, theta_plus=0.02, tau_theta=1e4, inhibition=1.0, tau_inh=2e-3,
-                 min_spikes=5, rate_boost=32.0, max_boosts=10, scaling="auto", complement="auto",
-                 assignment="total", batch_size=128, random_state=None, verbose=False):
+                 min_spikes=5, rate_boost=32.0, max_boosts=10, scaling="auto", receptive_fields="auto",
+                 complement="auto", assignment="total", batch_size=128, random_state=None, verbose=False):
         self.n_neurons = n_neurons
         self.n_epochs = n_epochs
         self.t_present = t_present
@@ -297,6 +328,7 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         self.rate_boost = rate_boost
         self.max_boosts = max_boosts
         self.scaling = scaling
+        self.receptive_fields = receptive_fields
         self.complement = complement
         self.assignment = assignment
         self.batch_size = batch_size
@@ -340,6 +372,9 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         if not (isinstance(self.complement, str) and self.complement == "auto") \
                 and not isinstance(self.complement, (bool, np.bool_)):
             V.fail("complement", self.complement, '"auto", True or False')
+        if self.receptive_fields is not None and not (isinstance(self.receptive_fields, str)
+                                                      and self.receptive_fields == "auto"):
+            V.integer("receptive_fields", self.receptive_fields, low=3)
         V.choice("assignment", self.assignment, ("total", "mean"))
         V.integer("batch_size", self.batch_size, low=1)
         _bool("verbose", self.verbose)
@@ -377,8 +412,8 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
         return bool(hi > 10.0 * lo)
 
     def _scale(self, X):
-        """Scaled inputs in [0, 1], ``(n, n_inputs)``: the features, then (with complement
-        coding) one minus each."""
+        """Scaled inputs in [0, 1], ``(n, n_inputs)``: the receptive-field responses of the
+        features (feature-major), or the features, then (with complement coding) one minus each."""
         kept = getattr(self, "features_", None)  # None: a model saved before features_ existed
         if kept is not None and kept.size < X.shape[1]:
             X, lo, hi = X[:, kept], self.x_min_[kept], self.x_max_[kept]
@@ -386,13 +421,20 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
             lo, hi = self.x_min_, self.x_max_
         span = np.where(hi > lo, hi - lo, 1.0)
         scaled = np.clip((X - lo) / span, 0.0, 1.0).astype(np.float32)
-        # getattr: estimators saved before complement coding existed have no complement_
+        # getattr: estimators saved before receptive fields / complement coding existed
+        m = getattr(self, "receptive_fields_", 0)
+        if m:
+            return field_responses(scaled, m)
         return np.hstack([scaled, 1.0 - scaled]) if getattr(self, "complement_", False) else scaled
+
+    def _inputs_per_feature(self):
+        m = getattr(self, "receptive_fields_", 0)
+        return m if m else (2 if getattr(self, "complement_", False) else 1)
 
     def _total(self):
         kept = getattr(self, "features_", None)
         n_kept = self.n_features_in_ if kept is None else kept.size
-        n_inputs = n_kept * (2 if getattr(self, "complement_", False) else 1)
+        n_inputs = n_kept * self._inputs_per_feature()
         return 0.1 * n_inputs if self.weight_sum is None else float(self.weight_sum)
 
     # ---------------------------------------------------------------- spikes
@@ -471,7 +513,12 @@ class DiehlCookClassifier(ClassifierMixin, BaseEstimator):
             self.x_min_ = np.full(n_features, X.min(), np.float64)
             self.x_max_ = np.full(n_features, X.max(), np.float64)
             self.features_ = np.arange(n_features)
-        self.complement_ = per_feature if isinstance(self.complement, str) else bool(self.complement)
+        if isinstance(self.receptive_fields, str):  # "auto"
+            self.receptive_fields_ = _AUTO_FIELDS if per_feature else 0
+        else:
+            self.receptive_fields_ = 0 if self.receptive_fields is None else int(self.receptive_fields)
+        complement = per_feature if isinstance(self.complement, str) else bool(self.complement)
+        self.complement_ = complement and not self.receptive_fields_
         Xs = self._scale(X)
         n_in = Xs.shape[1]
         self.poisson_key_ = int(rng.integers(0, 2 ** 63))
