@@ -146,3 +146,37 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="average pooling"):
         convert(Sequential([Conv2D(1, 2, 3, padding=1), ReLU(), AvgPool2D(3, 1), Flatten(), Dense(72, 3)],
                            (1, 8, 8)), np.zeros((2, 1, 8, 8)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), c=st.integers(1, 4), groups=st.sampled_from([1, 2, 0]),
+       k=st.integers(1, 3), stride=st.integers(1, 2), pad=st.integers(0, 1), hw=st.integers(3, 6),
+       prune=st.floats(0, 0.7))
+def test_fan_out_and_macs_count_the_nonzero_synapses(seed, c, groups, k, stride, pad, hw, prune):
+    """Blocks count a synapse per nonzero entry of their synapse matrix: a grouped (or, with
+    groups=0, depthwise) kernel stored as a full kernel with zero taps, as the ONNX importer
+    writes it, or pruned weights, cost no additions."""
+    from spikecore.conversion.blocks import Block
+    rng = np.random.default_rng(seed)
+    g = c if groups == 0 else min(groups, c)
+    c = c - c % g
+    o = 2 * c
+    W = rng.normal(0, 1, (o, c, k, k)).astype(np.float32)
+    for out in range(o):  # output channel `out` sees only the input channels of its group
+        grp = out // (o // g)
+        mask = np.ones(c, bool)
+        mask[grp * (c // g): (grp + 1) * (c // g)] = False
+        W[out, mask] = 0.0
+    W[rng.random(W.shape) < prune] = 0.0
+    conv = Block(Conv2D(c, o, k, stride=stride, padding=pad, weight=W), (c, hw, hw))
+    S = conv.synapse_matrix()
+    np.testing.assert_array_equal(conv.fan_out(), np.count_nonzero(S, axis=1))
+    Ho, Wo = conv.out_shape[1:]
+    assert conv.macs() == Ho * Wo * np.count_nonzero(W)  # the ANN's count: padded taps included
+    if pad == 0:
+        assert conv.macs() == np.count_nonzero(S)
+    D = rng.normal(0, 1, (5, 7)).astype(np.float32)
+    D[rng.random(D.shape) < prune] = 0.0
+    dense = Block(Dense(7, 5, weight=D), (7,))
+    np.testing.assert_array_equal(dense.fan_out(), np.count_nonzero(dense.synapse_matrix(), axis=1))
+    assert dense.macs() == np.count_nonzero(D)

@@ -111,14 +111,16 @@ class Sequential:
 
     def macs(self):
         """Multiply-accumulates of one inference, per layer (dense and convolution layers), and the
-        additions of average pooling: a list of ``(name, macs, adds)``."""
+        additions of average pooling: a list of ``(name, macs, adds)``. A weight of exactly 0 is
+        no connection (the zero taps of an imported grouped or depthwise convolution, pruned
+        weights) and is not counted."""
         rows = []
         for i, layer in enumerate(self.layers):
             out = self.shapes[i]
             if isinstance(layer, Dense):
-                rows.append(("%d:%r" % (i, layer), layer.weight.size, 0))
+                rows.append(("%d:%r" % (i, layer), int(np.count_nonzero(layer.weight)), 0))
             elif isinstance(layer, Conv2D):
-                rows.append(("%d:%r" % (i, layer), int(np.prod(out[1:])) * layer.weight.size, 0))
+                rows.append(("%d:%r" % (i, layer), int(np.prod(out[1:])) * int(np.count_nonzero(layer.weight)), 0))
             elif isinstance(layer, AvgPool2D):
                 rows.append(("%d:%r" % (i, layer), 0, int(np.prod(out)) * layer.kernel_size[0] * layer.kernel_size[1]))
         return rows

@@ -170,17 +170,23 @@ class Block:
         return self.maxpool.forward(a.reshape((a.shape[0],) + self.out_shape)).reshape(a.shape[0], -1)
 
     def fan_out(self):
-        """Synapses leaving each input neuron, (n_in,) int64: ``n_out`` for a dense layer; for a
-        convolution the output channels times the windows that contain the input position."""
+        """Synapses leaving each input neuron, (n_in,) int64: for a dense layer the nonzero
+        weights of its column; for a convolution, summed over the windows that contain the input
+        position, the output channels whose kernel tap at that position is nonzero.
+
+        A weight of exactly 0 is no synapse: the zero taps of an imported grouped or depthwise
+        convolution (:mod:`spikecore.conversion.onnx_import` expands it to a full kernel) and
+        pruned weights cost no addition. With every weight nonzero this is ``n_out`` (dense) and
+        output channels x covering windows (convolution)."""
+        L = self.layer
         if self.kind == "dense":
-            f = np.full(self.in_shape, self.n_out, np.int64)
+            f = np.count_nonzero(L.weight, axis=0).astype(np.int64).reshape(self.in_shape)
         else:
-            L = self.layer
-            C = self.in_shape[0]
             Ho, Wo = self.out_shape[1:]
-            ones = np.ones((Ho * Wo, C * L.kernel_size[0] * L.kernel_size[1]), np.float32)
-            cover = col2im(ones, (1,) + self.in_shape, L.kernel_size, L.stride, L.padding)
-            f = np.rint(cover[0]).astype(np.int64) * L.weight.shape[0]
+            taps = np.count_nonzero(L.weight, axis=0).astype(np.float64).reshape(1, -1)  # (C kh kw)
+            per_window = np.repeat(taps, Ho * Wo, axis=0)  # im2col column order: (c, i, j)
+            cover = col2im(per_window, (1,) + self.in_shape, L.kernel_size, L.stride, L.padding)
+            f = np.rint(cover[0]).astype(np.int64)
         if self.prepool is not None:  # every input of a pooling window reaches the same synapses
             (kh, kw), (C, H, W) = self.prepool, self.raw_shape
             f = np.repeat(np.repeat(f.reshape(C, H // kh, W // kw), kh, axis=1), kw, axis=2)
@@ -188,10 +194,11 @@ class Block:
 
     def macs(self):
         """Multiply-accumulates of the synaptic operation for one sample (the joined pooling's
-        additions not included)."""
+        additions not included; weights of exactly 0 are no synapse, as in :meth:`fan_out`)."""
+        nonzero = int(np.count_nonzero(self.layer.weight))
         if self.kind == "dense":
-            return int(self.layer.weight.size)
-        return int(np.prod(self.out_shape[1:])) * int(self.layer.weight.size)
+            return nonzero
+        return int(np.prod(self.out_shape[1:])) * nonzero
 
     def pool_windows(self):
         """Flat input indices of every max-pooling window, (n_pool, k); -1 for padding."""

@@ -40,8 +40,10 @@ Convolutions: asymmetric ``pads`` (tf2onnx's ``padding="same"`` with stride 2) a
 ``auto_pad="SAME_UPPER"/"SAME_LOWER"`` become symmetric padding around a kernel enlarged with
 rows/columns of zeros on the side that had less padding; ``dilations`` become a kernel with zeros
 between its taps; ``group > 1`` (e.g. depthwise) becomes a full convolution whose kernel is zero
-between groups. All three are exact; the zero taps are extra synapses of weight 0 (the converted
-network's operation counts include them).
+between groups. All three are exact. The zero taps are stored (the convolution is computed over
+the full kernel, so a depthwise layer costs as much time as a full one), but they are no synapses:
+the operation counts (``Sequential.macs``, the converted network's ``fan_out``, ``macs`` and
+synaptic additions) count only nonzero weights, i.e. those of the grouped, dilated convolution.
 
 The graph must be one chain from its (single, non-initializer) input: every supported node
 consumes the running tensor and constants (initializers, ``Constant`` nodes, or folded shape
