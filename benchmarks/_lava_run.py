@@ -134,6 +134,44 @@ def _pair_wh(ds):
     return np.array([v[0], v[0]]) if v.size == 1 else v[::-1].copy()
 
 
+def _shape_whc(g):
+    # a layer's shape, netx's (C, H, W) / (n,) reversed to Lava's (W, H, C)
+    return tuple(int(s) for s in np.ravel(g["shape"][()]))[::-1]
+
+
+def _synapse(key, kind, g, conv_in, message_bits):
+    """The Lava synapse process of a netx ``conv`` or ``dense`` layer group and its output shape
+    (Lava's): Conv with the kernel flipped and transposed to (C_out, W, H, C_in), or Dense with
+    the weights through :func:`optimize_weight_bits`."""
+    from lava.proc.conv.process import Conv
+    from lava.proc.dense.process import Dense
+    if kind == "conv":
+        shape = _shape_whc(g)
+        w = _ints(g["weight"])[:, :, ::-1, ::-1]
+        w = w.reshape(w.shape[:4]).transpose((0, 3, 2, 1))
+        syn = Conv(weight=w, input_shape=tuple(conv_in), stride=_pair_wh(g["stride"]),
+                   padding=_pair_wh(g["padding"]), dilation=_pair_wh(g["dilation"]),
+                   groups=int(np.ravel(g["groups"][()])[0]), num_message_bits=message_bits)
+        if tuple(syn.output_shape) != shape:
+            raise ValueError("layer %s: conv output %s, file says %s" % (key, syn.output_shape, shape))
+        return syn, shape
+    shape = (int(np.prod(g["shape"][()])),)
+    w = _ints(g["weight"])
+    if w.ndim == 1:
+        w = w.reshape(shape[0], -1)
+    w, nwb, wexp = optimize_weight_bits(w)
+    return Dense(weights=w, weight_exp=wexp, num_weight_bits=nwb, num_message_bits=message_bits), shape
+
+
+def _connect(prev_out, syn, flatten):
+    """Connect the previous layer's output ``prev_out`` to ``syn`` (through netx's flatten when
+    ``flatten``)."""
+    if flatten:
+        prev_out.transpose([2, 1, 0]).flatten().connect(syn.s_in)
+    else:
+        prev_out.connect(syn.s_in)
+
+
 def build(path, reset_interval=None, reset_offset=0, input_bias=None):
     """Build the Lava processes netx would build for a ``.net`` file (conventions: module docstring).
 
@@ -159,7 +197,6 @@ def build(path, reset_interval=None, reset_offset=0, input_bias=None):
         Per neuron layer: ``neuron`` (the LIF process), ``shape`` (Lava's), ``input`` (bool).
     """
     import h5py
-    from lava.proc.conv.process import Conv
     from lava.proc.dense.process import Dense
     blocks, first_port, in_shape = [], None, None
     prev_out, flatten_next = None, False
@@ -174,7 +211,7 @@ def build(path, reset_interval=None, reset_offset=0, input_bias=None):
                 continue
             neuron_group = g["neuron"] if "neuron" in g else None
             if kind == "input":
-                shape = tuple(int(s) for s in np.ravel(g["shape"][()]))[::-1]
+                shape = _shape_whc(g)
                 if neuron_group is None:
                     in_shape = shape
                     continue
@@ -189,25 +226,8 @@ def build(path, reset_interval=None, reset_offset=0, input_bias=None):
                 raise ValueError("layer %s: type %r is not supported by this runner" % (key, kind))
             proc, params = _neuron_params(neuron_group, reset_interval, offset)
             bias = _ints(g["bias"]) if "bias" in g else None
-            if kind == "conv":
-                shape = tuple(int(s) for s in np.ravel(g["shape"][()]))[::-1]
-                w = _ints(g["weight"])[:, :, ::-1, ::-1]
-                w = w.reshape(w.shape[:4]).transpose((0, 3, 2, 1))
-                conv_in = blocks[-1]["shape"] if blocks else in_shape
-                syn = Conv(weight=w, input_shape=tuple(conv_in), stride=_pair_wh(g["stride"]),
-                           padding=_pair_wh(g["padding"]), dilation=_pair_wh(g["dilation"]),
-                           groups=int(np.ravel(g["groups"][()])[0]), num_message_bits=0)
-                if tuple(syn.output_shape) != shape:
-                    raise ValueError("layer %s: conv output %s, file says %s" % (key, syn.output_shape, shape))
-                syns = [syn]
-            else:
-                shape = (int(np.prod(g["shape"][()])),)
-                w = _ints(g["weight"])
-                if w.ndim == 1:
-                    w = w.reshape(shape[0], -1)
-                w, nwb, wexp = optimize_weight_bits(w)
-                syn = Dense(weights=w, weight_exp=wexp, num_weight_bits=nwb, num_message_bits=0)
-                syns = [syn]
+            syn, shape = _synapse(key, kind, g, blocks[-1]["shape"] if blocks else in_shape, 0)
+            syns = [syn]
             lif = proc(shape=shape, bias_mant=_bias_mant(bias, shape), **params)
             syn.a_out.connect(lif.a_in)
             if kind == "dense_rec":
@@ -219,10 +239,8 @@ def build(path, reset_interval=None, reset_offset=0, input_bias=None):
                 syns.append(rec)
             if prev_out is None:
                 first_port = syn.s_in
-            elif flatten_next:
-                prev_out.transpose([2, 1, 0]).flatten().connect(syn.s_in)
             else:
-                prev_out.connect(syn.s_in)
+                _connect(prev_out, syn, flatten_next)
             flatten_next = False
             blocks.append({"neuron": lif, "shape": shape, "input": False, "synapses": syns})
             prev_out = lif.s_out

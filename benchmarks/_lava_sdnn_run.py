@@ -36,12 +36,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _lava_run import (_bias_mant, _from_lava, _ints, _pair_wh, _string, _to_lava,  # noqa: E402
-                      optimize_weight_bits)
-
-
-def _shape_whc(g):
-    return tuple(int(s) for s in np.ravel(g["shape"][()]))[::-1]
+from _lava_run import (_bias_mant, _connect, _from_lava, _ints, _shape_whc, _string,  # noqa: E402
+                       _synapse, _to_lava)
 
 
 def _message_bits(neuron_group):
@@ -60,8 +56,6 @@ def _bias(g, shape):
 def build(path, cum_error=False):
     """The Lava processes of an SDNN netx file; returns (input process or first port, blocks)."""
     import h5py
-    from lava.proc.conv.process import Conv
-    from lava.proc.dense.process import Dense
     from lava.proc.sdn.process import Delta, Sigma, SigmaDelta
     blocks, first, in_shape = [], None, None
     prev_out, flatten_next, bits = None, False, 0
@@ -89,23 +83,9 @@ def build(path, cum_error=False):
                 continue
             if ng is None or _string(ng["type"]) != "SDNN":
                 raise ValueError("layer %s: this runner builds SDNN networks only" % key)
-            if kind == "conv":
-                shape = _shape_whc(g)
-                w = _ints(g["weight"])[:, :, ::-1, ::-1]
-                w = w.reshape(w.shape[:4]).transpose((0, 3, 2, 1))
-                conv_in = blocks[-1]["shape"] if blocks else in_shape
-                syn = Conv(weight=w, input_shape=tuple(conv_in), stride=_pair_wh(g["stride"]),
-                           padding=_pair_wh(g["padding"]), dilation=_pair_wh(g["dilation"]),
-                           groups=int(np.ravel(g["groups"][()])[0]), num_message_bits=bits)
-            elif kind == "dense":
-                shape = (int(np.prod(g["shape"][()])),)
-                w = _ints(g["weight"])
-                if w.ndim == 1:
-                    w = w.reshape(shape[0], -1)
-                w, nwb, wexp = optimize_weight_bits(w)
-                syn = Dense(weights=w, weight_exp=wexp, num_weight_bits=nwb, num_message_bits=bits)
-            else:
+            if kind not in ("conv", "dense"):
                 raise ValueError("layer %s: type %r is not supported by this runner" % (key, kind))
+            syn, shape = _synapse(key, kind, g, blocks[-1]["shape"] if blocks else in_shape, bits)
             sigma_only = "sigma_output" in ng
             if sigma_only:
                 nrn = Sigma(shape=shape)
@@ -117,10 +97,8 @@ def build(path, cum_error=False):
             syn.a_out.connect(nrn.a_in)
             if prev_out is None:
                 first = syn.s_in
-            elif flatten_next:
-                prev_out.transpose([2, 1, 0]).flatten().connect(syn.s_in)
             else:
-                prev_out.connect(syn.s_in)
+                _connect(prev_out, syn, flatten_next)
             flatten_next = False
             blocks.append({"neuron": nrn, "shape": shape, "sigma_only": sigma_only})
             prev_out, bits = nrn.s_out, _message_bits(ng)
