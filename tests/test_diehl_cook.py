@@ -162,3 +162,38 @@ def test_reaches_85_percent_with_100_neurons():
     Xtr, ytr, Xte, yte = _split(1347, 450)
     clf = DiehlCookClassifier(n_neurons=100, random_state=0).fit(Xtr, ytr)
     assert clf.score(Xte, yte) >= 0.85
+
+
+def test_more_epochs_do_not_silence_a_low_dimensional_layer():
+    # One feature, three classes: the weak input (weight sum W = 1) cannot overcome thresholds
+    # that keep rising. With the paper's tau_theta = 1e4 s the thresholds never reach their decay
+    # equilibrium, so each epoch raised them until the layer barely fired even at the last rate
+    # boost: 0.92 after one epoch, 0.66 after three, with 5.8 -> 0.9 test spikes per sample.
+    # tau_theta="auto" (here 30 * 0.2 * 1 / (5 * 0.02) = 60 s) lets them settle where the layer
+    # still fires: 1.0 after one epoch and after three, 6.4 and 6.5 spikes.
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 50)
+    X = (rng.normal(0.0, 0.35, y.size) + 1.5 * y)[:, None] + 20.0
+    test = np.arange(y.size) % 4 == 0
+    kw = dict(n_neurons=30, t_present=0.2, random_state=0)
+    one = DiehlCookClassifier(n_epochs=1, **kw).fit(X[~test], y[~test])
+    three = DiehlCookClassifier(n_epochs=3, **kw).fit(X[~test], y[~test])
+    spikes_one = one.transform(X[test]).sum(axis=1).mean()
+    spikes_three = three.transform(X[test]).sum(axis=1).mean()
+    assert spikes_three >= 0.5 * spikes_one, (spikes_one, spikes_three)
+    assert three.score(X[test], y[test]) >= one.score(X[test], y[test]) - 0.05
+    assert one.score(X[test], y[test]) >= 0.9
+    assert one.tau_theta_ == pytest.approx(30 * 0.2 * 1.0 / (5 * 0.02))
+    # 20 features x 10 fields: W = 20; with the default 100 neurons and 0.5 s the formula gives
+    # 100 * 0.5 * 20 / 0.1 = 1e4 s, the paper's value, which is also the upper bound
+    wide = DiehlCookClassifier(n_neurons=4, t_present=0.01, random_state=0)
+    wide.fit(rng.normal(size=(12, 20)), np.arange(12) % 2)
+    assert wide.tau_theta_ == pytest.approx(4 * 0.01 * 20 / (5 * 0.02))
+    assert DiehlCookClassifier(n_neurons=100, t_present=0.5, random_state=0).fit(
+        rng.normal(size=(12, 20)), np.arange(12) % 2).tau_theta_ == 1e4
+    assert DiehlCookClassifier(tau_theta=123.0, n_neurons=4, t_present=0.01).fit(
+        X[::10], y[::10]).tau_theta_ == 123.0
+    with pytest.raises(ValueError, match="tau_theta"):
+        DiehlCookClassifier(tau_theta="long", t_present=0.01).fit(X, y)
+    with pytest.raises(ValueError, match="tau_theta"):
+        DiehlCookClassifier(tau_theta=0.0, t_present=0.01).fit(X, y)
