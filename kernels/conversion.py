@@ -120,6 +120,20 @@ def if_neuron_pool_run(current, bias, v, v_th, soft_reset, members, counts, pool
                     pooled[t, b, r] += step[members[q, r]]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _if_fire(v, current, bias, v_th, soft_reset, spikes):
+    r"""One IF step of a neuron row (the event kernels' shared tail): :math:`u = v + I + b`,
+    :math:`s = [u \ge V_\mathrm{th}]`, then the reset; branch-free, so it vectorises."""
+    for i in range(v.shape[0]):
+        u = v[i] + current[i] + bias[i]
+        s = u >= v_th
+        spikes[i] = 1.0 if s else 0.0
+        if soft_reset:
+            v[i] = u - v_th if s else u
+        else:
+            v[i] = 0.0 if s else u
+
+
 @numba.njit(cache=True, nogil=True)
 def if_event_run(spikes_in, row_of, synapses, bias, v, v_th, soft_reset, current, spikes_out):
     r"""Event-driven integrate-and-fire layer of a converted network (Diehl et al., 2015; Rueckauer
@@ -182,14 +196,104 @@ def if_event_run(spikes_in, row_of, synapses, bias, v, v_th, soft_reset, current
                 for i in range(n):
                     current[i] += synapses[r0, i]
                 q += 1
-            for i in range(n):  # branch-free: vectorises
-                u = v[b, i] + current[i] + bias[i]
-                s = u >= v_th
-                spikes_out[t, b, i] = 1.0 if s else 0.0
-                if soft_reset:
-                    v[b, i] = u - v_th if s else u
-                else:
-                    v[b, i] = 0.0 if s else u
+            _if_fire(v[b], current, bias, v_th, soft_reset, spikes_out[t, b])
+
+
+@numba.njit(cache=True, nogil=True)
+def _tap_targets(n_in, k, pad, stride, n_out):
+    """``out[i, q]``: the output row (or column) that input row ``i`` reaches through kernel tap
+    ``q`` of a convolution (``(i + pad - q) / stride`` when whole and inside ``n_out``), else -1."""
+    out = np.full((n_in, k), -1, np.int64)
+    for i in range(n_in):
+        for q in range(k):
+            m = i + pad - q
+            if m >= 0 and m % stride == 0 and m // stride < n_out:
+                out[i, q] = m // stride
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def if_conv_event_run(spikes_in, weight_t, in_h, in_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w, extra,
+                      bias, v, v_th, soft_reset, current, spikes_out):
+    r"""Event-driven integrate-and-fire layer behind a 2-D convolution (Diehl et al., 2015;
+    Rueckauer et al., 2017): each step, every input that spiked adds its kernel taps to the
+    outputs whose window holds it, and no other input costs anything.
+
+    .. math::
+        I_{o,y,x}[t] &= \sum_{(c, i_y, i_x):\, s^\mathrm{in}_{c,i_y,i_x}[t] = 1}
+                        W[o, c,\, i_y + p_h - s_h y,\, i_x + p_w - s_w x] \\
+        v[t] &= v[t-1] + (I[t] + E[t]) + b, \qquad s[t] = [\,v[t] \ge V_\mathrm{th}\,]
+
+    then the reset (:func:`if_neuron_run`), with :math:`E` an optional second current (a residual
+    shortcut's) and taps outside the kernel omitted. This is :func:`if_neuron_run` fed the
+    convolution of the spikes (up to the order of the float32 additions), at a cost of one vector
+    addition of :math:`O` weights per (spiking input, covering window): the current is kept
+    channel-last, :math:`I[(y W_o + x) O + o]`, so the :math:`O` weights of one tap
+    (``weight_t[c, k_y, k_x]``) add to :math:`O` adjacent values. Order of the additions (which
+    fixes every rounding): spiking inputs in increasing flat index :math:`(c, i_y, i_x)`, then
+    :math:`k_y`, then :math:`k_x`.
+
+    Parameters
+    ----------
+    spikes_in : float32 array (T, batch, C * in_h * in_w)
+        Binary input spikes (0.0 / 1.0), flat in (c, y, x) order.
+    weight_t : float32 array (C, k_h, k_w, O)
+        The kernel :math:`W[o, c, k_y, k_x]` with the output channel last.
+    in_h, in_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w : int
+        Input size, stride, zero padding and output size of the convolution.
+    extra : float32 array (T, batch, n) or (0, 0, 0)
+        :math:`E`, added with :math:`I` each step; an empty array for none.
+    bias : float32 array (n,)
+        :math:`b`, with :math:`n = O \cdot` ``out_h`` :math:`\cdot` ``out_w`` neurons in (o, y, x) order.
+    v : float32 array (batch, n)
+        Membrane potential, updated in place.
+    v_th : float
+    soft_reset : bool
+        Reset by subtraction (True) or to zero (False).
+    current : float32 array (n,)
+        Work space (channel-last :math:`I[t]`).
+    spikes_out : float32 array (T, batch, n)
+        Receives :math:`s[t]` (0.0 / 1.0), in (o, y, x) order.
+    """
+    n_steps, batch, n_in = spikes_in.shape
+    n_c, kh, kw, n_o = weight_t.shape
+    hw_out = out_h * out_w
+    has_extra = extra.shape[0] > 0
+    # the divisions are done once here, not per spike
+    row_to = _tap_targets(in_h, kh, pad_h, stride_h, out_h)
+    col_to = _tap_targets(in_w, kw, pad_w, stride_w, out_w)
+    n = hw_out * n_o
+    flat = np.empty(n, np.float32)  # I[t] (+ E[t]) in the neurons' order
+    cur = current.reshape(hw_out, n_o)  # row (y, x): the O channels of one position
+    taps = weight_t.reshape(n_c * kh * kw, n_o)  # row (c, ky, kx): the O weights of one tap
+    for t in range(n_steps):
+        for b in range(batch):
+            cur[:, :] = 0.0
+            j = 0
+            for c in range(n_c):
+                for iy in range(in_h):
+                    for ix in range(in_w):
+                        if spikes_in[t, b, j] != 0.0:
+                            for ky in range(kh):
+                                oy = row_to[iy, ky]
+                                if oy < 0:
+                                    continue
+                                for kx in range(kw):
+                                    ox = col_to[ix, kx]
+                                    if ox < 0:
+                                        continue
+                                    dst = cur[oy * out_w + ox]
+                                    src = taps[(c * kh + ky) * kw + kx]
+                                    for o in range(n_o):
+                                        dst[o] += src[o]
+                        j += 1
+            for o in range(n_o):  # to the neurons' (o, y, x) order
+                for p in range(hw_out):
+                    flat[o * hw_out + p] = cur[p, o]
+            if has_extra:
+                for i in range(n):
+                    flat[i] += extra[t, b, i]
+            _if_fire(v[b], flat, bias, v_th, soft_reset, spikes_out[t, b])
 
 
 @numba.njit(cache=True, nogil=True)

@@ -63,6 +63,43 @@ def test_if_neuron_pool_run_matches_reference_and_if_neuron_run(seed, T, batch, 
     np.testing.assert_array_equal(out["kernel"][2], window_sum)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), T=st.integers(1, 4), batch=st.integers(1, 2), C=st.integers(1, 3),
+       cout=st.integers(1, 5), H=st.integers(1, 7), W=st.integers(1, 7), k=st.integers(1, 4), stride=st.integers(1, 3),
+       pad=st.integers(0, 2), rate=st.floats(0.0, 1.0), soft=st.booleans(), extra=st.booleans())
+def test_if_conv_event_run_matches_reference_and_the_convolution(seed, T, batch, C, cout, H, W, k, stride, pad, rate,
+                                                                 soft, extra):
+    from spikecore.conversion.blocks import Block
+    rng = np.random.default_rng(seed)
+    kh, kw = k, max(1, k - 1)
+    Ho, Wo = (H + 2 * pad - kh) // stride + 1, (W + 2 * pad - kw) // stride + 1
+    if Ho < 1 or Wo < 1:
+        return
+    weight = rng.normal(0, 0.5, (cout, C, kh, kw)).astype(np.float32)
+    wt = np.ascontiguousarray(weight.transpose(1, 2, 3, 0))
+    n_in, n = C * H * W, cout * Ho * Wo
+    spikes = (rng.random((T, batch, n_in)) < rate).astype(np.float32)
+    bias = rng.normal(0, 0.1, n).astype(np.float32)
+    E = rng.normal(0, 0.3, (T, batch, n)).astype(np.float32) if extra else np.zeros((0, 0, 0), np.float32)
+    v0 = rng.normal(0, 0.3, (batch, n)).astype(np.float32)
+    out = {}
+    for name, mod in (("kernel", K), ("twin", R)):
+        v, sp = v0.copy(), np.full((T, batch, n), 7.0, np.float32)
+        mod.if_conv_event_run(spikes, wt, H, W, stride, stride, pad, pad, Ho, Wo, E, bias, v, np.float32(1.0), soft,
+                              np.empty(n, np.float32), sp)
+        out[name] = (v, sp)
+    np.testing.assert_array_equal(out["kernel"][0], out["twin"][0])  # same additions, same order
+    np.testing.assert_array_equal(out["kernel"][1], out["twin"][1])
+    # the current is the convolution of the spikes: one step from v = 0 and no bias gives v = conv(s) (+ E)
+    conv = Conv2D(C, cout, (kh, kw), stride=stride, padding=pad, weight=weight, bias=np.zeros(cout, np.float32))
+    block = Block(conv, (C, H, W))
+    v = np.zeros((batch, n), np.float32)
+    K.if_conv_event_run(spikes[:1], wt, H, W, stride, stride, pad, pad, Ho, Wo, E[:1], np.zeros(n, np.float32), v,
+                        np.float32(np.inf), soft, np.empty(n, np.float32), np.empty((1, batch, n), np.float32))
+    ref = block.linear(spikes[0], with_bias=False) + (E[0] if extra else 0.0)
+    np.testing.assert_allclose(v, ref, rtol=1e-5, atol=1e-5)
+
+
 def test_if_event_run_is_if_neuron_run_on_the_current():
     """Fed the same current, the event kernel and the dense IF kernel agree to float rounding."""
     rng = np.random.default_rng(3)
@@ -217,3 +254,23 @@ def test_to_blocks_matrix_route_for_the_digits_cnn():
     assert all(p is not None for p in prop)
     pre, blocks = to_blocks(cnn)
     assert [b.kind for b in blocks] == ["conv", "conv", "dense"]
+
+
+def test_large_convolutions_run_event_driven_and_agree_with_im2col():
+    """Convolutions whose synapse matrix is too large take im2col (dense) or, at low input rates,
+    if_conv_event_run: the two give the same potentials to float rounding."""
+    from spikecore.conversion import Conv2D, Dense, Flatten, ReLU, Sequential
+    rng = np.random.default_rng(0)
+    net = Sequential([Conv2D(1, 16, 3, padding=1, random_state=0), ReLU(),
+                      Conv2D(16, 16, 3, padding=1, random_state=1), ReLU(),
+                      Conv2D(16, 8, 3, stride=2, padding=1, random_state=2), ReLU(),
+                      Flatten(), Dense(8 * 16 * 16, 3, random_state=3)], (1, 32, 32))
+    X = rng.random((8, 1, 32, 32)).astype(np.float32)
+    snn = convert(net, X, method="percentile")
+    assert snn._propagation()[1] is None and snn._propagation()[2] is None  # 16 384 x 16 384: im2col
+    assert snn._mode(1, 0.1, "auto", False) == "conv_event"
+    assert snn._mode(1, 0.9, "auto", False) == "dense"
+    assert snn._mode(2, 0.9, "event", False) == "conv_event"
+    out = {p: snn.run(X, 12, propagation=p, n_threads=1) for p in ("dense", "event", "auto")}
+    np.testing.assert_allclose(out["event"], out["dense"], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(out["auto"], out["dense"], rtol=1e-4, atol=1e-3)

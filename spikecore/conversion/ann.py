@@ -8,8 +8,8 @@ the softmax cross-entropy loss
 
 (:math:`z` the logits, the output of the last layer that is not a :class:`~.layers.Softmax`),
 back-propagated layer by layer (Rumelhart, Hinton & Williams, 1986), with the SGD or Adam
-optimisers of :mod:`spikecore.learning.optimizers`. :func:`mlp` and :func:`small_cnn` build the
-networks the conversion tests and benchmarks use.
+optimisers of :mod:`spikecore.learning.optimizers`. :func:`mlp`, :func:`small_cnn` and
+:func:`small_resnet` build the networks the conversion tests and benchmarks use.
 """
 import numpy as np
 
@@ -17,9 +17,9 @@ from spikecore import _validate as V
 from spikecore.learning.optimizers import SGD, Adam
 
 from .layers import (QCFS, AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, Layer, MaxPool2D,
-                     ReLU, SoftLIF, Softmax)
+                     ReLU, Residual, SoftLIF, Softmax)
 
-__all__ = ["Sequential", "mlp", "small_cnn"]
+__all__ = ["Sequential", "mlp", "small_cnn", "small_resnet"]
 
 
 class Sequential:
@@ -111,19 +111,11 @@ class Sequential:
 
     def macs(self):
         """Multiply-accumulates of one inference, per layer (dense and convolution layers), and the
-        additions of average pooling: a list of ``(name, macs, adds)``. A weight of exactly 0 is
-        no connection (the zero taps of an imported grouped or depthwise convolution, pruned
-        weights) and is not counted."""
-        rows = []
-        for i, layer in enumerate(self.layers):
-            out = self.shapes[i]
-            if isinstance(layer, Dense):
-                rows.append(("%d:%r" % (i, layer), int(np.count_nonzero(layer.weight)), 0))
-            elif isinstance(layer, Conv2D):
-                rows.append(("%d:%r" % (i, layer), int(np.prod(out[1:])) * int(np.count_nonzero(layer.weight)), 0))
-            elif isinstance(layer, AvgPool2D):
-                rows.append(("%d:%r" % (i, layer), 0, int(np.prod(out)) * layer.kernel_size[0] * layer.kernel_size[1]))
-        return rows
+        additions of average pooling and of residual sums: a list of ``(name, macs, adds)``
+        (the layers inside a :class:`~.layers.Residual` are listed as ``"i.branch.k"`` and
+        ``"i.shortcut.k"``). A weight of exactly 0 is no connection (the zero taps of an imported
+        grouped or depthwise convolution, pruned weights) and is not counted."""
+        return _mac_rows(self.layers, self.input_shape, "")
 
     # ------------------------------------------------------------------ training
     def fit(self, X, y, *, epochs=20, batch_size=64, optimizer="adam", learning_rate=1e-3,
@@ -193,6 +185,26 @@ class Sequential:
 
     def __repr__(self):
         return "Sequential([%s], input_shape=%s)" % (", ".join(map(repr, self.layers)), self.input_shape)
+
+
+def _mac_rows(layers, shape, prefix):
+    """The rows of :meth:`Sequential.macs` for a chain of layers fed the per-sample ``shape``."""
+    rows = []
+    for i, layer in enumerate(layers):
+        name = "%s%d" % (prefix, i)
+        out = tuple(layer.output_shape(shape))
+        if isinstance(layer, Dense):
+            rows.append(("%s:%r" % (name, layer), int(np.count_nonzero(layer.weight)), 0))
+        elif isinstance(layer, Conv2D):
+            rows.append(("%s:%r" % (name, layer), int(np.prod(out[1:])) * int(np.count_nonzero(layer.weight)), 0))
+        elif isinstance(layer, AvgPool2D):
+            rows.append(("%s:%r" % (name, layer), 0, int(np.prod(out)) * layer.kernel_size[0] * layer.kernel_size[1]))
+        elif isinstance(layer, Residual):
+            rows += _mac_rows(layer.branch, shape, name + ".branch.")
+            rows += _mac_rows(layer.shortcut, shape, name + ".shortcut.")
+            rows.append(("%s:sum" % name, 0, int(np.prod(out))))
+        shape = out
+    return rows
 
 
 def _shape(name, shape):
@@ -274,6 +286,21 @@ def mlp(sizes, *, activation="relu", ceiling=1.0, levels=8, dropout=0.0, softlif
     return Sequential(layers, (sizes[0],))
 
 
+def _image_net_args(pool, input_shape, n_classes, channels):
+    """Checked arguments of :func:`small_cnn` / :func:`small_resnet`: ``(input_shape, n_classes,
+    channels)``."""
+    V.choice("pool", pool, ("avg", "max"))
+    input_shape = _shape("input_shape", input_shape)
+    if len(input_shape) != 3:
+        V.fail("input_shape", input_shape, "(C, H, W)")
+    n_classes = V.integer("n_classes", n_classes, low=1)
+    channels = [V.integer("channels", c, low=1)
+                for c in V.sequence("channels", channels, "a non-empty sequence of channel counts")]
+    if not channels:
+        V.fail("channels", channels, "a non-empty sequence of channel counts")
+    return input_shape, n_classes, channels
+
+
 def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="avg", batch_norm=True,
               activation="relu", ceiling=1.0, softlif=None, random_state=None):
     """A small CNN: ``[Conv3x3(pad 1) -> BatchNorm -> ReLU -> Pool2] x 2 -> Flatten -> Dense``.
@@ -300,14 +327,8 @@ def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="a
     -------
     Sequential
     """
-    V.choice("pool", pool, ("avg", "max"))
     V.choice("activation", activation, ("relu", "clipped", "qcfs", "softlif"))
-    input_shape = _shape("input_shape", input_shape)
-    if len(input_shape) != 3:
-        V.fail("input_shape", input_shape, "(C, H, W)")
-    n_classes = V.integer("n_classes", n_classes, low=1)
-    channels = [V.integer("channels", c, low=1)
-                for c in V.sequence("channels", channels, "a sequence of channel counts")]
+    input_shape, n_classes, channels = _image_net_args(pool, input_shape, n_classes, channels)
     batch_norm = V.flag("batch_norm", batch_norm)
     c, h, w = input_shape
     if min(h, w) >> len(channels) < 1:
@@ -325,4 +346,49 @@ def small_cnn(input_shape=(1, 8, 8), n_classes=10, *, channels=(16, 32), pool="a
         layers.append(AvgPool2D(2) if pool == "avg" else MaxPool2D(2))
         c, h, w = cout, h // 2, w // 2
     layers += [Flatten(), Dense(c * h * w, n_classes, random_state=gen)]
+    return Sequential(layers, input_shape)
+
+
+def small_resnet(input_shape=(1, 8, 8), n_classes=10, *, channels=(8, 16), pool="avg", random_state=None):
+    r"""A small residual CNN (He, Zhang, Ren & Sun, 2016, ResNet v1 basic blocks):
+
+    ``Conv3x3 -> BN -> ReLU``, then per entry of ``channels`` one basic block
+    :math:`\mathrm{ReLU}(F(x) + G(x))` with :math:`F` = ``Conv3x3 -> BN -> ReLU -> Conv3x3 -> BN``
+    (the first block keeps the stem's channels and size, :math:`G` the identity; every later
+    block halves H and W with stride 2 and changes the channels, :math:`G` a strided 1x1
+    convolution with its batch norm), then a 2x2 pooling, ``Flatten`` and ``Dense``.
+
+    Parameters
+    ----------
+    input_shape : (C, H, W)
+        H and W divisible by :math:`2^{\mathrm{len(channels)}}`.
+    n_classes : int
+    channels : sequence of int
+        Channels of the stem and first block, then of each further (strided) block.
+    pool : {"avg", "max"}
+        The pooling before the dense layer.
+    random_state : None, int or Generator
+
+    Returns
+    -------
+    Sequential
+    """
+    input_shape, n_classes, channels = _image_net_args(pool, input_shape, n_classes, channels)
+    c, h, w = input_shape
+    halvings = len(channels)  # every block after the first, and the final pooling
+    if h % (1 << halvings) or w % (1 << halvings):
+        V.fail("input_shape", input_shape, "H and W divisible by 2**%d = %d (%d strided blocks and the pooling)"
+               % (halvings, 1 << halvings, halvings - 1))
+    gen = V.rng(random_state)
+    layers = [Conv2D(c, channels[0], 3, padding=1, random_state=gen), BatchNorm(channels[0]), ReLU()]
+    c = channels[0]
+    for k, cout in enumerate(channels):
+        stride = 1 if k == 0 else 2
+        branch = [Conv2D(c, cout, 3, stride=stride, padding=1, random_state=gen), BatchNorm(cout), ReLU(),
+                  Conv2D(cout, cout, 3, padding=1, random_state=gen), BatchNorm(cout)]
+        shortcut = None if k == 0 else [Conv2D(c, cout, 1, stride=2, random_state=gen), BatchNorm(cout)]
+        layers += [Residual(branch, shortcut), ReLU()]
+        c, h, w = cout, h // stride, w // stride
+    layers += [AvgPool2D(2) if pool == "avg" else MaxPool2D(2), Flatten(),
+               Dense(c * (h // 2) * (w // 2), n_classes, random_state=gen)]
     return Sequential(layers, input_shape)

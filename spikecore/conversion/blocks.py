@@ -18,6 +18,17 @@ Folding (all exact at inference):
   synaptic layer, when the input is spike-coded (Poisson or TSC): :math:`W' = W \odot \alpha`,
   :math:`b' = b + W c` (dense; for a convolution :math:`\alpha, c` per input channel and, unless
   :math:`c = 0`, no padding).
+
+**Residual blocks** (He et al., 2016; converted as in Hu, Tang & Pan, 2018, "Spiking deep
+residual networks", and Sengupta et al., 2019): a :class:`~.layers.Residual` layer
+:math:`y = \mathrm{act}(F(x) + G(x))` after a hidden block :math:`j` (whose output is :math:`x`)
+becomes the blocks of its branch :math:`F`; the last of them gets a second input, the shortcut
+:math:`G` (``skip``, a :class:`Block` reading block :math:`j`'s output, ``skip_source = j``):
+the identity as a 1x1 convolution (or dense layer) with the identity matrix, so each source spike
+is one synaptic addition, or a projection ``[Dense or Conv2D, optional BatchNorm]``, folded, whose
+bias joins the branch's bias. The block's neurons integrate
+:math:`W_F s_{l-1} + W_G s_j + b_F + b_G` and fire after the activation that follows the
+addition, which the next layer of the model must provide.
 """
 import copy
 
@@ -26,7 +37,7 @@ import numpy as np
 from spikecore import _validate as V
 
 from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
-                     QCFS, ReLU, Reshape, Scale, SoftLIF, Softmax, Transpose, col2im, im2col)
+                     QCFS, ReLU, Reshape, Residual, Scale, SoftLIF, Softmax, Transpose, col2im, im2col)
 
 _LAYOUT = (Flatten, Reshape, Transpose)  # layers that only move values (no arithmetic)
 
@@ -61,11 +72,16 @@ class Block:
         self.maxpool = None
         self.pool_shape = self.out_shape
         self.has_bn = False
+        self.skip = None  # shortcut Block of a residual addition (reads blocks[skip_source]'s output)
+        self.skip_source = None
 
     def copy(self):
-        """A copy with its own synaptic layer (weights and bias copied); the rest is shared."""
+        """A copy with its own synaptic layer (weights and bias copied, also the shortcut's); the
+        rest is shared."""
         new = copy.copy(self)
         new.layer = _copy(self.layer)
+        if self.skip is not None:
+            new.skip = self.skip.copy()
         return new
 
     @property
@@ -209,8 +225,10 @@ class Block:
         return (cols.astype(np.int64) - 1).reshape(C * Ho * Wo, -1)
 
     def __repr__(self):
-        return "Block(%r, %s%s)" % (self.layer, self.activation,
-                                    ", maxpool" if self.maxpool is not None else "")
+        return "Block(%r, %s%s%s)" % (self.layer, self.activation,
+                                      ", maxpool" if self.maxpool is not None else "",
+                                      "" if self.skip is None else ", shortcut from block %d: %r"
+                                      % (self.skip_source, self.skip.layer))
 
 
 def _fold_avgpool(pool, pool_in, layer):
@@ -238,21 +256,23 @@ def to_blocks(model):
     :class:`Flatten`, :class:`Reshape` and :class:`Transpose` layers; :func:`split_input` puts it
     in canonical form) and a list of :class:`Block` (module docstring).
 
-    Dropout and a trailing softmax are dropped (identity at inference). Raises ValueError naming
-    the layer for an arrangement that does not convert (e.g. batch norm not after a synaptic
-    layer, pooling before the activation, overlapping average pooling).
+    Dropout and a trailing softmax are dropped (identity at inference). A :class:`Residual`
+    layer becomes the blocks of its branch, the last of which also receives the shortcut from
+    the block before the residual (``skip``, ``skip_source``; module docstring). Raises
+    ValueError naming the layer for an arrangement that does not convert (e.g. batch norm not
+    after a synaptic layer, pooling before the activation, overlapping average pooling).
     """
     pre, blocks = [], []
-    shape = model.input_shape
-    pending_pool = None  # (AvgPool2D, its input shape)
+    state = dict(pending_pool=None)  # (AvgPool2D, its input shape) waiting for the next synaptic layer
     n = len(model.layers)
-    for i, layer in enumerate(model.layers):
-        where = "model.layers[%d]" % i
+
+    def take(layer, where, shape, last):
         cur = blocks[-1] if blocks else None
+        pending_pool = state["pending_pool"]
         if isinstance(layer, Dropout):
             pass  # the identity at inference: nothing to convert
         elif isinstance(layer, Softmax):
-            if i != n - 1:
+            if not last:
                 V.fail(where, layer, "a softmax only as the last layer")
         elif isinstance(layer, (Scale,) + _LAYOUT) and not blocks and pending_pool is None:
             pre.append(layer)
@@ -272,18 +292,14 @@ def to_blocks(model):
                 pool, pool_in = pending_pool
                 new = _fold_avgpool(pool, pool_in, new)
                 prepool = (pool.kernel_size, pool_in)
-                pending_pool = None
+                state["pending_pool"] = None
             elif isinstance(new, Dense):
                 in_shape = (int(np.prod(shape)),)
             blocks.append(Block(new, in_shape, prepool))
         elif isinstance(layer, BatchNorm):
             if cur is None or cur.activation is not None or cur.has_bn or pending_pool is not None:
                 V.fail(where, layer, "batch normalisation directly after a dense or convolution layer")
-            a, c = layer.fold()
-            L = cur.layer
-            L.weight *= a.reshape((-1,) + (1,) * (L.weight.ndim - 1))
-            L.bias[...] = a * L.bias + c
-            cur.has_bn = True
+            _fold_bn(cur, layer)
         elif isinstance(layer, (ReLU, ClippedReLU, QCFS, SoftLIF)):
             if cur is None or cur.activation is not None or pending_pool is not None:
                 V.fail(where, layer, "an activation directly after a synaptic layer (or its batch norm)")
@@ -298,22 +314,82 @@ def to_blocks(model):
                 cur.maxpool = layer
                 cur.pool_shape = layer.output_shape(cur.out_shape)
             else:
-                pending_pool = (layer, cur.out_shape)
+                state["pending_pool"] = (layer, cur.out_shape)
+        elif isinstance(layer, Residual):
+            if cur is None or cur.activation is None or pending_pool is not None:
+                V.fail(where, layer, "a residual block after an activation (its input must be the spikes of a "
+                       "hidden layer; a residual block on the network input or after an average pooling does "
+                       "not convert)")
+            source = len(blocks) - 1
+            inner = shape
+            for k, sub in enumerate(layer.branch):
+                take(sub, "%s.branch[%d]" % (where, k), inner, False)
+                inner = tuple(sub.output_shape(inner))
+            end = blocks[-1]
+            if len(blocks) - 1 == source or end.activation is not None or end.maxpool is not None \
+                    or state["pending_pool"] is not None or end.skip is not None:
+                V.fail(where, layer, "a residual branch that ends in a dense or convolution layer (and its batch "
+                       "norm), with the activation after the addition")
+            end.skip, end.skip_source = _shortcut(layer.shortcut, where, shape, end), source
         elif isinstance(layer, Scale):
             V.fail(where, layer, "input scaling only before the first synaptic layer")
         else:
             V.fail(where, layer, "a layer that converts", TypeError)
+
+    shape = model.input_shape
+    for i, layer in enumerate(model.layers):
+        take(layer, "model.layers[%d]" % i, shape, i == n - 1)
         shape = model.shapes[i]
     if not blocks:
         V.fail("model", model, "at least one dense or convolution layer")
-    if pending_pool is not None:
+    if state["pending_pool"] is not None:
         V.fail("model", "<average pooling after the last synaptic layer>", "a synaptic layer after every pooling")
+    if blocks[-1].skip is not None:
+        V.fail("model", "<a residual addition in the output layer>",
+               "a dense or convolution layer after the last residual block (the output layer integrates one input)")
     if blocks[-1].activation is not None:
         blocks[-1].activation = None  # argmax of ReLU(z) is argmax of z whenever any logit is positive
     for b in blocks[:-1]:
         if b.activation is None:
             V.fail("model", b, "an activation after every hidden synaptic layer")
     return pre, blocks
+
+
+def _fold_bn(block, bn):
+    """Fold a batch norm into ``block``'s layer (module docstring)."""
+    a, c = bn.fold()
+    L = block.layer
+    L.weight *= a.reshape((-1,) + (1,) * (L.weight.ndim - 1))
+    L.bias[...] = a * L.bias + c
+    block.has_bn = True
+
+
+def _shortcut(chain, where, in_shape, end):
+    """The shortcut :math:`G` of a residual block as a :class:`Block` reading the source block's
+    output (shape ``in_shape``): the identity becomes a 1x1 convolution (or dense layer) with the
+    identity matrix as weights -- exactly one synapse per neuron -- and a projection
+    ``[Dense or Conv2D, optional BatchNorm]`` its folded layer. Its bias moves to the branch's last
+    block ``end`` (the two currents add before the activation), leaving the shortcut's bias 0."""
+    layers = [L for L in chain if not isinstance(L, Dropout)]
+    if not layers:
+        if len(in_shape) == 3:
+            C = in_shape[0]
+            eye = np.eye(C, dtype=np.float32).reshape(C, C, 1, 1)
+            layer = Conv2D(C, C, 1, weight=eye)
+        else:
+            size = int(np.prod(in_shape))
+            layer = Dense(size, size, weight=np.eye(size, dtype=np.float32))
+        return Block(layer, in_shape if len(in_shape) == 3 else (int(np.prod(in_shape)),))
+    if not isinstance(layers[0], (Dense, Conv2D)) or len(layers) > 2 or \
+            (len(layers) == 2 and not isinstance(layers[1], BatchNorm)):
+        V.fail(where + ".shortcut", layers, "the identity or one dense/convolution layer with an optional batch norm")
+    layer = _copy(layers[0])
+    block = Block(layer, in_shape if isinstance(layer, Conv2D) else (int(np.prod(in_shape)),))
+    if len(layers) == 2:
+        _fold_bn(block, layers[1])
+    end.layer.bias[...] = end.layer.bias + layer.bias
+    layer.bias[...] = 0.0
+    return block
 
 
 def split_input(pre, input_shape):

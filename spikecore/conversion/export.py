@@ -29,6 +29,11 @@ does (a NIR file stores the per-step gain :math:`r = R\,\Delta t = 1`, as NIR's 
   :meth:`~.spiking.SpikingModel.predict`); ``output="spiking"`` an ``IF`` node with threshold
   :math:`\lambda_L` (the ANN's largest calibration logit, Diehl et al., 2015), class = most spikes
   -- what a chip whose every layer must spike (Loihi) runs;
+* residual shortcut of block :math:`l` (:mod:`.blocks`): a second synapse node ``skip<l>``
+  (``Conv2d`` or ``Affine``, bias 0: the shortcut's bias is in the block's) from the source
+  block's spike node into the same neurons, whose input is the sum of the two edges, in the same
+  step (NIR's edges are instantaneous). This exports to NIR; ``to_loihi`` takes one chain of
+  layers and refuses it;
 * input: analog input is the value itself every step (:func:`graph_inputs`), with an input
   normalisation folded into the first layer; Poisson input is the raster of
   :meth:`~.spiking.SpikingModel.encode`.
@@ -113,6 +118,7 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
     prev = g.add("input", "Input", shape=np.asarray(model.input_shape, np.int64))
     prev_shape = tuple(model.input_shape)
     last = len(blocks) - 1
+    outs = []  # (node, shape) of every block's output spikes: the sources of residual shortcuts
     for i, b in enumerate(blocks):
         L = b.layer
         if b.prepool is not None:
@@ -135,6 +141,9 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
                         groups=1, input_shape=np.asarray(b.in_shape[1:]))
         g.connect(prev, syn)
         shape = tuple(b.out_shape)
+        syns = [syn]
+        if b.skip is not None:  # the shortcut: a second synapse node into the same neurons
+            syns.append(_skip_node(g, i, b.skip, *outs[b.skip_source]))
         if i == last:
             if output == "integrator":
                 nrn = g.add("out", "I", r=np.full(shape, r))
@@ -148,7 +157,8 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
             u = g.add("u%d" % i, "I", r=np.full(shape, r))
             spike = g.add("spike%d" % i, "Threshold", threshold=np.full(shape, _below(1.0 - model.v_init)))
             reset = g.add("reset%d" % i, "Scale", scale=np.full(shape, -1.0))
-            g.connect(syn, u)
+            for node in syns:
+                g.connect(node, u)
             g.connect(u, spike)
             g.connect(spike, reset)
             g.connect(reset, u)  # closes a cycle: carries the previous step's spikes
@@ -156,10 +166,30 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
         else:
             prev = g.add("neuron%d" % i, "IF", r=np.full(shape, r), v_threshold=np.full(shape, _below(1.0)),
                          v_reset=np.zeros(shape))
-            g.connect(syn, prev)
+            for node in syns:
+                g.connect(node, prev)
         prev_shape = shape
+        outs.append((prev, shape))
     g.infer_shapes()
     return g
+
+
+def _skip_node(g, i, sb, source, source_shape):
+    """The synapse node ``skip<i>`` of block ``i``'s residual shortcut ``sb``, fed by the node
+    ``source`` (the source block's spikes)."""
+    L = sb.layer
+    if sb.kind == "dense":
+        if len(source_shape) > 1:
+            flat = g.add("skipflat%d" % i, "Flatten", start_dim=0, end_dim=-1)
+            g.connect(source, flat)
+            source = flat
+        node = g.add("skip%d" % i, "Affine", weight=L.weight.astype(np.float64), bias=np.zeros(L.weight.shape[0]))
+    else:
+        node = g.add("skip%d" % i, "Conv2d", weight=L.weight.astype(np.float64), bias=np.zeros(L.weight.shape[0]),
+                     stride=np.asarray(L.stride), padding=np.asarray(L.padding), dilation=np.ones(2, np.int64),
+                     groups=1, input_shape=np.asarray(sb.in_shape[1:]))
+    g.connect(source, node)
+    return node
 
 
 def graph_inputs(model, X, timesteps, *, batch_size=256, random_state=None):

@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from spikecore import _validate as V
 
 __all__ = ["Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "QCFS", "SoftLIF",
-           "Flatten", "Reshape", "Transpose", "Dropout", "Softmax", "Scale", "im2col", "col2im"]
+           "Flatten", "Reshape", "Transpose", "Dropout", "Softmax", "Scale", "Residual", "im2col", "col2im"]
 
 
 def _pair(name, value):
@@ -698,3 +698,77 @@ class Scale(Layer):
     def __repr__(self):
         return "Scale(scale=%s, shift=%s)" % (np.array2string(self.scale, threshold=4),
                                               np.array2string(self.shift, threshold=4))
+
+
+class Residual(Layer):
+    r"""A residual block (He, Zhang, Ren & Sun, 2016, "Deep residual learning for image
+    recognition"): two chains of layers applied to the same input and added,
+
+    .. math:: y = F(x) + G(x),
+
+    with :math:`F` the ``branch`` and :math:`G` the ``shortcut`` (the identity, :math:`G(x) = x`,
+    when ``shortcut`` is None or empty; else a projection such as a strided 1x1 convolution with
+    its batch norm). The activation that usually follows the addition (ResNet's
+    :math:`\mathrm{ReLU}(F(x) + x)`) is the next layer of the enclosing :class:`~.ann.Sequential`.
+
+    Backward: the gradient reaches the input through both chains,
+    :math:`\partial L/\partial x = J_F^\top g + J_G^\top g`.
+
+    Parameters
+    ----------
+    branch : list of Layer
+        :math:`F`, at least one layer.
+    shortcut : list of Layer or None
+        :math:`G`; None or ``[]`` for the identity.
+    """
+
+    def __init__(self, branch, shortcut=None):
+        self.branch = V.sequence("branch", branch, "a non-empty list of layers")
+        self.shortcut = [] if shortcut is None else V.sequence("shortcut", shortcut, "a list of layers or None")
+        if not self.branch:
+            V.fail("branch", branch, "a non-empty list of layers")
+        for name, chain in (("branch", self.branch), ("shortcut", self.shortcut)):
+            for i, layer in enumerate(chain):
+                if not isinstance(layer, Layer):
+                    V.fail("%s[%d]" % (name, i), layer, "a layer of spikecore.conversion.layers", TypeError)
+        self.params = [p for layer in self.branch + self.shortcut for p in layer.params]
+        self.grads = [g for layer in self.branch + self.shortcut for g in layer.grads]
+
+    @staticmethod
+    def _shapes(chain, in_shape):
+        shape = tuple(in_shape)
+        for layer in chain:
+            shape = tuple(layer.output_shape(shape))
+        return shape
+
+    def output_shape(self, in_shape):
+        out = self._shapes(self.branch, in_shape)
+        short = self._shapes(self.shortcut, in_shape)
+        if out != short:
+            V.fail("shortcut", self.shortcut or "<identity>",
+                   "a shortcut whose output shape equals the branch's: the branch gives %s, the shortcut %s "
+                   "(input %s)" % (out, short, tuple(in_shape)))
+        return out
+
+    def forward(self, x, training=False):
+        y = x
+        for layer in self.branch:
+            y = layer.forward(y, training)
+        s = x
+        for layer in self.shortcut:
+            s = layer.forward(s, training)
+        return y + s
+
+    def backward(self, g):
+        gb = g
+        for layer in reversed(self.branch):
+            gb = layer.backward(gb)
+        gs = g
+        for layer in reversed(self.shortcut):
+            gs = layer.backward(gs)
+        return gb + gs
+
+    def __repr__(self):
+        return "Residual([%s], shortcut=%s)" % (", ".join(map(repr, self.branch)),
+                                                "[%s]" % ", ".join(map(repr, self.shortcut)) if self.shortcut
+                                                else "identity")

@@ -25,6 +25,8 @@ ONNX                                            layer
                                                 the weights/bias of the preceding dense/convolution
                                                 layer (``Mul``/``Div`` per output unit or channel:
                                                 a batch norm exported as ``Mul`` + ``Add``)
+``Add`` of two tensors that branch from one       :class:`~.layers.Residual` (a residual block,
+tensor                                          :math:`F(x) + G(x)`; below)
 ``Identity``, ``Dropout``, ``Cast``              nothing (identity at inference)
 ``Softmax``, ``LogSoftmax``, ``ArgMax`` and the  ignored: the model ends at the logits
 label nodes after them
@@ -45,10 +47,15 @@ the full kernel, so a depthwise layer costs as much time as a full one), but the
 the operation counts (``Sequential.macs``, the converted network's ``fan_out``, ``macs`` and
 synaptic additions) count only nonzero weights, i.e. those of the grouped, dilated convolution.
 
-The graph must be one chain from its (single, non-initializer) input: every supported node
-consumes the running tensor and constants (initializers, ``Constant`` nodes, or folded shape
-arithmetic). Anything else raises ValueError naming the node and its operator. The ``onnx``
-package is optional (``pip install onnx``) and imported only here.
+The graph must be a chain from its (single, non-initializer) input: every supported node
+consumes one tensor of the chain and constants (initializers, ``Constant`` nodes, or folded shape
+arithmetic), except residual blocks: where a tensor :math:`x` feeds two operators, the two
+branches are read as chains of their own until an ``Add`` joins them, :math:`F(x) + G(x)`, in any
+node order (PyTorch writes the shortcut after the branch, other exporters before it); the branch
+with fewer dense/convolution layers, or :math:`x` itself, is the shortcut :math:`G`. Branches may
+nest. A tensor read by three operators, an ``Add`` of tensors from different forks, ``Concat``
+(DenseNet, Inception) and anything else raise ValueError naming the node and its operator. The
+``onnx`` package is optional (``pip install onnx``) and imported only here.
 """
 import os
 
@@ -57,8 +64,8 @@ import numpy as np
 from spikecore import _validate as V
 
 from .ann import Sequential
-from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Scale,
-                     Transpose)
+from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Residual,
+                     Scale, Transpose)
 
 __all__ = ["load_onnx"]
 
@@ -66,9 +73,10 @@ _POST = ("Softmax", "LogSoftmax", "ArgMax")
 _AFTER_POST = ("Softmax", "LogSoftmax", "ArgMax", "ArrayFeatureExtractor", "ZipMap", "Reshape", "Cast",
                "Identity", "Flatten", "Squeeze", "Unsqueeze", "Constant", "LabelEncoder")
 _UNKNOWN_BATCH = 1_000_003  # stands for the unknown batch size in folded shape arithmetic
-_SUPPORTED = ("Gemm, MatMul, Add, Sub, Mul, Div, Conv, Pad, BatchNormalization, Relu, Clip, AveragePool, "
-              "MaxPool, GlobalAveragePool, ReduceMean, Flatten, Reshape, Squeeze, Unsqueeze, Transpose, "
-              "Identity, Dropout, Cast, shape arithmetic on constants, and Softmax/ArgMax post-processing")
+_SUPPORTED = ("Gemm, MatMul, Add (also of two residual branches), Sub, Mul, Div, Conv, Pad, "
+              "BatchNormalization, Relu, Clip, AveragePool, MaxPool, GlobalAveragePool, ReduceMean, Flatten, "
+              "Reshape, Squeeze, Unsqueeze, Transpose, Identity, Dropout, Cast, shape arithmetic on constants, "
+              "and Softmax/ArgMax post-processing")
 
 
 def _onnx():
@@ -286,6 +294,19 @@ class _Importer:
         self.order = None  # pending transpose: original flat index of each value, in the ONNX layout
         self.columns = None  # flattened pending transpose, to fold into the next dense layer
         self.pad = None  # a pending Pad, joined to the next Conv: (top, left, bottom, right)
+        self.fork = None  # the tensor this chain branches from (None: the chain from the model input)
+        # Residual blocks: the graph forks where a tensor feeds two operators and joins at an Add of
+        # two tensors. Every chain being built is kept by its running tensor (``chains``); a chain
+        # that reached a fork waits in ``forks`` (with the operators of the fork still to come)
+        # until its branches are added up and it continues with a Residual layer.
+        self.users = {}  # tensor -> operators reading it as data (Shape/Size read only its shape;
+        # the output post-processing, e.g. Softmax and ArgMax both on the logits, is dropped)
+        for node in self.graph.node:
+            if node.op_type not in ("Shape", "Size") + _POST:
+                for name in set(i for i in node.input if i):
+                    self.users[name] = self.users.get(name, 0) + 1
+        self.chains = {}
+        self.forks = {}
 
     # ------------------------------------------------------------------ helpers
     def push(self, layer):
@@ -298,7 +319,81 @@ class _Importer:
         return self.order.shape if self.order is not None else self.shape
 
     def only_layout_so_far(self):
-        return all(isinstance(L, (Scale, Flatten, Reshape, Transpose)) for L in self.layers)
+        return self.fork is None and all(isinstance(L, (Scale, Flatten, Reshape, Transpose)) for L in self.layers)
+
+    # ------------------------------------------------------------------ chains and residual blocks
+    _STATE = ("layers", "shape", "last_synaptic", "order", "columns", "pad", "running", "fork")
+
+    def save(self):
+        """The state of the chain being built, as a dict (see :meth:`load`)."""
+        return {k: getattr(self, k) for k in self._STATE}
+
+    def load(self, chain):
+        for k in self._STATE:
+            setattr(self, k, chain[k])
+
+    def park(self, node):
+        """File the current chain under its running tensor, or as a fork when several operators
+        read that tensor."""
+        n = self.users.get(self.running, 0)
+        if n < 2:
+            self.chains[self.running] = self.save()
+            return
+        if self.order is not None or self.columns is not None or self.pad is not None:
+            _err(node, "a tensor read by several operators right after a transpose or a pad does not convert")
+        self.forks[self.running] = dict(trunk=self.save(), open=n)
+
+    def enter(self, node, name):
+        """Make the chain whose running tensor is ``name`` current (a new branch if ``name`` is a
+        fork)."""
+        if name in self.forks:
+            fork = self.forks[name]
+            fork["open"] -= 1
+            self.load(dict(layers=[], shape=self.shapes[name], last_synaptic=None, order=None, columns=None,
+                           pad=None, running=name, fork=name))
+        elif name in self.chains:
+            self.load(self.chains.pop(name))
+        else:
+            _err(node, "input %r is not produced by a converted operator from the model input (the graph must be a "
+                 "chain of operators, with residual blocks)" % name)
+
+    def merge(self, node, a, b):
+        """``Add(a, b)`` of two branches of one fork: the trunk gains ``Residual(branch, shortcut)``."""
+        sides = []
+        for name in (a, b):
+            if name in self.forks:  # the fork's tensor itself: the identity shortcut
+                self.forks[name]["open"] -= 1
+                sides.append(dict(layers=[], fork=name, order=None, columns=None, pad=None))
+            elif name in self.chains:
+                sides.append(self.chains.pop(name))
+            else:
+                _err(node, "input %r is not produced by a converted operator from the model input" % name)
+        fa, fb = sides[0]["fork"], sides[1]["fork"]
+        if fa is None or fa != fb:
+            _err(node, "adds two tensors that do not branch from the same tensor (only residual blocks, "
+                 "y = F(x) + G(x), convert)")
+        if not sides[0]["layers"] and not sides[1]["layers"]:
+            _err(node, "adds a tensor to itself")
+        for side in sides:
+            if side["order"] is not None or side["columns"] is not None or side["pad"] is not None:
+                _err(node, "a residual branch that ends in a transpose or a pad does not convert")
+        fork = self.forks[fa]
+        if fork["open"]:
+            _err(node, "tensor %r feeds %d more operators than the two branches of this addition (only two-way "
+                 "residual blocks convert)" % (fa, fork["open"]))
+        del self.forks[fa]
+        n_syn = [sum(isinstance(L, (Dense, Conv2D)) for L in side["layers"]) for side in sides]
+        branch, shortcut = (sides[0], sides[1]) if n_syn[0] >= n_syn[1] else (sides[1], sides[0])
+        self.load(fork["trunk"])
+        try:
+            self.push(Residual(branch["layers"], shortcut["layers"]))
+        except ValueError as exc:
+            _err(node, "its two branches do not add up: %s" % exc)
+        self.last_synaptic = None
+        self.running = node.output[0]
+        self.shapes[self.running] = tuple(self.shape)
+        self.park(node)
+
 
     def new_shape(self, node, target):
         """Per-sample shape of a Reshape to ``target`` (batch axis first, ONNX's 0 and -1 rules)."""
@@ -353,6 +448,7 @@ class _Importer:
     # ------------------------------------------------------------------ the pass
     def run(self):
         finished = False
+        self.park(None)
         for node in self.graph.node:
             op, a = node.op_type, _attrs(node, self.onnx)
             if op == "Constant":
@@ -384,15 +480,23 @@ class _Importer:
                 self.consts[node.output[0]] = (full[a.get("start", 0):a.get("end", None)] if op == "Shape"
                                                else np.array(int(np.prod(full)), np.int64))
                 continue
-            if self.running not in ins:
-                _err(node, "does not consume the running tensor %r (only a single chain of operators converts)"
-                     % self.running)
+            data = [i for i in dict.fromkeys(ins) if i and i not in self.consts]
+            if op == "Add" and len(data) == 2 and all(i in self.chains or i in self.forks for i in data):
+                self.merge(node, *data)  # a residual block's y = F(x) + G(x)
+                continue
+            if len(data) != 1:
+                _err(node, "reads %d tensors computed from the input (%s); only residual additions of two "
+                     "branches do" % (len(data), ", ".join(map(repr, data))))
+            self.enter(node, data[0])
             others = [i for i in ins if i != self.running and i != ""]
             for o in others:
                 if o not in self.consts:
                     _err(node, "input %r is neither the running tensor nor a constant" % o)
             if op in _POST:
+                if self.fork is not None or self.chains or self.forks:
+                    _err(node, "output post-processing inside a residual branch")
                 finished = True
+                self.chains[self.running] = self.save()  # the logits: read by the post-processing only
                 continue
             if self.pad is not None and op != "Conv":
                 _err(node, "a Pad converts only directly before a Conv")
@@ -402,6 +506,14 @@ class _Importer:
             self.last_synaptic = produced
             self.running = node.output[0]
             self.shapes[self.running] = tuple(self.logical_shape)
+            self.park(node)
+        if self.forks:
+            V.fail("path", self.path, "a model whose branches all join (tensor %r feeds operators whose results are "
+                   "never added back)" % next(iter(self.forks)))
+        if len(self.chains) != 1:
+            V.fail("path", self.path, "a model with one output chain (%d chains are left: %s)"
+                   % (len(self.chains), ", ".join(map(repr, self.chains))))
+        self.load(next(iter(self.chains.values())))
         if self.order is not None or self.columns is not None:
             V.fail("path", self.path, "a model whose transposes are followed by a flatten and a dense layer")
         if not self.layers:
@@ -544,6 +656,14 @@ class _Importer:
         value = a.get("value", 0.0)
         if len(ins) > 2 and ins[2]:
             value = float(self.consts[ins[2]].ravel()[0])
+        if len(ins) > 3 and ins[3]:  # opset 18: the pads of the listed axes only
+            axes = [int(x) % 4 for x in self.consts[ins[3]].ravel().tolist()]
+            if len(pads) != 2 * len(axes) or len(set(axes)) != len(axes):
+                _err(node, "pads %s for axes %s: expected two pads per axis" % (list(pads), axes))
+            full = [0] * 8
+            for k, ax in enumerate(axes):
+                full[ax], full[ax + 4] = pads[k], pads[k + len(axes)]
+            pads = full
         if mode != "constant" or value != 0.0:
             _err(node, "mode %r with value %g: only zero padding converts" % (mode, value))
         if len(self.shape) != 3 or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)):

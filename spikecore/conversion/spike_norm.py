@@ -24,6 +24,12 @@ scale
 acting on it is :math:`\lambda_{l-1} W_l`; :math:`\lambda_0` is 1 for analog input and
 :math:`x_{\max}` for Poisson input). The original paper's networks have no biases; here the bias
 counts in the per-step current, which is what the neuron integrates.
+
+Residual networks (the paper's Section 2.3): the layer after a junction receives the spikes of
+both paths in the same step, and its threshold is the largest per-step current of the two
+together, :math:`\max\big(\lambda_{l-1}(W_l s_{l-1}[t]) + \lambda_j (W_s s_j[t]) + b\big)` with
+:math:`s_j` the spikes of the shortcut's source layer (one threshold at the junction, as the paper
+requires).
 """
 import numpy as np
 
@@ -75,6 +81,8 @@ def spike_norm_lambdas(blocks, pre, input_shape, X, *, lam_in, reset, input_codi
     for b in blocks[:-1]:
         probe = b.copy()
         probe.layer.weight *= np.float32(prev)  # ANN weight acting on a spike of the previous layer
+        if b.skip is not None:  # a residual shortcut: its source's spikes stand for lambda_source
+            probe.skip.layer.weight *= np.float32(lambdas[b.skip_source])
         net = SpikingModel(balanced + [probe], pre, input_shape=input_shape, method="spike-norm", reset=reset,
                            input_coding=input_coding, shift=False, x_max=x_max, lambdas=None,
                            normalization="spike")
@@ -83,6 +91,8 @@ def spike_norm_lambdas(blocks, pre, input_shape, X, *, lam_in, reset, input_codi
         done = b.copy()
         done.layer.weight *= np.float32(prev / lam)
         done.layer.bias /= np.float32(lam)
+        if b.skip is not None:
+            done.skip.layer.weight *= np.float32(lambdas[b.skip_source] / lam)
         balanced.append(done)
         lambdas.append(lam)
         prev = lam

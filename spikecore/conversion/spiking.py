@@ -12,7 +12,16 @@ threshold, so do the spikes):
   then :func:`spikecore.kernels.conversion.if_neuron_run` runs the neurons through the chunk;
 * **event-driven**: :func:`~spikecore.kernels.conversion.if_event_run` adds, step by step, only
   the rows of :math:`S` of the inputs that spiked (one addition per synapse of a spiking input)
-  and updates the neurons in the same loop.
+  and updates the neurons in the same loop; for a convolution without a joined pooling,
+  :func:`~spikecore.kernels.conversion.if_conv_event_run` adds each spiking input's kernel taps
+  to the windows that hold it: no synapse matrix, so it serves the convolutions whose matrix is
+  too large or too sparse (which otherwise take im2col), when their input firing rate is low
+  (:data:`_CONV_EVENT_RATE`).
+
+A block with a residual shortcut (:mod:`spikecore.conversion.blocks`) adds the shortcut's
+current, the product of its source block's spikes of the chunk with the shortcut's synapses, to
+its own before the neurons run (always the dense route), and counts the source's spikes times
+the shortcut's fan-out as synaptic additions.
 
 ``propagation="auto"`` picks per block and chunk by the measured input firing rate
 (:data:`_EVENT_COST`); a block with a joined average pooling takes the dense route, fed directly
@@ -80,6 +89,16 @@ _EVENT_COST = 4.5
 _SYNAPSE_MATRIX_BYTES = 64 << 20  # a convolution runs as a matrix product up to this size ...
 _SYNAPSE_MATRIX_DENSITY = 0.1  # ... when at least this fraction of the matrix are synapses
 _MIN_SAMPLES_PER_THREAD = 16
+# A convolution block without a synapse matrix (im2col route) and without a joined pooling runs
+# event-driven through if_conv_event_run when its input firing rate is below
+# _CONV_EVENT_RATE / sqrt(ceil(O / 16) * s_h * s_w) (O output channels, stride s). Measured
+# (one core, batch 64, single conv blocks at input rates 0.05-0.8, best of 3): the event
+# kernel beat im2col + if_neuron_run below rates of about 0.6 (16 -> 16 channels, stride 1,
+# 32 x 32), 0.3 (64 -> 64, stride 1, 8 x 8) and 0.15 (32 -> 64, stride 2, 16 x 16); GEMM
+# gains on im2col as the output channels fill AVX-512 vectors and a stride skips taps. 0.5 keeps
+# a margin below those crossovers.
+_CONV_EVENT_RATE = 0.5
+_NO_EXTRA = np.zeros((0, 0, 0), np.float32)
 
 
 def _window_members(row_of, n_rows):
@@ -95,6 +114,18 @@ def _window_members(row_of, n_rows):
     slot = np.arange(n) - np.repeat(start, size)  # position of each sorted neuron in its window
     members[slot, row_of[order]] = order
     return members
+
+
+def _block_propagation(b):
+    """``(S, row_of, members)`` of :meth:`SpikingModel._propagation` for one block, or None."""
+    n_rows = int(np.prod(b.in_shape))
+    if b.kind == "conv" and n_rows * b.n_out * 4 > _SYNAPSE_MATRIX_BYTES:
+        return None
+    S = b.synapse_matrix()
+    if b.kind == "conv" and np.count_nonzero(S) < _SYNAPSE_MATRIX_DENSITY * S.size:
+        return None
+    rows = b.input_rows()
+    return S, rows, _window_members(rows, S.shape[0])
 
 
 class SpikingModel:
@@ -148,9 +179,11 @@ class SpikingModel:
         self.normalization = normalization
         self.ann = ann
         self._fan_out = [b.fan_out() for b in blocks]
+        self._skip_fan_out = [b.skip.fan_out() if b.skip is not None else None for b in blocks]
         self._windows = [b.pool_windows() if b.maxpool is not None else None for b in blocks]
         self.last_stats = None
         self._prop = None  # synapse matrices of the rate path, built on first use (_propagation)
+        self._skip_prop = None  # the same for the residual shortcuts
 
     # ------------------------------------------------------------------ input
     def _check(self, X, timesteps):
@@ -200,7 +233,9 @@ class SpikingModel:
         propagation : {"auto", "dense", "event"}
             How spikes reach the next IF layer: a matrix product per time chunk (``"dense"``),
             only the synapses of the inputs that spiked (``"event"``,
-            :func:`~spikecore.kernels.conversion.if_event_run`), or chosen per block and chunk by
+            :func:`~spikecore.kernels.conversion.if_event_run`, or
+            :func:`~spikecore.kernels.conversion.if_conv_event_run` for a convolution without a
+            joined pooling), or chosen per block and chunk by
             the measured input firing rate (``"auto"``). The modes add the same float32 numbers
             in a different order, so potentials agree to float rounding (spikes can differ only
             where a potential lies within rounding of the threshold).
@@ -248,7 +283,7 @@ class SpikingModel:
 
     def _chunk(self, T, batch):
         widest = 1
-        for b in self.blocks:
+        for b in self.blocks + [b.skip for b in self.blocks if b.skip is not None]:
             widest = max(widest, b.n_in, b.n_out)
             if b.kind == "conv":
                 L = b.layer
@@ -341,18 +376,12 @@ class SpikingModel:
         :data:`_SYNAPSE_MATRIX_DENSITY`), else ``None`` (im2col via :meth:`Block.linear`). Built
         once per model (the blocks' weights do not change after conversion)."""
         if self._prop is None:
-            prop = []
-            for b in self.blocks:
-                n_rows = int(np.prod(b.in_shape))
-                if b.kind == "conv" and n_rows * b.n_out * 4 > _SYNAPSE_MATRIX_BYTES:
-                    prop.append(None)
-                    continue
-                S = b.synapse_matrix()
-                if b.kind == "conv" and np.count_nonzero(S) < _SYNAPSE_MATRIX_DENSITY * S.size:
-                    prop.append(None)
-                    continue
-                rows = b.input_rows()
-                prop.append((S, rows, _window_members(rows, S.shape[0])))
+            prop = [_block_propagation(b) for b in self.blocks]
+            # kernels (C, kh, kw, O) of the convolutions on the im2col route: if_conv_event_run's
+            self._conv_wt = [np.ascontiguousarray(b.layer.weight.transpose(1, 2, 3, 0), np.float32)
+                             if b.kind == "conv" and b.prepool is None and p is None else None
+                             for b, p in zip(self.blocks, prop)]
+            self._skip_prop = [None if b.skip is None else _block_propagation(b.skip) for b in self.blocks]
             self._prop = prop
         return self._prop
 
@@ -382,9 +411,11 @@ class SpikingModel:
                     total += part
             for key in ("macs", "neuron_updates"):
                 stats[key] += ps[key]
-        for i in range(len(self.blocks)):
+        for i, b in enumerate(self.blocks):
             if not (i == 0 and poisson is None):
                 stats["synaptic_adds"][i] = float(stats["in_spikes"][i] @ self._fan_out[i])
+            if b.skip is not None:  # the shortcut: the source block's output spikes x their fan-out
+                stats["synaptic_adds"][i] += float(stats["in_spikes"][b.skip_source + 1] @ self._skip_fan_out[i])
         return np.concatenate(outs)
 
     def _empty_stats(self, T, n):
@@ -437,8 +468,10 @@ class SpikingModel:
             raw = np.empty((Tc, threshold.size), np.uint8)
         per_step_out = probe is not None or (analog and last == 0)
         # blocks whose spikes go straight into the next block's sum-pooling (if_neuron_pool_run)
+        sources = {b.skip_source for b in blocks if b.skip is not None}  # outputs a shortcut reads
         feeds_pool = [not lif and b.maxpool is None and propagation != "event" and blocks[i + 1].prepool is not None
-                      and prop[i + 1] is not None for i, b in enumerate(blocks[:-1])]
+                      and prop[i + 1] is not None and i not in sources for i, b in enumerate(blocks[:-1])]
+        chunk_out = [None] * len(blocks)  # every block's output spikes of the current chunk
         sums = [np.empty((Tc, B, prop[i + 1][0].shape[0]), np.float32) if f else None for i, f in enumerate(feeds_pool)]
         fired = [np.zeros((B, b.n_out), np.float32) if f else None for b, f in zip(blocks, feeds_pool)]
         out_counts = np.zeros((B, prop[last][0].shape[0] if prop[last] is not None else blocks[last].n_in), np.float64)
@@ -474,6 +507,15 @@ class SpikingModel:
                         S, rows = prop[i][:2]
                         _k.if_event_run(x, rows, S, biases[i], v[i], 1.0, soft, work[i], sp)
                         cur = None
+                    elif mode == "conv_event":
+                        sp = spikes[i][:tc]
+                        L = b.layer
+                        extra = (_NO_EXTRA if b.skip is None else
+                                 np.ascontiguousarray(self._skip_current(i, chunk_out[b.skip_source], tc, B)))
+                        _k.if_conv_event_run(x, self._conv_wt[i], b.in_shape[1], b.in_shape[2], L.stride[0],
+                                             L.stride[1], L.padding[0], L.padding[1], b.out_shape[1], b.out_shape[2],
+                                             extra, biases[i], v[i], 1.0, soft, work[i], sp)
+                        cur = None
                     else:
                         if xs is not None:
                             cur = xs.reshape(tc * B, -1) @ prop[i][0]
@@ -482,6 +524,8 @@ class SpikingModel:
                         else:
                             cur = b.sum_pool(x.reshape(tc * B, -1)) @ prop[i][0]
                         cur = cur.reshape(tc, B, -1)
+                        if b.skip is not None:
+                            cur = cur + self._skip_current(i, chunk_out[b.skip_source], tc, B)
                 if i == last:
                     if probe is not None:  # max over steps and samples of the per-step current
                         np.maximum(probe, cur.max((0, 1)) + out_bias, out=probe)
@@ -507,6 +551,7 @@ class SpikingModel:
                     x = pooled[i][:tc]
                 else:
                     x = sp
+                chunk_out[i] = x
         for i, c in enumerate(fired):  # spikes that went straight into a sum-pooling
             if c is not None:
                 total = c.sum(0)
@@ -521,14 +566,31 @@ class SpikingModel:
                 acc += out_counts @ S_out.astype(np.float64) + T * out_bias
         return acc.astype(np.float32)
 
+    def _skip_current(self, i, x, tc, B):
+        """Current ``(tc, B, n_out)`` the residual shortcut of block ``i`` makes of its source's
+        output spikes ``x`` (tc, B, n_source): :math:`W_s x` (the shortcut's bias is in the block's)."""
+        sb = self.blocks[i].skip
+        sp = self._skip_prop[i]
+        x = x.reshape(tc * B, -1)
+        cur = sb.linear(x, with_bias=False) if sp is None else x @ sp[0]
+        return cur.reshape(tc, B, -1)
+
     def _mode(self, i, rate, propagation, lif):
-        """``"event"`` or ``"dense"`` for block ``i`` with input firing rate ``rate`` (module
-        docstring, :data:`_EVENT_COST`)."""
-        if lif or self._propagation()[i] is None or propagation == "dense":
+        """``"conv_event"``, ``"event"`` or ``"dense"`` for block ``i`` with input firing rate
+        ``rate`` (module docstring, :data:`_CONV_EVENT_RATE`, :data:`_EVENT_COST`); a dense block
+        with a residual shortcut takes the dense route (its current has two sources)."""
+        self._propagation()
+        b = self.blocks[i]
+        if lif or propagation == "dense":
+            return "dense"
+        if self._conv_wt[i] is not None:  # a convolution on the im2col route
+            L = b.layer
+            limit = _CONV_EVENT_RATE / np.sqrt(-(-L.weight.shape[0] // 16) * L.stride[0] * L.stride[1])
+            return "conv_event" if propagation == "event" or rate < limit else "dense"
+        if self._prop[i] is None or b.skip is not None:
             return "dense"
         if propagation == "event":
             return "event"
-        b = self.blocks[i]
         n_rows = int(np.prod(b.in_shape))
         return "event" if rate * b.n_in * _EVENT_COST < n_rows else "dense"
 
@@ -621,7 +683,7 @@ class SpikingModel:
         ac = float(s["synaptic_adds"].sum()) / n
         mac = float(s["macs"].sum()) / n
         upd = float(s["neuron_updates"].sum()) / n
-        ann_mac = float(sum(b.macs() for b in self.blocks))
+        ann_mac = float(sum(b.macs() + (b.skip.macs() if b.skip is not None else 0) for b in self.blocks))
         ann_neurons = float(sum(b.n_out for b in self.blocks))
         spikes = [float(s["in_spikes"][0].sum()) / n] + [float(o.sum()) / n for o in s["out_spikes"]]
         if self.input_coding == "analog":

@@ -51,6 +51,38 @@ def if_event_run(spikes_in, row_of, synapses, bias, v, v_th, soft_reset, current
             v[b] = np.where(s, u - v_th if soft_reset else 0.0, u)
 
 
+def if_conv_event_run(spikes_in, weight_t, in_h, in_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w, extra,
+                      bias, v, v_th, soft_reset, current, spikes_out):
+    r"""Event-driven IF layer behind a convolution (Diehl et al., 2015; Rueckauer et al., 2017):
+    every spiking input :math:`(c, i_y, i_x)` (in increasing flat index) adds, for each kernel tap
+    :math:`(k_y, k_x)` (in order) whose output :math:`y = (i_y + p_h - k_y)/s_h`,
+    :math:`x = (i_x + p_w - k_x)/s_w` is a whole number inside the map, ``weight_t[c, k_y, k_x]``
+    to the current of :math:`(\cdot, y, x)`; then :math:`v \mathrel{+}= (I + E) + b` and the IF
+    spike and reset. See the kernel for the parameters."""
+    n_c, kh, kw, n_o = weight_t.shape
+    for t in range(spikes_out.shape[0]):
+        for b in range(spikes_out.shape[1]):
+            cur = np.zeros((out_h, out_w, n_o), np.float32)
+            for j in np.flatnonzero(spikes_in[t, b]):
+                c, iy, ix = np.unravel_index(j, (n_c, in_h, in_w))
+                for ky in range(kh):
+                    ny = iy + pad_h - ky
+                    if ny < 0 or ny % stride_h or ny // stride_h >= out_h:
+                        continue
+                    for kx in range(kw):
+                        nx = ix + pad_w - kx
+                        if nx < 0 or nx % stride_w or nx // stride_w >= out_w:
+                            continue
+                        cur[ny // stride_h, nx // stride_w] += weight_t[c, ky, kx]
+            inc = cur.transpose(2, 0, 1).ravel()
+            if extra.shape[0]:
+                inc = inc + extra[t, b]
+            u = v[b] + inc + bias
+            s = u >= v_th
+            spikes_out[t, b] = s
+            v[b] = np.where(s, u - v_th if soft_reset else 0.0, u)
+
+
 def maxpool_gate_run(spikes_in, window, counts, spikes_out):
     r"""Spiking max-pooling (Rueckauer et al., 2017): pass the spikes of the window's input with
     the largest count so far (first on ties). See the kernel for the parameters."""
