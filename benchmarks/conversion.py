@@ -1,7 +1,8 @@
 """Converted-SNN inference throughput: spikecore vs SpikingJelly's ann2snn on CPU (issue 12).
 
-Cases: the digits CNN ([Conv3x3-BN-ReLU-AvgPool2] x 2 -> Dense, 16/32 channels) and a
-784-500-500-10 MLP (digits upsampled to 28 x 28), each converted with the 99.9th-percentile
+Cases: the digits CNN ([Conv3x3-BN-ReLU-AvgPool2] x 2 -> Dense, 16/32 channels), a
+784-500-500-10 MLP (digits upsampled to 28 x 28) and a residual CNN (``small_resnet``, 16/32
+channels: a stem, an identity block, a strided block with a 1x1 projection), each converted with the 99.9th-percentile
 normalisation, reset by subtraction and analog input (spikecore ``method="percentile"``,
 SpikingJelly ``RateCodingRecipe(mode="99.9%")``), batch 256, T = 64 and 256. Also reports the
 synaptic additions of TSC vs rate coding.
@@ -51,6 +52,28 @@ PEER_SCRIPT = textwrap.dedent(r'''
                 bn.running_mean.data = torch.tensor(d[p + "mu%d" % i]); bn.running_var.data = torch.tensor(d[p + "var%d" % i])
                 bn.eps = 1e-5
             net[9].weight.data = torch.tensor(d[p + "w2"]); net[9].bias.data = torch.tensor(d[p + "b2"])
+        elif case["kind"] == "resnet":
+            class Block(nn.Module):  # ResNet v1 basic block, as spikecore's small_resnet
+                def __init__(s, cin, cout, stride):
+                    super().__init__()
+                    s.c1 = nn.Conv2d(cin, cout, 3, stride, 1); s.b1 = nn.BatchNorm2d(cout); s.r1 = nn.ReLU()
+                    s.c2 = nn.Conv2d(cout, cout, 3, 1, 1); s.b2 = nn.BatchNorm2d(cout)
+                    s.sc = None if stride == 1 else nn.Sequential(nn.Conv2d(cin, cout, 1, stride), nn.BatchNorm2d(cout))
+                    s.r2 = nn.ReLU()
+                def forward(s, x):
+                    return s.r2(s.b2(s.c2(s.r1(s.b1(s.c1(x))))) + (x if s.sc is None else s.sc(x)))
+            c0, c1 = case["channels"]
+            net = nn.Sequential(nn.Conv2d(1, c0, 3, padding=1), nn.BatchNorm2d(c0), nn.ReLU(), Block(c0, c0, 1),
+                                Block(c0, c1, 2), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(c1 * 4, 10))
+            # parameters in spikecore's layer order (branch, then shortcut: torch's registration order)
+            mods = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.BatchNorm2d, nn.Linear))]
+            for k, m in enumerate(mods):
+                if isinstance(m, nn.BatchNorm2d):
+                    m.weight.data = torch.tensor(d[p + "g%d" % k]); m.bias.data = torch.tensor(d[p + "be%d" % k])
+                    m.running_mean.data = torch.tensor(d[p + "mu%d" % k])
+                    m.running_var.data = torch.tensor(d[p + "var%d" % k]); m.eps = 1e-5
+                else:
+                    m.weight.data = torch.tensor(d[p + "w%d" % k]); m.bias.data = torch.tensor(d[p + "b%d" % k])
         else:
             net = nn.Sequential(nn.Linear(784, 500), nn.ReLU(), nn.Linear(500, 500), nn.ReLU(), nn.Linear(500, 10))
             for i, j in enumerate((0, 2, 4)):
@@ -104,12 +127,34 @@ def _batch(X, n=256):
     return np.concatenate([X] * reps)[:n]
 
 
+RESNET_CHANNELS = (16, 32)
+
+
+def _layer_arrays(layers, prefix):
+    """The parameters of a network's Conv2D / BatchNorm / Dense layers in order (residual blocks:
+    branch, then shortcut), keyed ``prefix + w<k>`` etc. by position ``k``."""
+    from spikecore.conversion import BatchNorm, Conv2D, Dense, Residual
+    flat = []
+    for layer in layers:
+        flat += (layer.branch + layer.shortcut) if isinstance(layer, Residual) else [layer]
+    out = {}
+    for k, layer in enumerate(l for l in flat if isinstance(l, (Conv2D, BatchNorm, Dense))):
+        if isinstance(layer, BatchNorm):
+            out.update({prefix + "g%d" % k: layer.gamma, prefix + "be%d" % k: layer.beta,
+                        prefix + "mu%d" % k: layer.mean, prefix + "var%d" % k: layer.var})
+        else:
+            out.update({prefix + "w%d" % k: layer.weight, prefix + "b%d" % k: layer.bias})
+    return out
+
+
 def build(quick):
-    from spikecore.conversion import BatchNorm, mlp, small_cnn
+    from spikecore.conversion import BatchNorm, mlp, small_cnn, small_resnet
     Xtr, ytr, Xte, yte = _digits()
     epochs = 3 if quick else 12
     cnn = small_cnn((1, 8, 8), channels=(16, 32), random_state=0).fit(
         Xtr.reshape(-1, 1, 8, 8), ytr, epochs=epochs, batch_size=32, learning_rate=3e-3, random_state=0)
+    resnet = small_resnet((1, 8, 8), channels=RESNET_CHANNELS, random_state=0).fit(
+        Xtr.reshape(-1, 1, 8, 8), ytr, epochs=max(2, epochs // 2), batch_size=32, learning_rate=3e-3, random_state=0)
     mlp28 = mlp((784, 500, 500, 10), random_state=0).fit(_upsample28(Xtr), ytr, epochs=max(2, epochs // 2),
                                                          batch_size=64, random_state=0)
     arrays = {}
@@ -126,7 +171,10 @@ def build(quick):
     Xm = _batch(_upsample28(Xte))
     arrays.update({"cnn_cal": Xtr[:500].reshape(-1, 1, 8, 8), "cnn_X": Xc, "cnn_y": yc,
                    "mlp_cal": _upsample28(Xtr[:500]), "mlp_X": Xm, "mlp_y": yc})
-    return dict(cnn=(cnn, Xtr[:500].reshape(-1, 1, 8, 8), Xc, yc), mlp=(mlp28, _upsample28(Xtr[:500]), Xm, yc)), arrays
+    arrays.update(_layer_arrays(resnet.layers, "resnet_"))
+    arrays.update({"resnet_cal": Xtr[:500].reshape(-1, 1, 8, 8), "resnet_X": Xc, "resnet_y": yc})
+    return dict(cnn=(cnn, Xtr[:500].reshape(-1, 1, 8, 8), Xc, yc), mlp=(mlp28, _upsample28(Xtr[:500]), Xm, yc),
+                resnet=(resnet, Xtr[:500].reshape(-1, 1, 8, 8), Xc, yc)), arrays
 
 
 def run_peer(arrays, cases, threads=2):
@@ -195,7 +243,8 @@ def main(argv=None):
             # the peer right before spikecore on the same case: the load drifts over minutes
             measured = {}
             for threads in (1, 2):
-                peer, why = run_peer(arrays, [dict(name=name, kind=name, prefix=name + "_", T=[T], reps=reps)], threads)
+                case = dict(name=name, kind=name, prefix=name + "_", T=[T], reps=reps, channels=RESNET_CHANNELS)
+                peer, why = run_peer(arrays, [case], threads)
                 if peer is not None:
                     measured[threads] = peer[(name, T)]
                 elif not args.json:
