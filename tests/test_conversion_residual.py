@@ -96,12 +96,12 @@ def test_blocks_reproduce_the_residual_ann():
         net = _resnet(pool=pool, bn_stats=True)
         X = np.random.default_rng(1).random((6, 1, 8, 8)).astype(np.float32)
         _, blocks = to_blocks(net)
-        assert [b.skip_source for b in blocks] == [None, None, 0, None, 2, None]
+        assert [[s for _, s in b.skips] for b in blocks] == [[], [], [0], [], [2], []]
         outs, h = [], X.reshape(6, -1)
         for b in blocks:
             z = b.linear(h)
-            if b.skip is not None:
-                z = z + b.skip.linear(outs[b.skip_source], with_bias=False)
+            for sb, source in b.skips:
+                z = z + sb.linear(outs[source], with_bias=False)
             h = b.pool(b.activate(z))
             outs.append(h)
         np.testing.assert_allclose(h, net.logits(X), rtol=1e-4, atol=1e-4)
@@ -112,7 +112,7 @@ def test_arrangements_that_do_not_convert():
     g = np.random.default_rng(0)
     on_input = Sequential([Residual([Conv2D(1, 1, 3, padding=1, random_state=g)]), ReLU(), Flatten(),
                            Dense(64, 3, random_state=g)], (1, 8, 8))
-    with pytest.raises(ValueError, match="after an activation"):
+    with pytest.raises(ValueError, match="after a hidden layer"):
         to_blocks(on_input)
     activated_end = Sequential([Conv2D(1, 2, 3, padding=1, random_state=g), ReLU(),
                                 Residual([Conv2D(2, 2, 3, padding=1, random_state=g), ReLU()]), ReLU(),
@@ -326,7 +326,7 @@ def test_nested_residual_blocks(tmp_path):
     ref = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": X})[0]
     np.testing.assert_allclose(net.logits(X), ref, rtol=1e-4, atol=1e-5)
     snn = convert(net, X, method="percentile", percentile=100.0)
-    assert [b.skip_source for b in snn.blocks] == [None, None, None, 1, 0, None]
+    assert [[s for _, s in b.skips] for b in snn.blocks] == [[], [], [], [1], [0], []]
     assert np.abs(snn.run(X, 1024) / 1024 - ref).max() < 0.02 * np.abs(ref).max() + 0.005
 
 

@@ -23,12 +23,26 @@ Folding (all exact at inference):
 residual networks", and Sengupta et al., 2019): a :class:`~.layers.Residual` layer
 :math:`y = \mathrm{act}(F(x) + G(x))` after a hidden block :math:`j` (whose output is :math:`x`)
 becomes the blocks of its branch :math:`F`; the last of them gets a second input, the shortcut
-:math:`G` (``skip``, a :class:`Block` reading block :math:`j`'s output, ``skip_source = j``):
+:math:`G` (a ``(Block, j)`` pair in ``skips``, the Block reading block :math:`j`'s output):
 the identity as a 1x1 convolution (or dense layer) with the identity matrix, so each source spike
 is one synaptic addition, or a projection ``[Dense or Conv2D, optional BatchNorm]``, folded, whose
 bias joins the branch's bias. The block's neurons integrate
 :math:`W_F s_{l-1} + W_G s_j + b_F + b_G` and fire after the activation that follows the
 addition, which the next layer of the model must provide.
+
+**Linear maps between synaptic layers** (MobileNetV2's linear bottlenecks, Sandler et al.,
+2018, "MobileNetV2: inverted residuals and linear bottlenecks"; pre-activation ResNets, He et
+al., 2016b): a block with no activation yet is a linear map of spikes, not spikes, so
+
+* a 1x1 convolution (stride 1, no padding) after a convolution, or a dense layer after a dense
+  layer, folds into it: :math:`E(Px + b_P) + b_E = (EP)x + (E b_P + b_E)`, shortcuts included;
+* a residual block whose input :math:`x = W s_{l-1} + \sum_k W_k s_{j_k} + b` is such a map
+  adds :math:`x`'s own terms to its branch's last block as shortcuts (``skips`` holds them all,
+  in order), and its branch starts from that block (a 1x1 expansion folds into it; a batch norm
+  and ReLU make it a spiking block).
+
+So in MobileNetV2 every expansion reads the depthwise blocks of the earlier bottlenecks of its
+stage, one shortcut each, and no neuron ever carries the linear bottleneck itself.
 """
 import copy
 
@@ -71,17 +85,16 @@ class Block:
         self.softlif = None
         self.maxpool = None
         self.pool_shape = self.out_shape
-        self.has_bn = False
-        self.skip = None  # shortcut Block of a residual addition (reads blocks[skip_source]'s output)
-        self.skip_source = None
+        # second inputs of a residual addition: (Block, source) pairs, each Block reading the
+        # output of blocks[source] (module docstring)
+        self.skips = []
 
     def copy(self):
         """A copy with its own synaptic layer (weights and bias copied, also the shortcut's); the
         rest is shared."""
         new = copy.copy(self)
         new.layer = _copy(self.layer)
-        if self.skip is not None:
-            new.skip = self.skip.copy()
+        new.skips = [(sb.copy(), source) for sb, source in self.skips]
         return new
 
     @property
@@ -227,8 +240,8 @@ class Block:
     def __repr__(self):
         return "Block(%r, %s%s%s)" % (self.layer, self.activation,
                                       ", maxpool" if self.maxpool is not None else "",
-                                      "" if self.skip is None else ", shortcut from block %d: %r"
-                                      % (self.skip_source, self.skip.layer))
+                                      "".join(", shortcut from block %d: %r" % (source, sb.layer)
+                                              for sb, source in self.skips))
 
 
 def _fold_avgpool(pool, pool_in, layer):
@@ -258,7 +271,8 @@ def to_blocks(model):
 
     Dropout and a trailing softmax are dropped (identity at inference). A :class:`Residual`
     layer becomes the blocks of its branch, the last of which also receives the shortcut from
-    the block before the residual (``skip``, ``skip_source``; module docstring). Raises
+    the block before the residual (``skips``; module docstring); a synaptic layer directly after
+    one with no activation folds into it where that is exact (module docstring). Raises
     ValueError naming the layer for an arrangement that does not convert (e.g. batch norm not
     after a synaptic layer, pooling before the activation, overlapping average pooling).
     """
@@ -283,8 +297,9 @@ def to_blocks(model):
                    "folds a transpose that precedes a flatten into the next dense layer's weights)")
         elif isinstance(layer, (Dense, Conv2D)):
             if cur is not None and cur.activation is None:
-                V.fail(where, layer, "an activation between two synaptic layers (found %r directly after %r)"
-                       % (layer, cur.layer))
+                # no activation since the last synaptic layer: the two are one linear map
+                blocks[-1] = _compose(layer, cur, where)
+                return
             new = _copy(layer)
             in_shape = shape
             prepool = None
@@ -297,7 +312,7 @@ def to_blocks(model):
                 in_shape = (int(np.prod(shape)),)
             blocks.append(Block(new, in_shape, prepool))
         elif isinstance(layer, BatchNorm):
-            if cur is None or cur.activation is not None or cur.has_bn or pending_pool is not None:
+            if cur is None or cur.activation is not None or pending_pool is not None:
                 V.fail(where, layer, "batch normalisation directly after a dense or convolution layer")
             _fold_bn(cur, layer)
         elif isinstance(layer, (ReLU, ClippedReLU, QCFS, SoftLIF)):
@@ -316,21 +331,28 @@ def to_blocks(model):
             else:
                 state["pending_pool"] = (layer, cur.out_shape)
         elif isinstance(layer, Residual):
-            if cur is None or cur.activation is None or pending_pool is not None:
-                V.fail(where, layer, "a residual block after an activation (its input must be the spikes of a "
-                       "hidden layer; a residual block on the network input or after an average pooling does "
-                       "not convert)")
-            source = len(blocks) - 1
+            if cur is None or pending_pool is not None or (cur.activation is None and len(blocks) < 2):
+                V.fail(where, layer, "a residual block after a hidden layer (its input must be the spikes of a "
+                       "hidden layer or a linear map of them; a residual block on the network input or after an "
+                       "average pooling does not convert)")
+            start = len(blocks)
+            if cur.activation is not None:  # the input: the spikes of the block before
+                short, bias = _shortcut_block(layer.shortcut, where, shape)
+                terms = [(short, start - 1)]
+            else:  # the input: cur's current, a linear map of earlier spikes (a linear bottleneck)
+                terms, bias = _linear_terms(cur, start - 1, layer.shortcut, where)
             inner = shape
             for k, sub in enumerate(layer.branch):
                 take(sub, "%s.branch[%d]" % (where, k), inner, False)
                 inner = tuple(sub.output_shape(inner))
             end = blocks[-1]
-            if len(blocks) - 1 == source or end.activation is not None or end.maxpool is not None \
-                    or state["pending_pool"] is not None or end.skip is not None:
-                V.fail(where, layer, "a residual branch that ends in a dense or convolution layer (and its batch "
-                       "norm), with the activation after the addition")
-            end.skip, end.skip_source = _shortcut(layer.shortcut, where, shape, end), source
+            if len(blocks) == start or end.activation is not None or end.maxpool is not None \
+                    or state["pending_pool"] is not None:
+                V.fail(where, layer, "a residual branch with an activation inside that ends in a dense or "
+                       "convolution layer (and its batch norm), with no activation before the addition")
+            end.skips.extend(terms)  # the two currents add before the activation (if any) that follows
+            if bias is not None:
+                end.layer.bias[...] = end.layer.bias + bias
         elif isinstance(layer, Scale):
             V.fail(where, layer, "input scaling only before the first synaptic layer")
         else:
@@ -344,7 +366,7 @@ def to_blocks(model):
         V.fail("model", model, "at least one dense or convolution layer")
     if state["pending_pool"] is not None:
         V.fail("model", "<average pooling after the last synaptic layer>", "a synaptic layer after every pooling")
-    if blocks[-1].skip is not None:
+    if blocks[-1].skips:
         V.fail("model", "<a residual addition in the output layer>",
                "a dense or convolution layer after the last residual block (the output layer integrates one input)")
     if blocks[-1].activation is not None:
@@ -356,20 +378,81 @@ def to_blocks(model):
 
 
 def _fold_bn(block, bn):
-    """Fold a batch norm into ``block``'s layer (module docstring)."""
+    """Fold a batch norm into ``block``'s layer and its shortcuts' (module docstring)."""
     a, c = bn.fold()
+    for L in [block.layer] + [sb.layer for sb, _ in block.skips]:
+        L.weight *= a.reshape((-1,) + (1,) * (L.weight.ndim - 1))
     L = block.layer
-    L.weight *= a.reshape((-1,) + (1,) * (L.weight.ndim - 1))
     L.bias[...] = a * L.bias + c
-    block.has_bn = True
 
 
-def _shortcut(chain, where, in_shape, end):
+def _compose(outer, block, where):
+    r"""``outer`` applied to the current of ``block`` (a block with no activation yet) as one
+    block: both maps are linear, so :math:`E(Px + b_P) + b_E = (EP)x + (Eb_P + b_E)`, for the main
+    input and for every shortcut of ``block``. Exact (only the rounding of the product changes)
+    when ``outer`` is a 1x1 convolution with stride 1 and no padding after a convolution
+    (:math:`W[o,c,k_y,k_x] = \sum_m E[o,m] P[m,c,k_y,k_x]`, ``block``'s stride and padding) or
+    a dense layer after a dense layer (:math:`W = EP`). Used for the linear bottlenecks of
+    MobileNetV2 (Sandler et al., 2018), whose projections have no activation."""
+    one_by_one = isinstance(outer, Conv2D) and outer.kernel_size == (1, 1) and outer.stride == (1, 1) \
+        and outer.padding == (0, 0)
+    if not ((one_by_one and block.kind == "conv") or (isinstance(outer, Dense) and block.kind == "dense")):
+        V.fail(where, outer, "an activation between two synaptic layers, or, directly after a linear one, a 1x1 "
+               "convolution with stride 1 and no padding (after a convolution) or a dense layer (after a dense "
+               "layer), which fold into it (found %r directly after %r)" % (outer, block.layer))
+    E = outer.weight.reshape(outer.weight.shape[0], -1).astype(np.float64)
+
+    def fold(b):
+        L = b.layer
+        P = L.weight.astype(np.float64)
+        W = (E @ P.reshape(P.shape[0], -1)).reshape((E.shape[0],) + P.shape[1:]).astype(np.float32)
+        if isinstance(L, Dense):
+            new = Dense(W.shape[1], W.shape[0], weight=W, bias=np.zeros(W.shape[0], np.float32))
+        else:
+            new = Conv2D(W.shape[1], W.shape[0], L.kernel_size, stride=L.stride, padding=L.padding, weight=W,
+                         bias=np.zeros(W.shape[0], np.float32))
+        folded = Block(new, b.in_shape)
+        folded.prepool, folded.raw_shape = b.prepool, b.raw_shape
+        return folded
+
+    out = fold(block)
+    out.layer.bias[...] = (E @ block.layer.bias.astype(np.float64) + outer.bias).astype(np.float32)
+    out.skips = [(fold(sb), source) for sb, source in block.skips]
+    return out
+
+
+def _linear_terms(cur, index, chain, where):
+    """The shortcut terms of a residual block whose input is the current of block ``cur`` (at
+    ``index``, no activation: a linear bottleneck): that current's own inputs, each a
+    ``(Block, source)`` pair -- ``cur``'s layer reading block ``index - 1`` and ``cur``'s shortcuts
+    -- passed through the shortcut ``chain`` (the identity, or a 1x1 projection folded by
+    :func:`_compose`); returns ``(terms, bias)``."""
+    if cur.prepool is not None:
+        V.fail(where, "<a linear input read through an average pooling>",
+               "a residual block whose linear input reads spikes directly (no average pooling before it)")
+    value = cur.copy()
+    layers = [L for L in chain if not isinstance(L, Dropout)]
+    if layers:
+        if not isinstance(layers[0], (Dense, Conv2D)) or len(layers) > 2 or \
+                (len(layers) == 2 and not isinstance(layers[1], BatchNorm)):
+            V.fail(where + ".shortcut", layers, "the identity or one dense/convolution layer with an optional "
+                   "batch norm")
+        value = _compose(layers[0], value, where + ".shortcut")
+        if len(layers) == 2:
+            _fold_bn(value, layers[1])
+    bias = value.layer.bias.copy()
+    main = Block(_copy(value.layer), value.in_shape)
+    main.layer.bias[...] = 0.0
+    return [(main, index - 1)] + value.skips, bias
+
+
+def _shortcut_block(chain, where, in_shape):
     """The shortcut :math:`G` of a residual block as a :class:`Block` reading the source block's
     output (shape ``in_shape``): the identity becomes a 1x1 convolution (or dense layer) with the
     identity matrix as weights -- exactly one synapse per neuron -- and a projection
-    ``[Dense or Conv2D, optional BatchNorm]`` its folded layer. Its bias moves to the branch's last
-    block ``end`` (the two currents add before the activation), leaving the shortcut's bias 0."""
+    ``[Dense or Conv2D, optional BatchNorm]`` its folded layer. Returns ``(block, bias)``: the
+    bias (None for the identity) moves to the branch's last block (the two currents add before
+    the activation), leaving the shortcut's own bias 0."""
     layers = [L for L in chain if not isinstance(L, Dropout)]
     if not layers:
         if len(in_shape) == 3:
@@ -379,7 +462,7 @@ def _shortcut(chain, where, in_shape, end):
         else:
             size = int(np.prod(in_shape))
             layer = Dense(size, size, weight=np.eye(size, dtype=np.float32))
-        return Block(layer, in_shape if len(in_shape) == 3 else (int(np.prod(in_shape)),))
+        return Block(layer, in_shape if len(in_shape) == 3 else (int(np.prod(in_shape)),)), None
     if not isinstance(layers[0], (Dense, Conv2D)) or len(layers) > 2 or \
             (len(layers) == 2 and not isinstance(layers[1], BatchNorm)):
         V.fail(where + ".shortcut", layers, "the identity or one dense/convolution layer with an optional batch norm")
@@ -387,9 +470,9 @@ def _shortcut(chain, where, in_shape, end):
     block = Block(layer, in_shape if isinstance(layer, Conv2D) else (int(np.prod(in_shape)),))
     if len(layers) == 2:
         _fold_bn(block, layers[1])
-    end.layer.bias[...] = end.layer.bias + layer.bias
+    bias = layer.bias.copy()
     layer.bias[...] = 0.0
-    return block
+    return block, bias
 
 
 def split_input(pre, input_shape):

@@ -83,8 +83,11 @@ and integrates its input without firing; the class is the argmax of the integrat
 * ``"model"``: :math:`\lambda_l = \max_j \big(\sum_i \max(0, W_{ji})\,\lambda_{l-1} + \max(0, b_j)\big)`,
   the largest activation any input in range can cause (first layer:
   :math:`\sum_i W^+_{ji} x_{\max} - W^-_{ji} x_{\min}`);
-* a :class:`~.layers.ClippedReLU` layer (threshold ReLU, Deng & Gu, 2021) uses its ceiling as
-  :math:`\lambda_l` whatever the normalisation: the ANN already clips there.
+* a clipped layer (:class:`~.layers.ClippedReLU`: threshold ReLU, Deng & Gu, 2021, or ReLU6)
+  caps :math:`\lambda_l` at its ceiling :math:`c` whatever the normalisation,
+  :math:`\min(c, \lambda_l)`: the ANN already clips there, and a ceiling its activations do not
+  reach (MobileNet's ReLU6) would only slow the rates down; ``"qcfs"`` uses :math:`c` itself
+  (the trained threshold its quantisation steps are fractions of).
 
 * ``"spike"`` (Spike-Norm, Sengupta et al., 2019, Algorithm 1; :mod:`.spike_norm`): layer by
   layer, with layers :math:`1..l-1` already balanced and spiking on the calibration inputs for
@@ -110,7 +113,9 @@ Measured (digits, the 6-layer network of ``tests/test_conversion_residual.py``, 
 ``"shift"`` 94.0 / 94.2 % at T = 64 / 256, ``"rmp"`` 93.6 / 93.8 %, ``"spike-norm"`` with reset by
 subtraction 93.0 / 93.8 % at T = 256 / 1024 (with its reset to zero 70.2 / 75.1 %; the same
 layers without the shortcuts, ANN 93.6 %: 55.5 / 63.6 %); a PyTorch ResNet-8 (MLPerf Tiny's,
-32x32x3) imports to within 5e-8 of onnxruntime.
+32x32x3) imports to within 5e-8 of onnxruntime. A block with several shortcuts (a MobileNetV2
+expansion reading every earlier bottleneck of its stage, :mod:`.blocks`) scales each by its own
+source's :math:`\lambda_j`.
 
 Threshold scale (RMP-SNN, Han, Srinivasan & Roy, 2020, "RMP-SNN: Residual membrane potential neuron
 for enabling deeper high-accuracy and low-latency spiking neural network", CVPR): residual
@@ -177,7 +182,7 @@ RESETS = ("zero", "subtract")
 INPUT_CODINGS = ("analog", "poisson", "tsc")
 
 
-def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0), batch_size=512):
+def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0), batch_size=512, ceilings="cap"):
     r"""Normalisation factors :math:`\lambda_l` of the hidden blocks (module docstring).
 
     Parameters
@@ -190,6 +195,9 @@ def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0),
         :math:`p` in (0, 100].
     x_range : (float, float)
         :math:`(x_{\min}, x_{\max})` of the input (model-based normalisation).
+    ceilings : {"cap", "exact"}
+        A clipped layer's :math:`\lambda_l`: its ceiling :math:`c` caps the data's,
+        :math:`\min(c, \lambda_l)` (``"cap"``), or is :math:`\lambda_l` (``"exact"``, QCFS).
 
     Returns
     -------
@@ -204,9 +212,9 @@ def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0),
             bound = np.maximum(W, 0).sum(1) * hi + np.maximum(b.layer.bias, 0)
             if i == 0:
                 bound -= np.maximum(-W, 0).sum(1) * min(lo, 0.0)
-            if b.skip is not None:  # the shortcut's inputs lie in [0, lambda of its source]
-                Ws = b.skip.layer.weight.reshape(b.skip.layer.weight.shape[0], -1).astype(np.float64)
-                bound = bound + np.maximum(Ws, 0).sum(1) * lambdas[b.skip_source]
+            for sb, source in b.skips:  # a shortcut's inputs lie in [0, lambda of its source]
+                Ws = sb.layer.weight.reshape(sb.layer.weight.shape[0], -1).astype(np.float64)
+                bound = bound + np.maximum(Ws, 0).sum(1) * lambdas[source]
             lam = float(bound.max())
             if b.activation == "clip":
                 lam = min(lam, b.ceiling)
@@ -219,14 +227,14 @@ def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0),
         outs = []
         for i, b in enumerate(blocks[:-1]):
             z = b.linear(h)
-            if b.skip is not None:
-                z = z + b.skip.linear(outs[b.skip_source], with_bias=False)
+            for sb, source in b.skips:
+                z = z + sb.linear(outs[source], with_bias=False)
             a = b.activate(z)
             acts[i].append(a.ravel())
             h = b.pool(a)
             outs.append(h)
     for i, b in enumerate(blocks[:-1]):
-        if b.activation == "clip":
+        if b.activation == "clip" and ceilings == "exact":
             lambdas.append(float(b.ceiling))
             continue
         a = np.concatenate(acts[i])
@@ -235,6 +243,8 @@ def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0),
         else:
             pos = a[a > 0]
             lam = float(np.percentile(pos, percentile)) if pos.size else 0.0
+        if b.activation == "clip":
+            lam = min(lam, float(b.ceiling)) if lam > 0 else float(b.ceiling)
         lambdas.append(lam if lam > 0 else 1.0)
     return lambdas
 
@@ -333,7 +343,7 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
                "(train with mlp(..., activation='softlif') or small_cnn(..., activation='softlif'))")
     if method != "soft-lif" and any(softlif):
         V.fail("method", method, "'soft-lif' for a network with SoftLIF activations")
-    if any(b.skip is not None for b in blocks) and (cfg["input_coding"] == "tsc" or cfg.get("neuron") == "ttfs"):
+    if any(b.skips for b in blocks) and (cfg["input_coding"] == "tsc" or cfg.get("neuron") == "ttfs"):
         V.fail("method", method, "a rate-coded method for a network with residual blocks (TTFS and TSC time every "
                "layer after the one before it; a shortcut skips layers)")
     if cfg.get("neuron") in ("ttfs", "lif") and any(b.maxpool is not None for b in blocks):
@@ -367,14 +377,15 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
                                      timesteps=calibration_timesteps, random_state=random_state,
                                      batch_size=batch_size)
     else:
-        lambdas = layer_lambdas(blocks, Xcal, cfg["normalization"], percentile, x_range, batch_size)
+        lambdas = layer_lambdas(blocks, Xcal, cfg["normalization"], percentile, x_range, batch_size,
+                                ceilings="exact" if method == "qcfs" else "cap")
     lambdas = [lam * cfg["threshold_scale"] for lam in lambdas]
     prev = lam_in
     for b, lam in zip(blocks[:-1], lambdas):
         b.layer.weight *= np.float32(prev / lam)
         b.layer.bias /= np.float32(lam)
-        if b.skip is not None:  # residual shortcut: W_s <- W_s lambda_source / lambda_l
-            b.skip.layer.weight *= np.float32(lambdas[b.skip_source] / lam)
+        for sb, source in b.skips:  # residual shortcut: W_s <- W_s lambda_source / lambda_l
+            sb.layer.weight *= np.float32(lambdas[source] / lam)
         prev = lam
     blocks[-1].layer.weight *= np.float32(prev)
     return SpikingModel(blocks, pre, input_shape=shape0, layout=layout, raw_input_shape=model.input_shape,
@@ -400,8 +411,8 @@ def _soft_lif(model, blocks, pre, cfg, lam_in, x_max, out_lambda, layout, shape0
     for b in blocks[:-1]:
         b.layer.weight *= np.float32(prev)
         b.layer.bias += np.float32(1.0)
-        if b.skip is not None:
-            b.skip.layer.weight *= np.float32(blocks[b.skip_source].softlif.amplitude / dt)
+        for sb, source in b.skips:
+            sb.layer.weight *= np.float32(blocks[source].softlif.amplitude / dt)
         prev = b.softlif.amplitude / dt
     blocks[-1].layer.weight *= np.float32(prev)
     return SpikingModel(blocks, pre, input_shape=shape0, layout=layout, raw_input_shape=model.input_shape,

@@ -30,7 +30,8 @@ does (a NIR file stores the per-step gain :math:`r = R\,\Delta t = 1`, as NIR's 
   :math:`\lambda_L` (the ANN's largest calibration logit, Diehl et al., 2015), class = most spikes
   -- what a chip whose every layer must spike (Loihi) runs;
 * residual shortcut of block :math:`l` (:mod:`.blocks`): a second synapse node ``skip<l>``
-  (``Conv2d`` or ``Affine``, bias 0: the shortcut's bias is in the block's) from the source
+  (``skip<l>_<k>`` for its further shortcuts, as MobileNetV2's folded linear bottlenecks give;
+  ``Conv2d`` or ``Affine``, bias 0: the shortcut's bias is in the block's) from the source
   block's spike node into the same neurons, whose input is the sum of the two edges, in the same
   step (NIR's edges are instantaneous). This exports to NIR; ``to_loihi`` takes one chain of
   layers and refuses it;
@@ -142,8 +143,8 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
         g.connect(prev, syn)
         shape = tuple(b.out_shape)
         syns = [syn]
-        if b.skip is not None:  # the shortcut: a second synapse node into the same neurons
-            syns.append(_skip_node(g, i, b.skip, *outs[b.skip_source]))
+        for k, (sb, source) in enumerate(b.skips):  # a shortcut: another synapse node into the same neurons
+            syns.append(_skip_node(g, "%d" % i if k == 0 else "%d_%d" % (i, k), sb, *outs[source]))
         if i == last:
             if output == "integrator":
                 nrn = g.add("out", "I", r=np.full(shape, r))
@@ -175,17 +176,17 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
 
 
 def _skip_node(g, i, sb, source, source_shape):
-    """The synapse node ``skip<i>`` of block ``i``'s residual shortcut ``sb``, fed by the node
-    ``source`` (the source block's spikes)."""
+    """The synapse node ``skip<i>`` of a residual shortcut ``sb`` of block ``i`` (``skip<i>_<k>``
+    for its ``k``-th further shortcut), fed by the node ``source`` (the source block's spikes)."""
     L = sb.layer
     if sb.kind == "dense":
         if len(source_shape) > 1:
-            flat = g.add("skipflat%d" % i, "Flatten", start_dim=0, end_dim=-1)
+            flat = g.add("skipflat%s" % i, "Flatten", start_dim=0, end_dim=-1)
             g.connect(source, flat)
             source = flat
-        node = g.add("skip%d" % i, "Affine", weight=L.weight.astype(np.float64), bias=np.zeros(L.weight.shape[0]))
+        node = g.add("skip%s" % i, "Affine", weight=L.weight.astype(np.float64), bias=np.zeros(L.weight.shape[0]))
     else:
-        node = g.add("skip%d" % i, "Conv2d", weight=L.weight.astype(np.float64), bias=np.zeros(L.weight.shape[0]),
+        node = g.add("skip%s" % i, "Conv2d", weight=L.weight.astype(np.float64), bias=np.zeros(L.weight.shape[0]),
                      stride=np.asarray(L.stride), padding=np.asarray(L.padding), dilation=np.ones(2, np.int64),
                      groups=1, input_shape=np.asarray(sb.in_shape[1:]))
     g.connect(source, node)

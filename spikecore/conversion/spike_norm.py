@@ -81,8 +81,8 @@ def spike_norm_lambdas(blocks, pre, input_shape, X, *, lam_in, reset, input_codi
     for b in blocks[:-1]:
         probe = b.copy()
         probe.layer.weight *= np.float32(prev)  # ANN weight acting on a spike of the previous layer
-        if b.skip is not None:  # a residual shortcut: its source's spikes stand for lambda_source
-            probe.skip.layer.weight *= np.float32(lambdas[b.skip_source])
+        for sb, source in probe.skips:  # a residual shortcut: its source's spikes stand for lambda_source
+            sb.layer.weight *= np.float32(lambdas[source])
         net = SpikingModel(balanced + [probe], pre, input_shape=input_shape, method="spike-norm", reset=reset,
                            input_coding=input_coding, shift=False, x_max=x_max, lambdas=None,
                            normalization="spike")
@@ -91,8 +91,8 @@ def spike_norm_lambdas(blocks, pre, input_shape, X, *, lam_in, reset, input_codi
         done = b.copy()
         done.layer.weight *= np.float32(prev / lam)
         done.layer.bias /= np.float32(lam)
-        if b.skip is not None:
-            done.skip.layer.weight *= np.float32(lambdas[b.skip_source] / lam)
+        for sb, source in done.skips:
+            sb.layer.weight *= np.float32(lambdas[source] / lam)
         balanced.append(done)
         lambdas.append(lam)
         prev = lam

@@ -179,7 +179,7 @@ class SpikingModel:
         self.normalization = normalization
         self.ann = ann
         self._fan_out = [b.fan_out() for b in blocks]
-        self._skip_fan_out = [b.skip.fan_out() if b.skip is not None else None for b in blocks]
+        self._skip_fan_out = [[sb.fan_out() for sb, _ in b.skips] for b in blocks]
         self._windows = [b.pool_windows() if b.maxpool is not None else None for b in blocks]
         self.last_stats = None
         self._prop = None  # synapse matrices of the rate path, built on first use (_propagation)
@@ -283,7 +283,7 @@ class SpikingModel:
 
     def _chunk(self, T, batch):
         widest = 1
-        for b in self.blocks + [b.skip for b in self.blocks if b.skip is not None]:
+        for b in self.blocks + [sb for b in self.blocks for sb, _ in b.skips]:
             widest = max(widest, b.n_in, b.n_out)
             if b.kind == "conv":
                 L = b.layer
@@ -381,7 +381,7 @@ class SpikingModel:
             self._conv_wt = [np.ascontiguousarray(b.layer.weight.transpose(1, 2, 3, 0), np.float32)
                              if b.kind == "conv" and b.prepool is None and p is None else None
                              for b, p in zip(self.blocks, prop)]
-            self._skip_prop = [None if b.skip is None else _block_propagation(b.skip) for b in self.blocks]
+            self._skip_prop = [[_block_propagation(sb) for sb, _ in b.skips] for b in self.blocks]
             self._prop = prop
         return self._prop
 
@@ -414,8 +414,8 @@ class SpikingModel:
         for i, b in enumerate(self.blocks):
             if not (i == 0 and poisson is None):
                 stats["synaptic_adds"][i] = float(stats["in_spikes"][i] @ self._fan_out[i])
-            if b.skip is not None:  # the shortcut: the source block's output spikes x their fan-out
-                stats["synaptic_adds"][i] += float(stats["in_spikes"][b.skip_source + 1] @ self._skip_fan_out[i])
+            for (_, source), fan in zip(b.skips, self._skip_fan_out[i]):  # a shortcut: its source's spikes
+                stats["synaptic_adds"][i] += float(stats["in_spikes"][source + 1] @ fan)
         return np.concatenate(outs)
 
     def _empty_stats(self, T, n):
@@ -468,7 +468,7 @@ class SpikingModel:
             raw = np.empty((Tc, threshold.size), np.uint8)
         per_step_out = probe is not None or (analog and last == 0)
         # blocks whose spikes go straight into the next block's sum-pooling (if_neuron_pool_run)
-        sources = {b.skip_source for b in blocks if b.skip is not None}  # outputs a shortcut reads
+        sources = {source for b in blocks for _, source in b.skips}  # outputs a shortcut reads
         feeds_pool = [not lif and b.maxpool is None and propagation != "event" and blocks[i + 1].prepool is not None
                       and prop[i + 1] is not None and i not in sources for i, b in enumerate(blocks[:-1])]
         chunk_out = [None] * len(blocks)  # every block's output spikes of the current chunk
@@ -510,8 +510,8 @@ class SpikingModel:
                     elif mode == "conv_event":
                         sp = spikes[i][:tc]
                         L = b.layer
-                        extra = (_NO_EXTRA if b.skip is None else
-                                 np.ascontiguousarray(self._skip_current(i, chunk_out[b.skip_source], tc, B)))
+                        extra = (_NO_EXTRA if not b.skips else
+                                 np.ascontiguousarray(self._skip_current(i, chunk_out, tc, B)))
                         _k.if_conv_event_run(x, self._conv_wt[i], b.in_shape[1], b.in_shape[2], L.stride[0],
                                              L.stride[1], L.padding[0], L.padding[1], b.out_shape[1], b.out_shape[2],
                                              extra, biases[i], v[i], 1.0, soft, work[i], sp)
@@ -524,8 +524,8 @@ class SpikingModel:
                         else:
                             cur = b.sum_pool(x.reshape(tc * B, -1)) @ prop[i][0]
                         cur = cur.reshape(tc, B, -1)
-                        if b.skip is not None:
-                            cur = cur + self._skip_current(i, chunk_out[b.skip_source], tc, B)
+                        if b.skips:
+                            cur = cur + self._skip_current(i, chunk_out, tc, B)
                 if i == last:
                     if probe is not None:  # max over steps and samples of the per-step current
                         np.maximum(probe, cur.max((0, 1)) + out_bias, out=probe)
@@ -566,14 +566,16 @@ class SpikingModel:
                 acc += out_counts @ S_out.astype(np.float64) + T * out_bias
         return acc.astype(np.float32)
 
-    def _skip_current(self, i, x, tc, B):
-        """Current ``(tc, B, n_out)`` the residual shortcut of block ``i`` makes of its source's
-        output spikes ``x`` (tc, B, n_source): :math:`W_s x` (the shortcut's bias is in the block's)."""
-        sb = self.blocks[i].skip
-        sp = self._skip_prop[i]
-        x = x.reshape(tc * B, -1)
-        cur = sb.linear(x, with_bias=False) if sp is None else x @ sp[0]
-        return cur.reshape(tc, B, -1)
+    def _skip_current(self, i, outs, tc, B):
+        r"""Current ``(tc, B, n_out)`` the residual shortcuts of block ``i`` make of their sources'
+        output spikes (``outs[source]``, (tc, B, n_source) each): :math:`\sum_s W_s x_s`, in the
+        order of ``skips`` (the shortcuts' biases are in the block's)."""
+        total = None
+        for (sb, source), sp in zip(self.blocks[i].skips, self._skip_prop[i]):
+            x = outs[source].reshape(tc * B, -1)
+            cur = sb.linear(x, with_bias=False) if sp is None else x @ sp[0]
+            total = cur if total is None else total + cur
+        return total.reshape(tc, B, -1)
 
     def _mode(self, i, rate, propagation, lif):
         """``"conv_event"``, ``"event"`` or ``"dense"`` for block ``i`` with input firing rate
@@ -587,7 +589,7 @@ class SpikingModel:
             L = b.layer
             limit = _CONV_EVENT_RATE / np.sqrt(-(-L.weight.shape[0] // 16) * L.stride[0] * L.stride[1])
             return "conv_event" if propagation == "event" or rate < limit else "dense"
-        if self._prop[i] is None or b.skip is not None:
+        if self._prop[i] is None or b.skips:
             return "dense"
         if propagation == "event":
             return "event"
@@ -683,7 +685,7 @@ class SpikingModel:
         ac = float(s["synaptic_adds"].sum()) / n
         mac = float(s["macs"].sum()) / n
         upd = float(s["neuron_updates"].sum()) / n
-        ann_mac = float(sum(b.macs() + (b.skip.macs() if b.skip is not None else 0) for b in self.blocks))
+        ann_mac = float(sum(b.macs() + sum(sb.macs() for sb, _ in b.skips) for b in self.blocks))
         ann_neurons = float(sum(b.n_out for b in self.blocks))
         spikes = [float(s["in_spikes"][0].sum()) / n] + [float(o.sum()) / n for o in s["out_spikes"]]
         if self.input_coding == "analog":
