@@ -213,7 +213,7 @@ def _tap_targets(n_in, k, pad, stride, n_out):
 
 
 @numba.njit(cache=True, nogil=True)
-def if_conv_event_run(spikes_in, weight_t, in_h, in_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w, extra,
+def if_conv_event_run(spikes_in, weight_t, span, in_h, in_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w, extra,
                       bias, v, v_th, soft_reset, current, spikes_out):
     r"""Event-driven integrate-and-fire layer behind a 2-D convolution (Diehl et al., 2015;
     Rueckauer et al., 2017): each step, every input that spiked adds its kernel taps to the
@@ -229,9 +229,12 @@ def if_conv_event_run(spikes_in, weight_t, in_h, in_w, stride_h, stride_w, pad_h
     convolution of the spikes (up to the order of the float32 additions), at a cost of one vector
     addition of :math:`O` weights per (spiking input, covering window): the current is kept
     channel-last, :math:`I[(y W_o + x) O + o]`, so the :math:`O` weights of one tap
-    (``weight_t[c, k_y, k_x]``) add to :math:`O` adjacent values. Order of the additions (which
-    fixes every rounding): spiking inputs in increasing flat index :math:`(c, i_y, i_x)`, then
-    :math:`k_y`, then :math:`k_x`.
+    (``weight_t[c, k_y, k_x]``) add to :math:`O` adjacent values -- only those from ``span`` on,
+    the output channels whose weight may be nonzero (adding an exact 0 changes no sum, so this is
+    the same result; a depthwise or grouped convolution, which :mod:`~spikecore.conversion`
+    holds as a full kernel with zero taps, costs its true synapses, not :math:`O` per tap). Order
+    of the additions (which fixes every rounding): spiking inputs in increasing flat index
+    :math:`(c, i_y, i_x)`, then :math:`k_y`, then :math:`k_x`.
 
     Parameters
     ----------
@@ -239,6 +242,9 @@ def if_conv_event_run(spikes_in, weight_t, in_h, in_w, stride_h, stride_w, pad_h
         Binary input spikes (0.0 / 1.0), flat in (c, y, x) order.
     weight_t : float32 array (C, k_h, k_w, O)
         The kernel :math:`W[o, c, k_y, k_x]` with the output channel last.
+    span : int64 array (C * k_h * k_w, 2)
+        Per tap :math:`(c, k_y, k_x)`, the output channels ``[lo, hi)`` outside which its weights
+        are exactly 0 (:func:`tap_spans`; ``(0, O)`` for every tap adds all).
     in_h, in_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w : int
         Input size, stride, zero padding and output size of the convolution.
     extra : float32 array (T, batch, n) or (0, 0, 0)
@@ -282,9 +288,10 @@ def if_conv_event_run(spikes_in, weight_t, in_h, in_w, stride_h, stride_w, pad_h
                                     ox = col_to[ix, kx]
                                     if ox < 0:
                                         continue
+                                    q = (c * kh + ky) * kw + kx
                                     dst = cur[oy * out_w + ox]
-                                    src = taps[(c * kh + ky) * kw + kx]
-                                    for o in range(n_o):
+                                    src = taps[q]
+                                    for o in range(span[q, 0], span[q, 1]):
                                         dst[o] += src[o]
                         j += 1
             for o in range(n_o):  # to the neurons' (o, y, x) order
@@ -294,6 +301,17 @@ def if_conv_event_run(spikes_in, weight_t, in_h, in_w, stride_h, stride_w, pad_h
                 for i in range(n):
                     flat[i] += extra[t, b, i]
             _if_fire(v[b], flat, bias, v_th, soft_reset, spikes_out[t, b])
+
+
+def tap_spans(weight_t):
+    """``span`` for :func:`if_conv_event_run`: per tap row of ``weight_t`` (C, k_h, k_w, O), the
+    first and one past the last output channel with a nonzero weight ((0, 0) for none), (C k_h k_w, 2)
+    int64. A depthwise kernel gives spans of one channel, a grouped one of O / groups."""
+    rows = weight_t.reshape(-1, weight_t.shape[-1]) != 0
+    any_ = rows.any(1)
+    lo = np.where(any_, rows.argmax(1), 0)
+    hi = np.where(any_, rows.shape[1] - rows[:, ::-1].argmax(1), 0)
+    return np.ascontiguousarray(np.stack([lo, hi], 1), np.int64)
 
 
 @numba.njit(cache=True, nogil=True)

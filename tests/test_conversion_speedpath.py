@@ -66,9 +66,10 @@ def test_if_neuron_pool_run_matches_reference_and_if_neuron_run(seed, T, batch, 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2 ** 31), T=st.integers(1, 4), batch=st.integers(1, 2), C=st.integers(1, 3),
        cout=st.integers(1, 5), H=st.integers(1, 7), W=st.integers(1, 7), k=st.integers(1, 4), stride=st.integers(1, 3),
-       pad=st.integers(0, 2), rate=st.floats(0.0, 1.0), soft=st.booleans(), extra=st.booleans())
+       pad=st.integers(0, 2), rate=st.floats(0.0, 1.0), soft=st.booleans(), extra=st.booleans(),
+       zeros=st.sampled_from(["none", "depthwise", "random"]))
 def test_if_conv_event_run_matches_reference_and_the_convolution(seed, T, batch, C, cout, H, W, k, stride, pad, rate,
-                                                                 soft, extra):
+                                                                 soft, extra, zeros):
     from spikecore.conversion.blocks import Block
     rng = np.random.default_rng(seed)
     kh, kw = k, max(1, k - 1)
@@ -76,7 +77,14 @@ def test_if_conv_event_run_matches_reference_and_the_convolution(seed, T, batch,
     if Ho < 1 or Wo < 1:
         return
     weight = rng.normal(0, 0.5, (cout, C, kh, kw)).astype(np.float32)
+    if zeros == "depthwise":  # a grouped kernel held as a full one: output o reads input o % C only
+        weight *= (np.arange(cout)[:, None] % C == np.arange(C)[None, :])[:, :, None, None]
+    elif zeros == "random":  # pruned weights (the spans skip the zeros at the ends of a tap's row)
+        weight *= rng.random(weight.shape) < 0.5
     wt = np.ascontiguousarray(weight.transpose(1, 2, 3, 0))
+    span = K.tap_spans(wt)
+    assert np.all(wt.reshape(-1, cout)[np.arange(cout)[None, :] < span[:, :1]] == 0)
+    assert np.all(wt.reshape(-1, cout)[np.arange(cout)[None, :] >= span[:, 1:]] == 0)
     n_in, n = C * H * W, cout * Ho * Wo
     spikes = (rng.random((T, batch, n_in)) < rate).astype(np.float32)
     bias = rng.normal(0, 0.1, n).astype(np.float32)
@@ -85,8 +93,8 @@ def test_if_conv_event_run_matches_reference_and_the_convolution(seed, T, batch,
     out = {}
     for name, mod in (("kernel", K), ("twin", R)):
         v, sp = v0.copy(), np.full((T, batch, n), 7.0, np.float32)
-        mod.if_conv_event_run(spikes, wt, H, W, stride, stride, pad, pad, Ho, Wo, E, bias, v, np.float32(1.0), soft,
-                              np.empty(n, np.float32), sp)
+        mod.if_conv_event_run(spikes, wt, span, H, W, stride, stride, pad, pad, Ho, Wo, E, bias, v, np.float32(1.0),
+                              soft, np.empty(n, np.float32), sp)
         out[name] = (v, sp)
     np.testing.assert_array_equal(out["kernel"][0], out["twin"][0])  # same additions, same order
     np.testing.assert_array_equal(out["kernel"][1], out["twin"][1])
@@ -94,7 +102,7 @@ def test_if_conv_event_run_matches_reference_and_the_convolution(seed, T, batch,
     conv = Conv2D(C, cout, (kh, kw), stride=stride, padding=pad, weight=weight, bias=np.zeros(cout, np.float32))
     block = Block(conv, (C, H, W))
     v = np.zeros((batch, n), np.float32)
-    K.if_conv_event_run(spikes[:1], wt, H, W, stride, stride, pad, pad, Ho, Wo, E[:1], np.zeros(n, np.float32), v,
+    K.if_conv_event_run(spikes[:1], wt, span, H, W, stride, stride, pad, pad, Ho, Wo, E[:1], np.zeros(n, np.float32), v,
                         np.float32(np.inf), soft, np.empty(n, np.float32), np.empty((1, batch, n), np.float32))
     ref = block.linear(spikes[0], with_bias=False) + (E[0] if extra else 0.0)
     np.testing.assert_allclose(v, ref, rtol=1e-5, atol=1e-5)
@@ -274,3 +282,21 @@ def test_large_convolutions_run_event_driven_and_agree_with_im2col():
     out = {p: snn.run(X, 12, propagation=p, n_threads=1) for p in ("dense", "event", "auto")}
     np.testing.assert_allclose(out["event"], out["dense"], rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(out["auto"], out["dense"], rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_pointwise_convolution_product_equals_the_layer(stride):
+    """Block.linear's pointwise path (one matrix product per sample, strided by slicing) computes
+    the Conv2D layer's own output; a 1x1 block stays on it unless events are forced."""
+    from spikecore.conversion import Dense, Flatten, ReLU, Sequential
+    from spikecore.conversion.blocks import Block
+    rng = np.random.default_rng(stride)
+    conv = Conv2D(5, 7, 1, stride=stride, random_state=0)
+    x = rng.random((4, 5, 9, 9)).astype(np.float32)
+    block = Block(conv, (5, 9, 9))
+    np.testing.assert_allclose(block.linear(x.reshape(4, -1)), conv.forward(x).reshape(4, -1), rtol=1e-5, atol=1e-5)
+    net = Sequential([Conv2D(1, 48, 3, padding=1, random_state=0), ReLU(), Conv2D(48, 48, 1, random_state=1), ReLU(),
+                      Flatten(), Dense(48 * 32 * 32, 3, random_state=2)], (1, 32, 32))
+    snn = convert(net, rng.random((4, 1, 32, 32)).astype(np.float32), method="percentile")
+    assert snn._propagation()[1] is None
+    assert snn._mode(1, 0.01, "auto", False) == "dense" and snn._mode(1, 0.01, "event", False) == "conv_event"

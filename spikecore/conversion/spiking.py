@@ -96,7 +96,13 @@ _MIN_SAMPLES_PER_THREAD = 16
 # kernel beat im2col + if_neuron_run below rates of about 0.6 (16 -> 16 channels, stride 1,
 # 32 x 32), 0.3 (64 -> 64, stride 1, 8 x 8) and 0.15 (32 -> 64, stride 2, 16 x 16); GEMM
 # gains on im2col as the output channels fill AVX-512 vectors and a stride skips taps. 0.5 keeps
-# a margin below those crossovers.
+# a margin below those crossovers. The limit grows by O / (mean output channels a tap reaches):
+# a depthwise kernel (one channel per tap) adds O times fewer weights per spike than a full one,
+# while im2col multiplies all of its zero taps. A pointwise (1x1, unpadded) convolution, which
+# Block.linear computes as one matrix product per sample without im2col, stays dense: measured
+# the same way (C -> O channels on H x H maps: 48 -> 48 on 32 x 32 and 16 x 16, 144 -> 144 and
+# 192 -> 192 on 8 x 8, 336 -> 1280 on 4 x 4, input rates 0.02-0.4), the product was faster at
+# every rate from 0.05 up (1.3-9x), the events only at 0.02 on some.
 _CONV_EVENT_RATE = 0.5
 _NO_EXTRA = np.zeros((0, 0, 0), np.float32)
 
@@ -381,6 +387,10 @@ class SpikingModel:
             self._conv_wt = [np.ascontiguousarray(b.layer.weight.transpose(1, 2, 3, 0), np.float32)
                              if b.kind == "conv" and b.prepool is None and p is None else None
                              for b, p in zip(self.blocks, prop)]
+            # the output channels each tap reaches (a depthwise kernel: one) and their mean
+            self._conv_span = [None if w is None else _k.tap_spans(w) for w in self._conv_wt]
+            self._span_width = [None if s is None else max(float(np.mean(s[:, 1] - s[:, 0])), 1.0)
+                                for s in self._conv_span]
             self._skip_prop = [[_block_propagation(sb) for sb, _ in b.skips] for b in self.blocks]
             self._prop = prop
         return self._prop
@@ -512,9 +522,9 @@ class SpikingModel:
                         L = b.layer
                         extra = (_NO_EXTRA if not b.skips else
                                  np.ascontiguousarray(self._skip_current(i, chunk_out, tc, B)))
-                        _k.if_conv_event_run(x, self._conv_wt[i], b.in_shape[1], b.in_shape[2], L.stride[0],
-                                             L.stride[1], L.padding[0], L.padding[1], b.out_shape[1], b.out_shape[2],
-                                             extra, biases[i], v[i], 1.0, soft, work[i], sp)
+                        _k.if_conv_event_run(x, self._conv_wt[i], self._conv_span[i], b.in_shape[1], b.in_shape[2],
+                                             L.stride[0], L.stride[1], L.padding[0], L.padding[1], b.out_shape[1],
+                                             b.out_shape[2], extra, biases[i], v[i], 1.0, soft, work[i], sp)
                         cur = None
                     else:
                         if xs is not None:
@@ -587,7 +597,11 @@ class SpikingModel:
             return "dense"
         if self._conv_wt[i] is not None:  # a convolution on the im2col route
             L = b.layer
-            limit = _CONV_EVENT_RATE / np.sqrt(-(-L.weight.shape[0] // 16) * L.stride[0] * L.stride[1])
+            if L.kernel_size == (1, 1) and L.padding == (0, 0) and propagation != "event":
+                return "dense"  # pointwise: Block.linear's one product per sample beats the events
+            n_o = L.weight.shape[0]
+            limit = _CONV_EVENT_RATE / np.sqrt(-(-n_o // 16) * L.stride[0] * L.stride[1])
+            limit *= n_o / self._span_width[i]  # the event kernel adds only a tap's nonzero channels
             return "conv_event" if propagation == "event" or rate < limit else "dense"
         if self._prop[i] is None or b.skips:
             return "dense"

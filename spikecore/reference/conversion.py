@@ -51,14 +51,15 @@ def if_event_run(spikes_in, row_of, synapses, bias, v, v_th, soft_reset, current
             v[b] = np.where(s, u - v_th if soft_reset else 0.0, u)
 
 
-def if_conv_event_run(spikes_in, weight_t, in_h, in_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w, extra,
+def if_conv_event_run(spikes_in, weight_t, span, in_h, in_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w, extra,
                       bias, v, v_th, soft_reset, current, spikes_out):
     r"""Event-driven IF layer behind a convolution (Diehl et al., 2015; Rueckauer et al., 2017):
     every spiking input :math:`(c, i_y, i_x)` (in increasing flat index) adds, for each kernel tap
     :math:`(k_y, k_x)` (in order) whose output :math:`y = (i_y + p_h - k_y)/s_h`,
     :math:`x = (i_x + p_w - k_x)/s_w` is a whole number inside the map, ``weight_t[c, k_y, k_x]``
     to the current of :math:`(\cdot, y, x)`; then :math:`v \mathrel{+}= (I + E) + b` and the IF
-    spike and reset. See the kernel for the parameters."""
+    spike and reset. See the kernel for the parameters. Adds every output channel's weight,
+    ignoring ``span`` (the kernel skips only weights that are exactly 0)."""
     n_c, kh, kw, n_o = weight_t.shape
     for t in range(spikes_out.shape[0]):
         for b in range(spikes_out.shape[1]):
