@@ -22,7 +22,7 @@ def test_if_neuron_run_matches_reference(seed, T, batch, n, const, soft, v_th):
     v0 = _arrays(seed + 2, batch, n, scale=0.3)
     out_k, out_r = np.empty((T, batch, n), np.float32), np.empty((T, batch, n), np.float32)
     vk, vr = v0.copy(), v0.copy()
-    K.if_neuron_run(cur, bias, vk, v_th, soft, out_k)
+    K.if_neuron_run(cur, bias, vk, np.float32(v_th), soft, out_k)  # the same float32 threshold
     R.if_neuron_run(cur, bias, vr, np.float32(v_th), soft, out_r)
     np.testing.assert_array_equal(out_k, out_r)
     np.testing.assert_allclose(vk, vr, rtol=1e-6, atol=1e-6)
