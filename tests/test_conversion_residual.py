@@ -127,8 +127,11 @@ def test_arrangements_that_do_not_convert():
         to_blocks(bad_shortcut)
     last = Sequential([Conv2D(1, 2, 3, padding=1, random_state=g), ReLU(),
                        Residual([Conv2D(2, 2, 3, padding=1, random_state=g)])], (1, 8, 8))
-    with pytest.raises(ValueError, match="after the last residual block"):
-        to_blocks(last)
+    _, blocks = to_blocks(last)  # the output layer integrates its shortcut's spikes too
+    assert [[s for _, s in b.skips] for b in blocks] == [[], [0]]
+    snn = convert(last, X, method="percentile", percentile=100.0)
+    ref = last.logits(X).reshape(len(X), -1)
+    assert np.abs(snn.run(X, 512) / 512 - ref).max() < 0.05 * np.abs(ref).max() + 0.01
     net = _resnet()
     for method in ("ttfs", "tsc"):
         with pytest.raises(ValueError, match="residual"):
@@ -271,8 +274,19 @@ def test_graphs_that_are_not_residual_blocks(tmp_path):
     concat = save([helper.make_node("MatMul", ["x", "w"], ["a"]),
                    helper.make_node("MatMul", ["x", "v"], ["b"]),
                    helper.make_node("Concat", ["a", "b"], ["y"], axis=1, name="cat")], ["y"], "concat.onnx")
-    with pytest.raises(ValueError, match="'cat'"):
-        load_onnx(concat)
+    net = load_onnx(concat)  # a concatenation of two branches of the input imports ...
+    X = rng.normal(size=(3, 4)).astype(np.float32)
+    ref = ort.InferenceSession(concat, providers=["CPUExecutionProvider"]).run(["y"], {"x": X})[0]
+    np.testing.assert_allclose(net.logits(X), ref, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="concatenation after a hidden layer"):  # ... but does not convert
+        to_blocks(net)
+    crossed = save([helper.make_node("Relu", ["x"], ["r"]),
+                    helper.make_node("MatMul", ["r", "w"], ["a"]), helper.make_node("Relu", ["a"], ["ra"]),
+                    helper.make_node("MatMul", ["r", "v"], ["b"]),
+                    helper.make_node("Concat", ["b", "ra"], ["y"], axis=1, name="crossed"),
+                    helper.make_node("MatMul", ["ra", "w"], ["z"])], ["y", "z"], "crossed.onnx")
+    with pytest.raises(ValueError, match="'crossed'.*same tensor"):
+        load_onnx(crossed)
 
 
 def test_residual_network_exports_to_nir_and_runs_the_same(tmp_path):

@@ -11,7 +11,7 @@ accuracy, latency and operations.
 """
 from .ann import Sequential, mlp, small_cnn, small_resnet
 from .convert import METHODS, convert
-from .layers import (QCFS, AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
+from .layers import (QCFS, AvgPool2D, BatchNorm, ClippedReLU, Concat, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
                      ReLU, Reshape, Residual, Scale, SoftLIF, Softmax, Transpose)
 from .spiking import ConversionReport, SpikingModel
 from .export import to_graph
@@ -19,7 +19,8 @@ from .export import to_graph
 __all__ = ["Sequential", "mlp", "small_cnn", "small_resnet", "convert", "METHODS", "SpikingModel",
            "ConversionReport",
            "Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "QCFS", "Flatten",
-           "Reshape", "Transpose", "Dropout", "Softmax", "Scale", "SoftLIF", "Residual", "load_onnx", "to_graph"]
+           "Reshape", "Transpose", "Dropout", "Softmax", "Scale", "SoftLIF", "Residual", "Concat", "load_onnx",
+           "to_graph"]
 
 
 def load_onnx(path):

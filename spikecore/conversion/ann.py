@@ -17,7 +17,7 @@ from spikecore import _validate as V
 from spikecore.learning.optimizers import SGD, Adam
 
 from .layers import (QCFS, AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, Layer, MaxPool2D,
-                     ReLU, Residual, SoftLIF, Softmax)
+                     ReLU, Residual, SoftLIF, Softmax, Concat)
 
 __all__ = ["Sequential", "mlp", "small_cnn", "small_resnet"]
 
@@ -203,6 +203,9 @@ def _mac_rows(layers, shape, prefix):
             rows += _mac_rows(layer.branch, shape, name + ".branch.")
             rows += _mac_rows(layer.shortcut, shape, name + ".shortcut.")
             rows.append(("%s:sum" % name, 0, int(np.prod(out))))
+        elif isinstance(layer, Concat):
+            for j, chain in enumerate(layer.branches):
+                rows += _mac_rows(chain, shape, "%s.branch%d." % (name, j))
         shape = out
     return rows
 

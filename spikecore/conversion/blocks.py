@@ -43,6 +43,21 @@ al., 2016b): a block with no activation yet is a linear map of spikes, not spike
 
 So in MobileNetV2 every expansion reads the depthwise blocks of the earlier bottlenecks of its
 stage, one shortcut each, and no neuron ever carries the linear bottleneck itself.
+
+**Concatenations** (:class:`~.layers.Concat`: SqueezeNet's fire modules, Iandola et al., 2016;
+inception modules, Szegedy et al., 2015; DenseNet's :math:`[x, F(x)]`, Huang et al., 2017) join
+spikes, so they need no neurons: each branch's blocks follow one another, its first block reading
+the concatenation's input (``source``, which is otherwise the block before), and a layer that
+reads a concatenation :math:`[s_1; \dots; s_k]` is one block,
+:math:`W[s_1; \dots; s_k] = \sum_j W_{[:,j]} s_j`, whose main input is the last part and whose
+shortcuts are the others (:func:`_from_parts`). A max-pooling after a concatenation pools each
+part's block; an average pooling joins the next layer part by part. A branch must start with a
+dense or convolution layer (or be the identity) and end in an activation.
+
+**An average of spiking maps as the logits** (SqueezeNet's and network-in-network's tail: a
+convolution to the classes, ReLU, global average pooling): the convolution becomes a spiking
+block and the output layer integrates the average of its map (a 1x1 identity convolution with
+the pooling joined).
 """
 import copy
 
@@ -50,7 +65,7 @@ import numpy as np
 
 from spikecore import _validate as V
 
-from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
+from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Concat, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
                      QCFS, ReLU, Reshape, Residual, Scale, SoftLIF, Softmax, Transpose, col2im, im2col)
 
 _LAYOUT = (Flatten, Reshape, Transpose)  # layers that only move values (no arithmetic)
@@ -88,6 +103,9 @@ class Block:
         # second inputs of a residual addition: (Block, source) pairs, each Block reading the
         # output of blocks[source] (module docstring)
         self.skips = []
+        # the block whose output is the main input: the one before (i - 1, -1 for the network
+        # input) except for a branch of a concatenation; set by to_blocks
+        self.source = None
 
     def copy(self):
         """A copy with its own synaptic layer (weights and bias copied, also the shortcut's); the
@@ -243,10 +261,18 @@ class Block:
         return (cols.astype(np.int64) - 1).reshape(C * Ho * Wo, -1)
 
     def __repr__(self):
-        return "Block(%r, %s%s%s)" % (self.layer, self.activation,
+        return "Block(%r, %s%s%s%s)" % (self.layer, self.activation,
                                       ", maxpool" if self.maxpool is not None else "",
+                                      "" if self.source is None else ", reads block %d" % self.source,
                                       "".join(", shortcut from block %d: %r" % (source, sb.layer)
                                               for sb, source in self.skips))
+
+
+def source_of(blocks, i):
+    """Index of the block whose output block ``i`` reads as its main input (-1: the network
+    input): ``i - 1`` but for the first block of a concatenated branch."""
+    s = blocks[i].source
+    return i - 1 if s is None else s
 
 
 def _fold_avgpool(pool, pool_in, layer):
@@ -282,7 +308,9 @@ def to_blocks(model):
     after a synaptic layer, pooling before the activation, overlapping average pooling).
     """
     pre, blocks = [], []
-    state = dict(pending_pool=None)  # (AvgPool2D, its input shape) waiting for the next synaptic layer
+    # pending_pool: (AvgPool2D, its input shape) waiting for the next synaptic layer; concat: the
+    # (block, channels) parts of a concatenation of spikes, waiting for the layer that reads it
+    state = dict(pending_pool=None, concat=None, concat_pool=None)
     n = len(model.layers)
 
     def take(layer, where, shape, last):
@@ -301,6 +329,10 @@ def to_blocks(model):
             V.fail(where, layer, "a transpose only before the first dense or convolution layer (load_onnx "
                    "folds a transpose that precedes a flatten into the next dense layer's weights)")
         elif isinstance(layer, (Dense, Conv2D)):
+            if state["concat"] is not None:  # reads the spikes of several blocks (a concatenation)
+                blocks.append(_from_parts(layer, state["concat"], shape, where, state["concat_pool"]))
+                state["concat"] = state["concat_pool"] = None
+                return
             if cur is not None and cur.activation is None:
                 # no activation since the last synaptic layer: the two are one linear map
                 blocks[-1] = _compose(layer, cur, where)
@@ -316,6 +348,7 @@ def to_blocks(model):
             elif isinstance(new, Dense):
                 in_shape = (int(np.prod(shape)),)
             blocks.append(Block(new, in_shape, prepool))
+            blocks[-1].source = len(blocks) - 2
         elif isinstance(layer, BatchNorm):
             if cur is None or cur.activation is not None or pending_pool is not None:
                 V.fail(where, layer, "batch normalisation directly after a dense or convolution layer")
@@ -327,6 +360,13 @@ def to_blocks(model):
                               else "clip")
             cur.ceiling = getattr(layer, "ceiling", None)
             cur.softlif = layer if isinstance(layer, SoftLIF) else None
+        elif isinstance(layer, (AvgPool2D, MaxPool2D)) and state["concat"] is not None:
+            if state["concat_pool"] is not None:
+                V.fail(where, layer, "one pooling after a concatenation")
+            if isinstance(layer, AvgPool2D):  # joins the layer that reads the concatenation, part by part
+                state["concat_pool"] = (layer, shape)
+            else:
+                _pool_parts(layer, state["concat"], blocks, where)
         elif isinstance(layer, (AvgPool2D, MaxPool2D)):
             if cur is None or cur.activation is None or cur.maxpool is not None or pending_pool is not None:
                 V.fail(where, layer, "pooling after an activation (pooling of inputs or of logits does not convert)")
@@ -336,7 +376,10 @@ def to_blocks(model):
             else:
                 state["pending_pool"] = (layer, cur.out_shape)
         elif isinstance(layer, Residual):
-            if cur is None or pending_pool is not None or (cur.activation is None and len(blocks) < 2):
+            if state["concat"] is not None:
+                V.fail(where, layer, "a residual block that does not read a concatenation (its shortcut would "
+                       "carry several layers' spikes)")
+            if cur is None or pending_pool is not None or (cur.activation is None and cur.source < 0):
                 V.fail(where, layer, "a residual block after a hidden layer (its input must be the spikes of a "
                        "hidden layer or a linear map of them; a residual block on the network input or after an "
                        "average pooling does not convert)")
@@ -345,7 +388,7 @@ def to_blocks(model):
                 short, bias = _shortcut_block(layer.shortcut, where, shape)
                 terms = [(short, start - 1)]
             else:  # the input: cur's current, a linear map of earlier spikes (a linear bottleneck)
-                terms, bias = _linear_terms(cur, start - 1, layer.shortcut, where)
+                terms, bias = _linear_terms(cur, layer.shortcut, where)
             inner = shape
             for k, sub in enumerate(layer.branch):
                 take(sub, "%s.branch[%d]" % (where, k), inner, False)
@@ -358,6 +401,38 @@ def to_blocks(model):
             end.skips.extend(terms)  # the two currents add before the activation (if any) that follows
             if bias is not None:
                 end.layer.bias[...] = end.layer.bias + bias
+        elif isinstance(layer, Concat):
+            incoming = state["concat"]
+            if incoming is None and (cur is None or cur.activation is None or pending_pool is not None):
+                V.fail(where, layer, "a concatenation after a hidden layer (its branches must read the spikes of "
+                       "hidden layers; on the network input, a linear map or an average pooling it does not convert)")
+            incoming_pool = state["concat_pool"]
+            state["concat"] = state["concat_pool"] = None
+            inputs = incoming if incoming is not None else [(len(blocks) - 1, shape[0])]
+            parts = []
+            for j, chain in enumerate(layer.branches):
+                chain = [L for L in chain if not isinstance(L, Dropout)]
+                if not chain:  # the identity: the input's own parts
+                    if incoming_pool is not None:
+                        V.fail("%s.branches[%d]" % (where, j), "<identity>", "a branch with a dense or "
+                               "convolution layer after an average pooling of a concatenation")
+                    parts += inputs
+                    continue
+                if not isinstance(chain[0], (Dense, Conv2D)):
+                    V.fail("%s.branches[%d]" % (where, j), chain[0], "a branch that starts with a dense or "
+                           "convolution layer (or is the identity)")
+                state["concat"] = list(inputs)  # the branch's first layer reads the input's parts
+                state["concat_pool"] = incoming_pool
+                start, inner = len(blocks), shape
+                for k, sub in enumerate(chain):
+                    take(sub, "%s.branches[%d][%d]" % (where, j, k), inner, False)
+                    inner = tuple(sub.output_shape(inner))
+                end = blocks[-1]
+                if len(blocks) == start or end.activation is None or state["pending_pool"] is not None:
+                    V.fail("%s.branches[%d]" % (where, j), chain, "a branch that ends in an activation (or its "
+                           "max-pooling): the concatenation joins spikes")
+                parts.append((len(blocks) - 1, inner[0]))
+            state["concat"] = parts
         elif isinstance(layer, Scale):
             V.fail(where, layer, "input scaling only before the first synaptic layer")
         else:
@@ -369,11 +444,17 @@ def to_blocks(model):
         shape = model.shapes[i]
     if not blocks:
         V.fail("model", model, "at least one dense or convolution layer")
-    if state["pending_pool"] is not None:
-        V.fail("model", "<average pooling after the last synaptic layer>", "a synaptic layer after every pooling")
-    if blocks[-1].skips:
-        V.fail("model", "<a residual addition in the output layer>",
-               "a dense or convolution layer after the last residual block (the output layer integrates one input)")
+    if state["pending_pool"] is not None:  # the logits are an average of spiking maps (SqueezeNet, NiN)
+        pool, pool_in = state["pending_pool"]
+        C = pool_in[0]
+        mean = _fold_avgpool(pool, pool_in, Conv2D(C, C, 1, weight=np.eye(C, dtype=np.float32).reshape(C, C, 1, 1)))
+        blocks.append(Block(mean, pool.output_shape(pool_in), (pool.kernel_size, pool_in)))
+        blocks[-1].source = len(blocks) - 2
+    if state["concat"] is not None:
+        V.fail("model", "<a concatenation at the end>", "a dense or convolution layer after every concatenation")
+    for i, b in enumerate(blocks):
+        if b.source is None:
+            b.source = i - 1
     if blocks[-1].activation is not None:
         blocks[-1].activation = None  # argmax of ReLU(z) is argmax of z whenever any logit is positive
     for b in blocks[:-1]:
@@ -423,13 +504,66 @@ def _compose(outer, block, where):
     out = fold(block)
     out.layer.bias[...] = (E @ block.layer.bias.astype(np.float64) + outer.bias).astype(np.float32)
     out.skips = [(fold(sb), source) for sb, source in block.skips]
+    out.source = block.source
     return out
 
 
-def _linear_terms(cur, index, chain, where):
-    """The shortcut terms of a residual block whose input is the current of block ``cur`` (at
-    ``index``, no activation: a linear bottleneck): that current's own inputs, each a
-    ``(Block, source)`` pair -- ``cur``'s layer reading block ``index - 1`` and ``cur``'s shortcuts
+def _from_parts(layer, parts, shape, where, pool=None):
+    r"""The block of ``layer`` reading a concatenation of spikes, ``parts`` = [(block, channels)]
+    in channel order: :math:`W[s_1; s_2; \dots] = \sum_j W_{[:, j]} s_j`, with :math:`W_{[:, j]}`
+    the weights of part :math:`j`'s channels (for a dense layer after a flatten, its columns:
+    the flat (c, y, x) order keeps each part's channels together). The last part is the main
+    input, the others shortcuts; the bias stays with the main input. An average pooling
+    ``pool = (AvgPool2D, its input shape)`` between the concatenation and ``layer`` joins every
+    part (sum-pooling, as for a single input)."""
+    total = sum(c for _, c in parts)
+    dense = isinstance(layer, Dense)
+    per_channel = int(np.prod(shape)) // total if dense else 1
+    if dense and per_channel * total != int(np.prod(shape)):
+        V.fail(where, layer, "a dense layer reading the whole concatenation (%d values)" % int(np.prod(shape)))
+    built, c0 = [], 0
+    for source, c in parts:
+        lo, hi = c0 * per_channel, (c0 + c) * per_channel
+        c0 += c
+        if dense:
+            part = Dense(hi - lo, layer.weight.shape[0], weight=layer.weight[:, lo:hi].copy(),
+                         bias=np.zeros(layer.weight.shape[0], np.float32))
+            in_shape = (hi - lo,)
+        else:
+            part = Conv2D(c, layer.weight.shape[0], layer.kernel_size, stride=layer.stride, padding=layer.padding,
+                          weight=layer.weight[:, lo:hi].copy(), bias=np.zeros(layer.weight.shape[0], np.float32))
+            in_shape = (c,) + tuple(shape[1:])
+        prepool = None
+        if pool is not None:
+            raw = (c,) + tuple(pool[1][1:])
+            part = _fold_avgpool(pool[0], raw, part)
+            prepool = (pool[0].kernel_size, raw)
+        built.append((Block(part, in_shape, prepool), source))
+    main, source = built[-1]
+    main.layer.bias[...] = layer.bias
+    main.source = source
+    main.skips = built[:-1]
+    return main
+
+
+def _pool_parts(pool, parts, blocks, where):
+    """A max-pooling after a concatenation of spikes pools every part (the pooling is per
+    channel): each part's block gains it, which only a block the concatenation alone reads may."""
+    if not isinstance(pool, MaxPool2D):
+        V.fail(where, pool, "max-pooling after a concatenation (an average pooling there does not convert)")
+    for source, _ in parts:
+        b = blocks[source]
+        readers = [k for k, o in enumerate(blocks) if o.source == source or any(s == source for _, s in o.skips)]
+        if b.maxpool is not None or readers:
+            V.fail(where, pool, "max-pooling after a concatenation of branch outputs that nothing else reads")
+        b.maxpool = pool
+        b.pool_shape = pool.output_shape(b.out_shape)
+
+
+def _linear_terms(cur, chain, where):
+    """The shortcut terms of a residual block whose input is the current of block ``cur`` (no
+    activation: a linear bottleneck): that current's own inputs, each a ``(Block, source)``
+    pair -- ``cur``'s layer reading block ``cur.source`` and ``cur``'s shortcuts
     -- passed through the shortcut ``chain`` (the identity, or a 1x1 projection folded by
     :func:`_compose`); returns ``(terms, bias)``."""
     if cur.prepool is not None:
@@ -448,7 +582,7 @@ def _linear_terms(cur, index, chain, where):
     bias = value.layer.bias.copy()
     main = Block(_copy(value.layer), value.in_shape)
     main.layer.bias[...] = 0.0
-    return [(main, index - 1)] + value.skips, bias
+    return [(main, cur.source)] + value.skips, bias
 
 
 def _shortcut_block(chain, where, in_shape):

@@ -158,7 +158,7 @@ import numpy as np
 from spikecore import _validate as V
 
 from .ann import Sequential
-from .blocks import apply_pre, fold_input_scale, split_input, to_blocks
+from .blocks import apply_pre, fold_input_scale, source_of, split_input, to_blocks
 from .spike_norm import spike_norm_lambdas
 from .spiking import SpikingModel
 
@@ -206,11 +206,12 @@ def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0),
     """
     lambdas = []
     if normalization == "model":
-        lo, hi = x_range
         for i, b in enumerate(blocks[:-1]):
+            src = source_of(blocks, i)
+            lo, hi = x_range if src < 0 else (0.0, lambdas[src])
             W = b.layer.weight.reshape(b.layer.weight.shape[0], -1).astype(np.float64)
             bound = np.maximum(W, 0).sum(1) * hi + np.maximum(b.layer.bias, 0)
-            if i == 0:
+            if src < 0:
                 bound -= np.maximum(-W, 0).sum(1) * min(lo, 0.0)
             for sb, source in b.skips:  # a shortcut's inputs lie in [0, lambda of its source]
                 Ws = sb.layer.weight.reshape(sb.layer.weight.shape[0], -1).astype(np.float64)
@@ -219,20 +220,19 @@ def layer_lambdas(blocks, X, normalization, percentile=99.9, x_range=(0.0, 1.0),
             if b.activation == "clip":
                 lam = min(lam, b.ceiling)
             lambdas.append(lam if lam > 0 else 1.0)
-            lo, hi = 0.0, lam if lam > 0 else 1.0
         return lambdas
     acts = [[] for _ in blocks[:-1]]
     for s in range(0, X.shape[0], batch_size):
-        h = X[s:s + batch_size]
+        x = X[s:s + batch_size]
         outs = []
         for i, b in enumerate(blocks[:-1]):
-            z = b.linear(h)
+            src = source_of(blocks, i)
+            z = b.linear(x if src < 0 else outs[src])
             for sb, source in b.skips:
                 z = z + sb.linear(outs[source], with_bias=False)
             a = b.activate(z)
             acts[i].append(a.ravel())
-            h = b.pool(a)
-            outs.append(h)
+            outs.append(b.pool(a))
     for i, b in enumerate(blocks[:-1]):
         if b.activation == "clip" and ceilings == "exact":
             lambdas.append(float(b.ceiling))
@@ -343,9 +343,10 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
                "(train with mlp(..., activation='softlif') or small_cnn(..., activation='softlif'))")
     if method != "soft-lif" and any(softlif):
         V.fail("method", method, "'soft-lif' for a network with SoftLIF activations")
-    if any(b.skips for b in blocks) and (cfg["input_coding"] == "tsc" or cfg.get("neuron") == "ttfs"):
-        V.fail("method", method, "a rate-coded method for a network with residual blocks (TTFS and TSC time every "
-               "layer after the one before it; a shortcut skips layers)")
+    branched = any(b.skips or source_of(blocks, i) != i - 1 for i, b in enumerate(blocks))
+    if branched and (cfg["input_coding"] == "tsc" or cfg.get("neuron") == "ttfs"):
+        V.fail("method", method, "a rate-coded method for a network with residual blocks or concatenations (TTFS "
+               "and TSC time every layer after the one before it; a shortcut or a branch skips layers)")
     if cfg.get("neuron") in ("ttfs", "lif") and any(b.maxpool is not None for b in blocks):
         V.fail("model", model, "no max-pooling for method=%r (use average pooling)" % method)
     X_raw = X
@@ -380,14 +381,16 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
         lambdas = layer_lambdas(blocks, Xcal, cfg["normalization"], percentile, x_range, batch_size,
                                 ceilings="exact" if method == "qcfs" else "cap")
     lambdas = [lam * cfg["threshold_scale"] for lam in lambdas]
-    prev = lam_in
-    for b, lam in zip(blocks[:-1], lambdas):
+    scale = [lam_in] + lambdas  # scale[s + 1]: the activation a spike of block s stands for
+    for i, (b, lam) in enumerate(zip(blocks[:-1], lambdas)):
+        prev = scale[source_of(blocks, i) + 1]
         b.layer.weight *= np.float32(prev / lam)
         b.layer.bias /= np.float32(lam)
         for sb, source in b.skips:  # residual shortcut: W_s <- W_s lambda_source / lambda_l
             sb.layer.weight *= np.float32(lambdas[source] / lam)
-        prev = lam
-    blocks[-1].layer.weight *= np.float32(prev)
+    blocks[-1].layer.weight *= np.float32(scale[source_of(blocks, len(blocks) - 1) + 1])
+    for sb, source in blocks[-1].skips:  # the output layer's shortcuts (it reads a concatenation)
+        sb.layer.weight *= np.float32(lambdas[source])
     return SpikingModel(blocks, pre, input_shape=shape0, layout=layout, raw_input_shape=model.input_shape,
                         method=method, reset=cfg["reset"], input_coding=cfg["input_coding"], shift=cfg["shift"],
                         x_max=x_max if spike_coded else None, lambdas=[lam_in] + lambdas,
@@ -407,14 +410,15 @@ def _soft_lif(model, blocks, pre, cfg, lam_in, x_max, out_lambda, layout, shape0
     amplitude :math:`A` stands for :math:`A/\Delta t` of activation, so the next layer's weights are
     multiplied by :math:`A/\Delta t`; hidden biases gain the threshold offset 1 (:math:`j = z + 1`)."""
     dt = cfg["dt"]
-    prev = lam_in
-    for b in blocks[:-1]:
-        b.layer.weight *= np.float32(prev)
+    scale = [lam_in] + [b.softlif.amplitude / dt for b in blocks[:-1]]
+    for i, b in enumerate(blocks[:-1]):
+        b.layer.weight *= np.float32(scale[source_of(blocks, i) + 1])
         b.layer.bias += np.float32(1.0)
         for sb, source in b.skips:
             sb.layer.weight *= np.float32(blocks[source].softlif.amplitude / dt)
-        prev = b.softlif.amplitude / dt
-    blocks[-1].layer.weight *= np.float32(prev)
+    blocks[-1].layer.weight *= np.float32(scale[source_of(blocks, len(blocks) - 1) + 1])
+    for sb, source in blocks[-1].skips:
+        sb.layer.weight *= np.float32(scale[source + 1])
     return SpikingModel(blocks, pre, input_shape=shape0, layout=layout, raw_input_shape=model.input_shape,
                         method="soft-lif", reset="zero",
                         input_coding=cfg["input_coding"], shift=False, x_max=x_max,

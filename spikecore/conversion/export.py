@@ -51,7 +51,7 @@ import numpy as np
 
 from spikecore import _validate as V
 
-from .blocks import fold_input_scale
+from .blocks import fold_input_scale, source_of
 
 __all__ = ["to_graph", "graph_inputs", "EXPORTABLE"]
 
@@ -122,6 +122,8 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
     outs = []  # (node, shape) of every block's output spikes: the sources of residual shortcuts
     for i, b in enumerate(blocks):
         L = b.layer
+        if i > 0 and source_of(blocks, i) != i - 1:  # the first layer of a concatenated branch
+            prev, prev_shape = outs[source_of(blocks, i)]
         if b.prepool is not None:
             k = tuple(int(v) for v in b.prepool)
             pool = g.add("pool%d" % i, "SumPool2d", kernel_size=np.asarray(k), stride=np.asarray(k),
@@ -151,7 +153,8 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
             else:
                 nrn = g.add("out", "IF", r=np.full(shape, r), v_threshold=np.full(shape, float(model.output_lambda)),
                             v_reset=np.zeros(shape))
-            g.connect(syn, nrn)
+            for node in syns:
+                g.connect(node, nrn)
             g.connect(nrn, g.add("output", "Output"))
             break
         if soft:
@@ -179,6 +182,13 @@ def _skip_node(g, i, sb, source, source_shape):
     """The synapse node ``skip<i>`` of a residual shortcut ``sb`` of block ``i`` (``skip<i>_<k>``
     for its ``k``-th further shortcut), fed by the node ``source`` (the source block's spikes)."""
     L = sb.layer
+    if sb.prepool is not None:  # an average pooling joined to the shortcut's layer: its sum-pooling
+        k = tuple(int(v) for v in sb.prepool)
+        pool = g.add("skippool%s" % i, "SumPool2d", kernel_size=np.asarray(k), stride=np.asarray(k),
+                     padding=np.zeros(2, np.int64))
+        g.connect(source, pool)
+        C, H, W = sb.raw_shape
+        source, source_shape = pool, (C, H // k[0], W // k[1])
     if sb.kind == "dense":
         if len(source_shape) > 1:
             flat = g.add("skipflat%s" % i, "Flatten", start_dim=0, end_dim=-1)

@@ -22,7 +22,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from spikecore import _validate as V
 
 __all__ = ["Dense", "Conv2D", "AvgPool2D", "MaxPool2D", "BatchNorm", "ReLU", "ClippedReLU", "QCFS", "SoftLIF",
-           "Flatten", "Reshape", "Transpose", "Dropout", "Softmax", "Scale", "Residual", "im2col", "col2im"]
+           "Flatten", "Reshape", "Transpose", "Dropout", "Softmax", "Scale", "Residual", "Concat", "im2col",
+           "col2im"]
 
 
 def _pair(name, value):
@@ -772,3 +773,70 @@ class Residual(Layer):
         return "Residual([%s], shortcut=%s)" % (", ".join(map(repr, self.branch)),
                                                 "[%s]" % ", ".join(map(repr, self.shortcut)) if self.shortcut
                                                 else "identity")
+
+
+class Concat(Layer):
+    r"""Branches applied to the same input and concatenated along the channels (the first
+    per-sample axis): SqueezeNet's fire modules (Iandola et al., 2016), GoogLeNet's inception
+    modules (Szegedy et al., 2015), DenseNet's :math:`[x, F(x)]` (Huang et al., 2017),
+
+    .. math:: y = \big[F_1(x);\ F_2(x);\ \dots;\ F_k(x)\big],
+
+    with :math:`F_j` the ``branches`` (an empty branch is the identity, :math:`F_j(x) = x`).
+
+    Backward: the gradient splits by channels and reaches the input through every branch,
+    :math:`\partial L/\partial x = \sum_j J_{F_j}^\top g_j`.
+
+    Parameters
+    ----------
+    branches : list of lists of Layer
+        At least two; every branch's output has the same shape but for the first axis.
+    """
+
+    def __init__(self, branches):
+        self.branches = [list(b) for b in V.sequence("branches", branches, "a list of at least two lists of layers")]
+        if len(self.branches) < 2:
+            V.fail("branches", branches, "a list of at least two lists of layers")
+        for j, chain in enumerate(self.branches):
+            for i, layer in enumerate(chain):
+                if not isinstance(layer, Layer):
+                    V.fail("branches[%d][%d]" % (j, i), layer, "a layer of spikecore.conversion.layers", TypeError)
+        self.params = [p for chain in self.branches for layer in chain for p in layer.params]
+        self.grads = [g for chain in self.branches for layer in chain for g in layer.grads]
+        self._sizes = None
+
+    def branch_shapes(self, in_shape):
+        """Per-sample output shape of every branch."""
+        return [Residual._shapes(chain, in_shape) for chain in self.branches]
+
+    def output_shape(self, in_shape):
+        shapes = self.branch_shapes(in_shape)
+        if any(len(s) != len(shapes[0]) or s[1:] != shapes[0][1:] for s in shapes):
+            V.fail("branches", "<branch outputs %s>" % shapes,
+                   "branches whose outputs differ only in the first (channel) axis (input %s)" % (tuple(in_shape),))
+        return (sum(s[0] for s in shapes),) + tuple(shapes[0][1:])
+
+    def forward(self, x, training=False):
+        outs = []
+        for chain in self.branches:
+            y = x
+            for layer in chain:
+                y = layer.forward(y, training)
+            outs.append(y)
+        self._sizes = [y.shape[1] for y in outs]
+        return np.concatenate(outs, axis=1)
+
+    def backward(self, g):
+        total = None
+        start = 0
+        for chain, size in zip(self.branches, self._sizes):
+            gj = g[:, start:start + size]
+            start += size
+            for layer in reversed(chain):
+                gj = layer.backward(gj)
+            total = gj if total is None else total + gj
+        return total
+
+    def __repr__(self):
+        return "Concat(%s)" % ", ".join("[%s]" % ", ".join(map(repr, chain)) if chain else "identity"
+                                        for chain in self.branches)

@@ -27,6 +27,8 @@ ONNX                                            layer
                                                 a batch norm exported as ``Mul`` + ``Add``)
 ``Add`` of two tensors that branch from one       :class:`~.layers.Residual` (a residual block,
 tensor                                          :math:`F(x) + G(x)`; below)
+``Concat`` (channels) of tensors that branch     :class:`~.layers.Concat` (fire, inception and
+from one tensor                                 dense blocks, :math:`[F_1(x); \dots]`; below)
 ``Identity``, ``Dropout``, ``Cast``              nothing (identity at inference)
 ``Softmax``, ``LogSoftmax``, ``ArgMax`` and the  ignored: the model ends at the logits
 label nodes after them
@@ -42,9 +44,9 @@ Convolutions: asymmetric ``pads`` (tf2onnx's ``padding="same"`` with stride 2) a
 ``auto_pad="SAME_UPPER"/"SAME_LOWER"`` become symmetric padding around a kernel enlarged with
 rows/columns of zeros on the side that had less padding; ``dilations`` become a kernel with zeros
 between its taps; ``group > 1`` (e.g. depthwise) becomes a full convolution whose kernel is zero
-between groups. All three are exact. The zero taps are stored (the convolution is computed over
-the full kernel, so a depthwise layer costs as much time as a full one), but they are no synapses:
-the operation counts (``Sequential.macs``, the converted network's ``fan_out``, ``macs`` and
+between groups. All three are exact. The zero taps are stored (im2col computes over the full
+kernel; the event-driven kernel adds only a tap's nonzero channels), but they are no synapses: the
+operation counts (``Sequential.macs``, the converted network's ``fan_out``, ``macs`` and
 synaptic additions) count only nonzero weights, i.e. those of the grouped, dilated convolution.
 
 The graph must be a chain from its (single, non-initializer) input: every supported node
@@ -52,9 +54,12 @@ consumes one tensor of the chain and constants (initializers, ``Constant`` nodes
 arithmetic), except residual blocks: where a tensor :math:`x` feeds two operators, the two
 branches are read as chains of their own until an ``Add`` joins them, :math:`F(x) + G(x)`, in any
 node order (PyTorch writes the shortcut after the branch, other exporters before it); the branch
-with fewer dense/convolution layers, or :math:`x` itself, is the shortcut :math:`G`. Branches may
-nest. A tensor read by three operators, an ``Add`` of tensors from different forks, ``Concat``
-(DenseNet, Inception) and anything else raise ValueError naming the node and its operator. The
+with fewer dense/convolution layers, or :math:`x` itself, is the shortcut :math:`G`; likewise a
+``Concat`` along the channels of the branches of one tensor (SqueezeNet's fire modules,
+inception modules, DenseNet's :math:`[x, F(x)]`) becomes a :class:`~.layers.Concat` layer.
+Branches may nest. A tensor read by more operators than its join consumes, an ``Add`` or
+``Concat`` of tensors from different forks, and anything else raise ValueError naming the node
+and its operator. The
 ``onnx`` package is optional (``pip install onnx``) and imported only here.
 """
 import os
@@ -64,7 +69,7 @@ import numpy as np
 from spikecore import _validate as V
 
 from .ann import Sequential
-from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Residual,
+from .layers import (AvgPool2D, BatchNorm, ClippedReLU, Concat, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Residual,
                      Scale, Transpose)
 
 __all__ = ["load_onnx"]
@@ -73,7 +78,7 @@ _POST = ("Softmax", "LogSoftmax", "ArgMax")
 _AFTER_POST = ("Softmax", "LogSoftmax", "ArgMax", "ArrayFeatureExtractor", "ZipMap", "Reshape", "Cast",
                "Identity", "Flatten", "Squeeze", "Unsqueeze", "Constant", "LabelEncoder")
 _UNKNOWN_BATCH = 1_000_003  # stands for the unknown batch size in folded shape arithmetic
-_SUPPORTED = ("Gemm, MatMul, Add (also of two residual branches), Sub, Mul, Div, Conv, Pad, "
+_SUPPORTED = ("Gemm, MatMul, Add (also of two residual branches), Concat (of branches), Sub, Mul, Div, Conv, Pad, "
               "BatchNormalization, Relu, Clip, AveragePool, MaxPool, GlobalAveragePool, ReduceMean, Flatten, "
               "Reshape, Squeeze, Unsqueeze, Transpose, Identity, Dropout, Cast, shape arithmetic on constants, "
               "and Softmax/ArgMax post-processing")
@@ -395,6 +400,41 @@ class _Importer:
         self.park(node)
 
 
+    def concat(self, node, names, axis):
+        """``Concat(names, axis)`` of the branches of one fork along the channels: the trunk gains
+        ``Concat(branches)`` (an empty branch where the fork's tensor itself is concatenated)."""
+        sides = []
+        for name in names:
+            if name in self.forks:
+                self.forks[name]["open"] -= 1
+                sides.append(dict(layers=[], fork=name, order=None, columns=None, pad=None))
+            else:
+                sides.append(self.chains.pop(name))
+        forks = {side["fork"] for side in sides}
+        if None in forks or len(forks) != 1:
+            _err(node, "concatenates tensors that do not branch from the same tensor (only concatenations of the "
+                 "branches of one tensor, y = [F_1(x); ...; F_k(x)], convert)")
+        fa = forks.pop()
+        for side in sides:
+            if side["order"] is not None or side["columns"] is not None or side["pad"] is not None:
+                _err(node, "a concatenated branch that ends in a transpose or a pad does not convert")
+        rank = len(self.shapes[fa]) + 1
+        if axis not in (1, 1 - rank):
+            _err(node, "axis %d: only the channel axis (1, after the batch axis) converts" % axis)
+        fork = self.forks[fa]
+        if fork["open"]:
+            _err(node, "tensor %r feeds %d more operators than the branches of this concatenation" % (fa, fork["open"]))
+        del self.forks[fa]
+        self.load(fork["trunk"])
+        try:
+            self.push(Concat([side["layers"] for side in sides]))
+        except ValueError as exc:
+            _err(node, "its branches do not concatenate: %s" % exc)
+        self.last_synaptic = None
+        self.running = node.output[0]
+        self.shapes[self.running] = tuple(self.shape)
+        self.park(node)
+
     def new_shape(self, node, target):
         """Per-sample shape of a Reshape to ``target`` (batch axis first, ONNX's 0 and -1 rules)."""
         full = (self.batch,) + tuple(self.logical_shape)
@@ -483,6 +523,11 @@ class _Importer:
             data = [i for i in dict.fromkeys(ins) if i and i not in self.consts]
             if op == "Add" and len(data) == 2 and all(i in self.chains or i in self.forks for i in data):
                 self.merge(node, *data)  # a residual block's y = F(x) + G(x)
+                continue
+            if op == "Concat" and len(data) >= 2 and all(i in self.chains or i in self.forks for i in data):
+                if len(data) != len([i for i in ins if i]) or any(i in self.consts for i in ins if i):
+                    _err(node, "a concatenation of distinct branches of one tensor (no constants, no repeats)")
+                self.concat(node, data, a.get("axis", 1))  # fire / inception modules: [F_1(x); ...; F_k(x)]
                 continue
             if len(data) != 1:
                 _err(node, "reads %d tensors computed from the input (%s); only residual additions of two "

@@ -35,6 +35,7 @@ import numpy as np
 
 from spikecore import _validate as V
 
+from .blocks import source_of
 from .spiking import SpikingModel
 
 __all__ = ["spike_norm_lambdas"]
@@ -77,10 +78,11 @@ def spike_norm_lambdas(blocks, pre, input_shape, X, *, lam_in, reset, input_codi
     gen = V.rng(random_state)
     balanced = []
     lambdas = []
-    prev = float(lam_in)
-    for b in blocks[:-1]:
+    for i, b in enumerate(blocks[:-1]):
+        src = source_of(blocks, i)
+        prev = float(lam_in) if src < 0 else lambdas[src]
         probe = b.copy()
-        probe.layer.weight *= np.float32(prev)  # ANN weight acting on a spike of the previous layer
+        probe.layer.weight *= np.float32(prev)  # ANN weight acting on a spike of the layer it reads
         for sb, source in probe.skips:  # a residual shortcut: its source's spikes stand for lambda_source
             sb.layer.weight *= np.float32(lambdas[source])
         net = SpikingModel(balanced + [probe], pre, input_shape=input_shape, method="spike-norm", reset=reset,
@@ -95,5 +97,4 @@ def spike_norm_lambdas(blocks, pre, input_shape, X, *, lam_in, reset, input_codi
             sb.layer.weight *= np.float32(lambdas[source] / lam)
         balanced.append(done)
         lambdas.append(lam)
-        prev = lam
     return lambdas

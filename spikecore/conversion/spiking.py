@@ -75,6 +75,8 @@ from spikecore.learning.blas_threads import limit_blas_threads
 from spikecore.kernels import conversion as _k
 from spikecore.kernels import rng as _rng
 
+from .blocks import source_of
+
 __all__ = ["SpikingModel", "E_ADD_PJ", "E_MAC_PJ"]
 
 E_ADD_PJ = 0.9  # 32-bit float add, 45 nm (Horowitz, 2014)
@@ -416,7 +418,7 @@ class SpikingModel:
             with ThreadPoolExecutor(n_parts) as pool:
                 outs = list(pool.map(work, range(n_parts)))
         for ps in part_stats:
-            for key in ("in_spikes", "out_spikes"):
+            for key in ("in_spikes", "out_spikes", "emitted"):
                 for total, part in zip(stats[key], ps[key]):
                     total += part
             for key in ("macs", "neuron_updates"):
@@ -425,13 +427,14 @@ class SpikingModel:
             if not (i == 0 and poisson is None):
                 stats["synaptic_adds"][i] = float(stats["in_spikes"][i] @ self._fan_out[i])
             for (_, source), fan in zip(b.skips, self._skip_fan_out[i]):  # a shortcut: its source's spikes
-                stats["synaptic_adds"][i] += float(stats["in_spikes"][source + 1] @ fan)
+                stats["synaptic_adds"][i] += float(stats["emitted"][source] @ fan)
         return np.concatenate(outs)
 
     def _empty_stats(self, T, n):
         nb = len(self.blocks)
         return dict(T=T, n=n, in_spikes=[np.zeros(b.n_in) for b in self.blocks],
                     out_spikes=[np.zeros(b.n_out) for b in self.blocks[:-1]],
+                    emitted=[np.zeros(int(np.prod(b.pool_shape))) for b in self.blocks],  # read by shortcuts
                     synaptic_adds=np.zeros(nb), macs=np.zeros(nb), neuron_updates=np.zeros(nb))
 
     def _rate_part(self, X, T, poisson, lo, hi, stats, probe, propagation):
@@ -478,13 +481,18 @@ class SpikingModel:
             raw = np.empty((Tc, threshold.size), np.uint8)
         per_step_out = probe is not None or (analog and last == 0)
         # blocks whose spikes go straight into the next block's sum-pooling (if_neuron_pool_run)
-        sources = {source for b in blocks for _, source in b.skips}  # outputs a shortcut reads
+        src = [source_of(blocks, i) for i in range(len(blocks))]  # the block each block reads
+        skip_sources = {source for b in blocks for _, source in b.skips}  # outputs a shortcut reads
+        sources = skip_sources | {s for i, s in enumerate(src) if s != i - 1}  # ... or a later block
         feeds_pool = [not lif and b.maxpool is None and propagation != "event" and blocks[i + 1].prepool is not None
-                      and prop[i + 1] is not None and i not in sources for i, b in enumerate(blocks[:-1])]
+                      and prop[i + 1] is not None and i not in sources and src[i + 1] == i
+                      for i, b in enumerate(blocks[:-1])]
+        counted_by_next = [i + 1 < len(blocks) and src[i + 1] == i for i in range(len(blocks))]
         chunk_out = [None] * len(blocks)  # every block's output spikes of the current chunk
         sums = [np.empty((Tc, B, prop[i + 1][0].shape[0]), np.float32) if f else None for i, f in enumerate(feeds_pool)]
         fired = [np.zeros((B, b.n_out), np.float32) if f else None for b, f in zip(blocks, feeds_pool)]
         out_counts = np.zeros((B, prop[last][0].shape[0] if prop[last] is not None else blocks[last].n_in), np.float64)
+        skip_counts = [np.zeros((B, int(np.prod(blocks[s].pool_shape))), np.float64) for _, s in blocks[last].skips]
         for t0 in range(0, T, Tc):
             tc = min(Tc, T - t0)
             xs = None  # the input already sum-pooled, (tc, B, rows), when the previous block made it
@@ -495,17 +503,21 @@ class SpikingModel:
                 if i == 0 and analog:
                     cur = first
                 else:
+                    if src[i] != i - 1:  # the first block of a concatenated branch reads an earlier block
+                        x = chunk_out[src[i]]
                     if xs is None:
                         in_count = x.sum(0)  # (B, n_in), exact integers
                         in_total = in_count.sum(0)
                         stats["in_spikes"][i] += in_total
-                        if i > 0 and blocks[i - 1].maxpool is None:  # the previous block's output spikes
+                        if i > 0 and src[i] == i - 1 and blocks[i - 1].maxpool is None:  # its output spikes
                             stats["out_spikes"][i - 1] += in_total
                     if i == last and not per_step_out:
                         if xs is not None:
                             out_counts += xs.sum(0)
                         else:
                             out_counts += in_count if prop[last] is None else b.sum_pool(in_count)
+                        for k, (_, s) in enumerate(b.skips):  # the output layer's shortcuts (a concatenation)
+                            skip_counts[k] += chunk_out[s].sum(0)
                         stats["neuron_updates"][i] += tc * B * b.n_out
                         break
                     if i == last or xs is not None:
@@ -555,13 +567,16 @@ class SpikingModel:
                         _k.lif_neuron_run(cur, biases[i], v[i], refractory[i], self.dt, cell.tau_rc, cell.tau_ref, sp)
                     else:
                         _k.if_neuron_run(cur, biases[i], v[i], 1.0, soft, sp)
-                if b.maxpool is not None:
+                if b.maxpool is not None or not counted_by_next[i]:
                     stats["out_spikes"][i] += sp.sum((0, 1))
+                if b.maxpool is not None:
                     _k.maxpool_gate_run(sp, self._windows[i], counts[i], pooled[i][:tc])
                     x = pooled[i][:tc]
                 else:
                     x = sp
                 chunk_out[i] = x
+                if i in skip_sources:  # what its shortcuts receive (after the max-pooling)
+                    stats["emitted"][i] += x.sum((0, 1))
         for i, c in enumerate(fired):  # spikes that went straight into a sum-pooling
             if c is not None:
                 total = c.sum(0)
@@ -574,6 +589,8 @@ class SpikingModel:
                 acc += T * out_bias
             else:
                 acc += out_counts @ S_out.astype(np.float64) + T * out_bias
+            for (sb, _), counts in zip(blocks[last].skips, skip_counts):  # integrated: W_s times the counts
+                acc += sb.linear(counts.astype(np.float32), with_bias=False).astype(np.float64)
         return acc.astype(np.float32)
 
     def _skip_current(self, i, outs, tc, B):
@@ -583,7 +600,7 @@ class SpikingModel:
         total = None
         for (sb, source), sp in zip(self.blocks[i].skips, self._skip_prop[i]):
             x = outs[source].reshape(tc * B, -1)
-            cur = sb.linear(x, with_bias=False) if sp is None else x @ sp[0]
+            cur = sb.linear(x, with_bias=False) if sp is None else sb.sum_pool(x) @ sp[0]
             total = cur if total is None else total + cur
         return total.reshape(tc, B, -1)
 

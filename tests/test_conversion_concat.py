@@ -1,0 +1,220 @@
+"""Concatenated branches (SqueezeNet's fire modules, Iandola et al., 2016; inception modules,
+Szegedy et al., 2015; DenseNet's [x, F(x)], Huang et al., 2017) in the ANN, the ONNX importer and
+the conversion, and networks whose logits are the average of a spiking map (SqueezeNet's tail).
+Checked against the ANN (the blocks compute its logits), onnxruntime, and the converted network.
+"""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from spikecore.conversion import (AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential,
+                                  convert, to_graph)
+from spikecore.conversion.blocks import source_of, to_blocks
+from spikecore.datasets import load_digits
+
+sys.path.insert(0, os.path.dirname(__file__))  # the layer-gradient helper of the ANN tests beside this file
+from test_conversion_ann import _numeric_grad  # noqa: E402
+
+
+def _squeeze_net(seed=0, pool=MaxPool2D):
+    """Stem, two fire modules (squeeze 1x1, then expand 1x1 and 3x3 concatenated) with a pooling
+    between, an inception-style module with an identity branch, average pooling, dense."""
+    g = np.random.default_rng(seed)
+
+    def conv(i, o, k=1):
+        return Conv2D(i, o, k, padding=k // 2, random_state=g)
+
+    def fire(cin, s, e):
+        return [conv(cin, s), ReLU(), Concat([[conv(s, e), ReLU()], [conv(s, e, 3), ReLU()]])]
+
+    inception = Concat([[conv(16, 8), ReLU()], [conv(16, 4), ReLU(), conv(4, 8, 3), ReLU()], []])
+    return Sequential([conv(1, 8, 3), ReLU()] + fire(8, 4, 8) + [pool(2)] + fire(16, 6, 8) + [inception] +
+                      [AvgPool2D(4), Flatten(), Dense(32, 10, random_state=g)], (1, 8, 8))
+
+
+def _block_logits(blocks, X):
+    outs = []
+    for i, b in enumerate(blocks):
+        s = source_of(blocks, i)
+        z = b.linear(X.reshape(len(X), -1) if s < 0 else outs[s])
+        for sb, source in b.skips:
+            z = z + sb.linear(outs[source], with_bias=False)
+        outs.append(b.pool(b.activate(z)))
+    return outs[-1]
+
+
+def test_concat_gradients_match_finite_differences():
+    g = np.random.default_rng(0)
+    layer = Concat([[Conv2D(2, 3, 3, padding=1, random_state=g), ReLU()], [], [Conv2D(2, 1, 1, random_state=g)]])
+    x = g.normal(size=(2, 2, 4, 4))
+    assert layer.output_shape((2, 4, 4)) == (6, 4, 4)
+    proj = g.normal(size=(2, 6, 4, 4))
+
+    def loss():
+        return float((layer.forward(x.astype(np.float32)) * proj).sum())
+
+    layer.forward(x.astype(np.float32))
+    np.testing.assert_allclose(layer.backward(proj.astype(np.float32)), _numeric_grad(loss, x), rtol=2e-2, atol=2e-2)
+    for k, p in enumerate(layer.params):
+        layer.forward(x.astype(np.float32))
+        layer.backward(proj.astype(np.float32))
+        np.testing.assert_allclose(layer.grads[k], _numeric_grad(loss, p), rtol=2e-2, atol=2e-2)
+    with pytest.raises(ValueError, match="differ only in the first"):
+        Concat([[Conv2D(2, 3, 3, random_state=g)], []]).output_shape((2, 4, 4))
+
+
+@pytest.mark.parametrize("pool", [MaxPool2D, AvgPool2D])
+def test_concatenations_become_blocks_that_compute_the_ann(pool):
+    """Each branch's first block reads the concatenation's input; a layer reading a
+    concatenation reads its last part as the main input and the others as shortcuts."""
+    net = _squeeze_net(pool=pool)
+    X = np.random.default_rng(1).random((6, 1, 8, 8)).astype(np.float32)
+    _, blocks = to_blocks(net)
+    assert [(source_of(blocks, i), [s for _, s in b.skips]) for i, b in enumerate(blocks)] == [
+        (-1, []), (0, []), (1, []), (1, []), (3, [2]), (4, []), (4, []), (6, [5]), (6, [5]), (8, []),
+        (6, [7, 9, 5])]
+    if pool is MaxPool2D:  # the pooling after the first fire module pools both of its parts
+        assert blocks[2].maxpool is not None and blocks[3].maxpool is not None
+    else:  # an average pooling joins the next layer, part by part
+        assert blocks[4].prepool == (2, 2) and blocks[4].skips[0][0].prepool == (2, 2)
+    ref = net.logits(X)
+    np.testing.assert_allclose(_block_logits(blocks, X), ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+
+
+def test_arrangements_around_concatenations_that_do_not_convert():
+    g = np.random.default_rng(0)
+
+    def conv(i, o, k=1):
+        return Conv2D(i, o, k, padding=k // 2, random_state=g)
+
+    head = [conv(1, 4, 3), ReLU()]
+    tail = [Flatten(), Dense(8 * 64, 3, random_state=g)]
+    cases = {
+        "on the input": ([Concat([[conv(1, 4), ReLU()], [conv(1, 4), ReLU()]]), Flatten(), Dense(8 * 64, 3)],
+                         "after a hidden layer"),
+        "batch norm after": (head + [Concat([[conv(4, 4), ReLU()], []]), BatchNorm(8)] + tail, "batch normalisation"),
+        "branch starting with a pooling": (head + [Concat([[MaxPool2D(3, stride=1, padding=1), conv(4, 4), ReLU()],
+                                                          []])] + tail, "starts with a dense or convolution"),
+        "branch without activation": (head + [Concat([[conv(4, 4)], []])] + tail, "ends in an activation"),
+        "max-pooling an identity part": (head + [Concat([[conv(4, 4), ReLU()], []]), MaxPool2D(2), Flatten(),
+                                                 Dense(8 * 16, 3)], "nothing else reads"),
+    }
+    for name, (layers, match) in cases.items():
+        with pytest.raises(ValueError, match=match):
+            to_blocks(Sequential(layers, (1, 8, 8)))
+    net = Sequential(head + [Concat([[conv(4, 4), ReLU()], []])] + tail, (1, 8, 8))
+    X = g.random((4, 1, 8, 8)).astype(np.float32)
+    for method in ("ttfs", "tsc"):
+        with pytest.raises(ValueError, match="rate-coded method"):
+            convert(net, X, method=method)
+
+
+def test_logits_averaged_from_a_spiking_map_convert():
+    """SqueezeNet and network-in-network end in conv -> ReLU -> global average pooling: the
+    conv spikes, and the output layer integrates the average of its map."""
+    g = np.random.default_rng(2)
+    net = Sequential([Conv2D(1, 6, 3, padding=1, random_state=g), ReLU(), Conv2D(6, 4, 1, random_state=g), ReLU(),
+                      AvgPool2D(8), Flatten()], (1, 8, 8))
+    X = g.random((12, 1, 8, 8)).astype(np.float32)
+    _, blocks = to_blocks(net)
+    assert len(blocks) == 3 and blocks[-1].prepool == (8, 8) and blocks[1].activation == "relu"
+    ref = net.logits(X)
+    np.testing.assert_allclose(_block_logits(blocks, X), ref, rtol=1e-4, atol=1e-6)
+    snn = convert(net, X, method="percentile", percentile=100.0)
+    assert np.abs(snn.run(X, 512) / 512 - ref).max() < 0.03 * np.abs(ref).max()
+
+
+def _digits():
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
+    idx = np.random.default_rng(0).permutation(len(X))
+    return X[idx[:1300]], y[idx[:1300]], X[idx[1300:]], y[idx[1300:]]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    Xtr, ytr, Xte, yte = _digits()
+    net = _squeeze_net(pool=AvgPool2D).fit(Xtr, ytr, epochs=8, batch_size=32, learning_rate=3e-3, random_state=0)
+    return net, Xtr, Xte, yte
+
+
+def test_fire_and_inception_network_converts_on_digits(trained):
+    net, Xtr, Xte, yte = trained
+    ann = net.score(Xte, yte)
+    assert ann > 0.8
+    snn = convert(net, Xtr[:300])
+    assert snn.score(Xte, yte, timesteps=64, random_state=0) >= ann - 0.03
+    snn.run(Xte[:10], 16)
+    ops = snn.operations()
+    assert len(ops["spikes_per_layer"]) == len(snn.blocks) and min(ops["spikes_per_layer"][1:]) > 0
+
+
+def test_concat_network_exports_to_nir_and_runs_the_same(trained, tmp_path):
+    nir_mod = pytest.importorskip("spikecore.interop.nir")
+    pytest.importorskip("nir")
+    from spikecore.conversion.export import graph_inputs
+    net, Xtr, Xte, _ = trained
+    for method in ("percentile", "data"):
+        snn = convert(net, Xtr[:200], method=method)
+        X, T = Xte[:20], 16
+        ref = snn.run(X, T, random_state=3)
+        path = tmp_path / ("concat_%s.nir" % method)
+        nir_mod.write_nir(to_graph(snn, T), path)
+        back = nir_mod.from_nir(str(path), as_graph=True)
+        pot = back.run(graph_inputs(snn, X, T, random_state=3))[back.outputs[0]][-1]
+        np.testing.assert_allclose(pot, ref, rtol=1e-4, atol=1e-3)
+
+
+# ----------------------------------------------------------------------------------------- ONNX
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from spikecore.conversion import load_onnx  # noqa: E402
+
+
+def _fire_graph(path, rng, *, swap):
+    """PyTorch's SqueezeNet layout on a (2, 8, 8) input: a fire module (``Concat`` of the 1x1 and
+    3x3 expansions), a DenseNet-style ``Concat`` of a tensor and a branch of it, then SqueezeNet's
+    tail (1x1 convolution to the classes, ReLU, global average pooling, flatten)."""
+    init, nodes, count = [], [], [0]
+
+    def node(op, inputs, **attrs):
+        count[0] += 1
+        out = "t%d" % count[0]
+        nodes.append(helper.make_node(op, inputs, [out], **attrs))
+        return out
+
+    def conv(x, cin, cout, k=1):
+        w, b = "w%d" % len(init), "b%d" % len(init)
+        init.extend([numpy_helper.from_array(rng.normal(0, 1 / np.sqrt(cin * k * k), (cout, cin, k, k))
+                                             .astype(np.float32), w),
+                     numpy_helper.from_array(rng.normal(0, 0.1, cout).astype(np.float32), b)])
+        return node("Relu", [node("Conv", [x, w, b], pads=[k // 2] * 4)])
+
+    s = conv(conv("x", 2, 6, 3), 6, 3)
+    e1, e3 = conv(s, 3, 4), conv(s, 3, 4, 3)
+    fire = node("Concat", [e3, e1] if swap else [e1, e3], axis=1)
+    dense = node("Concat", [fire, conv(fire, 8, 4, 3)], axis=-3 if swap else 1)
+    top = conv(dense, 12, 3)
+    nodes.append(helper.make_node("Flatten", [node("GlobalAveragePool", [top])], ["logits"]))
+    graph = helper.make_graph(nodes, "fire", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 8, 8])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 3])], init)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_fire_and_dense_graphs_match_onnxruntime_and_convert(tmp_path, swap):
+    rng = np.random.default_rng(4)
+    path = str(tmp_path / "fire.onnx")
+    _fire_graph(path, rng, swap=swap)
+    net = load_onnx(path)
+    assert sum(isinstance(L, Concat) for L in net.layers) == 2
+    X = rng.random((16, 2, 8, 8)).astype(np.float32)
+    ref = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(["logits"], {"x": X})[0]
+    np.testing.assert_allclose(net.logits(X), ref, rtol=1e-4, atol=1e-6)
+    snn = convert(net, X, method="percentile", percentile=100.0)
+    z = snn.run(X, 512) / 512  # the integrated output approaches the logits
+    assert np.abs(z - ref).max() < 0.05 * np.abs(ref).max() + 1e-3
