@@ -218,3 +218,35 @@ def test_fire_and_dense_graphs_match_onnxruntime_and_convert(tmp_path, swap):
     snn = convert(net, X, method="percentile", percentile=100.0)
     z = snn.run(X, 512) / 512  # the integrated output approaches the logits
     assert np.abs(z - ref).max() < 0.05 * np.abs(ref).max() + 1e-3
+
+
+def test_residual_blocks_reading_a_concatenation_or_a_pooled_linear_map():
+    """A residual block after a fire module: its shortcut (identity or projection) splits into one
+    term per concatenated part. A linear bottleneck reading an average pooling: the shortcut
+    keeps the pooling."""
+    from spikecore.conversion import Residual
+    g = np.random.default_rng(5)
+
+    def conv(i, o, k=1):
+        return Conv2D(i, o, k, padding=k // 2, random_state=g)
+
+    fire = [conv(2, 3), ReLU(), Concat([[conv(3, 2), ReLU()], [conv(3, 2, 3), ReLU()]])]
+    for shortcut in (None, [conv(4, 4), BatchNorm(4)]):
+        net = Sequential([conv(1, 4, 3), ReLU(), conv(4, 2), ReLU()] + fire +
+                         [Residual([conv(4, 4, 3), ReLU(), conv(4, 4, 3)], shortcut), ReLU(), Flatten(),
+                          Dense(4 * 64, 3, random_state=g)], (1, 8, 8))
+        X = g.random((5, 1, 8, 8)).astype(np.float32)
+        _, blocks = to_blocks(net)
+        assert [s for _, s in blocks[-2].skips] == [4, 3]  # the two parts of the fire module
+        np.testing.assert_allclose(_block_logits(blocks, X), net.logits(X), rtol=1e-4, atol=1e-5)
+    pooled = Sequential([conv(1, 4, 3), ReLU(), AvgPool2D(2), conv(4, 4),
+                         Residual([conv(4, 8), ReLU(), conv(8, 8, 3), ReLU(), conv(8, 4)]), ReLU(), Flatten(),
+                         Dense(4 * 16, 3, random_state=g)], (1, 8, 8))
+    _, blocks = to_blocks(pooled)
+    short = blocks[-2].skips[0][0]
+    assert short.prepool == (2, 2) and short.raw_shape == (4, 8, 8)
+    X = g.random((5, 1, 8, 8)).astype(np.float32)
+    np.testing.assert_allclose(_block_logits(blocks, X), pooled.logits(X), rtol=1e-4, atol=1e-5)
+    snn = convert(pooled, X, method="percentile", percentile=100.0)
+    ref = pooled.logits(X)
+    assert np.abs(snn.run(X, 512) / 512 - ref).max() < 0.05 * np.abs(ref).max() + 1e-3

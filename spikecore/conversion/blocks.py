@@ -51,8 +51,9 @@ the concatenation's input (``source``, which is otherwise the block before), and
 reads a concatenation :math:`[s_1; \dots; s_k]` is one block,
 :math:`W[s_1; \dots; s_k] = \sum_j W_{[:,j]} s_j`, whose main input is the last part and whose
 shortcuts are the others (:func:`_from_parts`). A max-pooling after a concatenation pools each
-part's block; an average pooling joins the next layer part by part. A branch must start with a
-dense or convolution layer (or be the identity) and end in an activation.
+part's block; an average pooling joins the next layer part by part; a residual block reading a
+concatenation splits its shortcut into one term per part (:func:`_concat_terms`). A branch must
+start with a dense or convolution layer (or be the identity) and end in an activation.
 
 **An average of spiking maps as the logits** (SqueezeNet's and network-in-network's tail: a
 convolution to the classes, ReLU, global average pooling): the convolution becomes a spiking
@@ -375,10 +376,23 @@ def to_blocks(model):
                 cur.pool_shape = layer.output_shape(cur.out_shape)
             else:
                 state["pending_pool"] = (layer, cur.out_shape)
+        elif isinstance(layer, Residual) and state["concat"] is not None:  # reads a concatenation
+            if state["concat_pool"] is not None:
+                V.fail(where, layer, "a residual block not right after an average pooling of a concatenation")
+            terms, bias = _concat_terms(layer.shortcut, state["concat"], shape, where)
+            start = len(blocks)  # the branch's first layer reads the concatenation (still pending)
+            inner = shape
+            for k, sub in enumerate(layer.branch):
+                take(sub, "%s.branch[%d]" % (where, k), inner, False)
+                inner = tuple(sub.output_shape(inner))
+            end = blocks[-1]
+            if len(blocks) == start or end.activation is not None or end.maxpool is not None \
+                    or state["pending_pool"] is not None or state["concat"] is not None:
+                V.fail(where, layer, "a residual branch that starts with a dense or convolution layer, has an "
+                       "activation inside and ends in a dense or convolution layer (and its batch norm)")
+            end.skips.extend(terms)
+            end.layer.bias[...] = end.layer.bias + bias
         elif isinstance(layer, Residual):
-            if state["concat"] is not None:
-                V.fail(where, layer, "a residual block that does not read a concatenation (its shortcut would "
-                       "carry several layers' spikes)")
             if cur is None or pending_pool is not None or (cur.activation is None and cur.source < 0):
                 V.fail(where, layer, "a residual block after a hidden layer (its input must be the spikes of a "
                        "hidden layer or a linear map of them; a residual block on the network input or after an "
@@ -566,9 +580,6 @@ def _linear_terms(cur, chain, where):
     pair -- ``cur``'s layer reading block ``cur.source`` and ``cur``'s shortcuts
     -- passed through the shortcut ``chain`` (the identity, or a 1x1 projection folded by
     :func:`_compose`); returns ``(terms, bias)``."""
-    if cur.prepool is not None:
-        V.fail(where, "<a linear input read through an average pooling>",
-               "a residual block whose linear input reads spikes directly (no average pooling before it)")
     value = cur.copy()
     layers = [L for L in chain if not isinstance(L, Dropout)]
     if layers:
@@ -580,9 +591,36 @@ def _linear_terms(cur, chain, where):
         if len(layers) == 2:
             _fold_bn(value, layers[1])
     bias = value.layer.bias.copy()
-    main = Block(_copy(value.layer), value.in_shape)
+    main = Block(_copy(value.layer), value.in_shape,
+                 None if value.prepool is None else (value.prepool, value.raw_shape))
     main.layer.bias[...] = 0.0
     return [(main, cur.source)] + value.skips, bias
+
+
+def _concat_terms(chain, parts, shape, where):
+    """The shortcut terms of a residual block whose input is a concatenation of spikes
+    (``parts``, :func:`_from_parts`): the identity (a 1x1 convolution with the identity matrix)
+    or a projection ``[Dense or Conv2D, optional BatchNorm]``, split into one term per part;
+    returns ``(terms, bias)``."""
+    layers = [L for L in chain if not isinstance(L, Dropout)]
+    if not layers:
+        C = shape[0]
+        if len(shape) == 3:
+            proj = Conv2D(C, C, 1, weight=np.eye(C, dtype=np.float32).reshape(C, C, 1, 1))
+        else:
+            proj = Dense(C, C, weight=np.eye(C, dtype=np.float32))
+    elif not isinstance(layers[0], (Dense, Conv2D)) or len(layers) > 2 or \
+            (len(layers) == 2 and not isinstance(layers[1], BatchNorm)):
+        V.fail(where + ".shortcut", layers, "the identity or one dense/convolution layer with an optional batch norm")
+    else:
+        proj = layers[0]
+    block = _from_parts(proj, parts, shape, where + ".shortcut")
+    if len(layers) == 2:
+        _fold_bn(block, layers[1])
+    bias = block.layer.bias.copy()
+    main = Block(_copy(block.layer), block.in_shape)
+    main.layer.bias[...] = 0.0
+    return [(main, block.source)] + block.skips, bias
 
 
 def _shortcut_block(chain, where, in_shape):
