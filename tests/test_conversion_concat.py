@@ -250,3 +250,89 @@ def test_residual_blocks_reading_a_concatenation_or_a_pooled_linear_map():
     snn = convert(pooled, X, method="percentile", percentile=100.0)
     ref = pooled.logits(X)
     assert np.abs(snn.run(X, 512) / 512 - ref).max() < 0.05 * np.abs(ref).max() + 1e-3
+
+
+def _random_network(g):
+    """A random stack of fire, inception, dense-concat, residual (identity or projection, with or
+    without the activation after the sum), inverted-residual, pre-activation, convolution and
+    pooling modules on a (2, 8, 8) input."""
+    from spikecore.conversion import ClippedReLU, Residual
+    C, H, linear = int(g.integers(3, 7)), 8, False
+    layers = [Conv2D(2, C, 3, padding=1, random_state=g), ReLU()]
+
+    def conv(i, o, k=1, s=1):
+        return Conv2D(i, o, k, stride=s, padding=k // 2, random_state=g)
+
+    def bn(c):
+        layer = BatchNorm(c)
+        layer.mean[:], layer.var[:] = g.normal(0, .2, c), g.random(c) + .5
+        layer.gamma[:], layer.beta[:] = g.random(c) + .5, g.normal(0, .1, c)
+        return layer
+
+    for _ in range(int(g.integers(1, 5))):
+        kind = str(g.choice(["fire", "inception", "dense", "res", "inverted", "preact", "conv", "pool"]))
+        act = (lambda: ClippedReLU(6.0)) if g.random() < .3 else ReLU
+        if linear and kind in ("fire", "inception", "dense", "pool"):
+            layers.append(act())
+            linear = False
+        if kind == "fire":
+            s, e = int(g.integers(2, 5)), int(g.integers(2, 5))
+            layers += [conv(C, s), act(), Concat([[conv(s, e), act()], [conv(s, e, 3), act()]])]
+            C = 2 * e
+        elif kind == "inception":
+            a, b = int(g.integers(2, 5)), int(g.integers(2, 5))
+            layers.append(Concat([[conv(C, a), act()], [conv(C, 2), act(), conv(2, b, 3), act()], []]))
+            C += a + b
+        elif kind == "dense":
+            a = int(g.integers(2, 5))
+            layers.append(Concat([[], [conv(C, a, 3), bn(a), act()]]))
+            C += a
+        elif kind == "res":
+            if g.random() < .4 and H > 2:
+                o = int(g.integers(3, 7))
+                layers.append(Residual([conv(C, o, 3, 2), bn(o), act(), conv(o, o, 3), bn(o)], [conv(C, o, 1, 2), bn(o)]))
+                C, H = o, H // 2
+            else:
+                layers.append(Residual([conv(C, C, 3), act(), conv(C, C, 3), bn(C)]))
+            linear = g.random() < .3
+            if not linear:
+                layers.append(act())
+        elif kind in ("inverted", "preact"):
+            if not linear:
+                layers.append(conv(C, C, 1 if kind == "inverted" else 3))
+                linear = True
+            if kind == "inverted":
+                layers.append(Residual([conv(C, 2 * C), bn(2 * C), act(), conv(2 * C, 2 * C, 3), act(), conv(2 * C, C),
+                                        bn(C)]))
+            else:
+                layers.append(Residual([bn(C), ReLU(), conv(C, C, 3), bn(C), ReLU(), conv(C, C, 3)]))
+        elif kind == "conv":
+            o = int(g.integers(3, 7))
+            layers += ([conv(C, o), bn(o), act()] if linear else [conv(C, o, 3), act()])
+            C, linear = o, False
+        elif H > 2:
+            layers.append((MaxPool2D if g.random() < .5 else AvgPool2D)(2))
+            H //= 2
+    if linear:
+        layers.append(ReLU())
+    if g.random() < .5:
+        layers += [AvgPool2D(H), Flatten(), Dense(C, 3, random_state=g)]
+    else:
+        layers += [Conv2D(C, 3, 1, random_state=g), ReLU(), AvgPool2D(H), Flatten()]
+    return Sequential(layers, (2, 8, 8))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_branched_networks_refuse_clearly_or_compute_the_ann(seed):
+    g = np.random.default_rng(1000 + seed)
+    nets = [_random_network(g) for _ in range(8)]
+    X = g.random((4, 2, 8, 8)).astype(np.float32)
+    for net in nets:
+        try:
+            _, blocks = to_blocks(net)
+        except ValueError as exc:  # an arrangement that does not convert, said so
+            assert "expected" in str(exc)
+            continue
+        ref = net.logits(X).reshape(4, -1)
+        got = _block_logits(blocks, X).reshape(4, -1)
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * (np.abs(ref).max() + 1e-3))
