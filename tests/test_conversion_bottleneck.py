@@ -4,13 +4,18 @@ it, and a residual block whose input has no activation carries that input's own 
 shortcuts. Checked against the ANN (the blocks compute its logits), against onnxruntime on
 MobileNetV2-style graphs, and by the converted network's accuracy.
 """
+import os
+import sys
+
 import numpy as np
 import pytest
 
 from spikecore.conversion import (AvgPool2D, BatchNorm, ClippedReLU, Conv2D, Dense, Flatten, ReLU, Residual,
                                   Sequential, convert, to_graph)
 from spikecore.conversion.blocks import to_blocks
-from spikecore.datasets import load_digits
+
+sys.path.insert(0, os.path.dirname(__file__))  # the conversion tests' helpers beside this file
+from conversion_helpers import block_logits as _block_logits, digits_split as _digits  # noqa: E402
 
 
 def _mobilenet_v2(seed=0, bn_stats=False):
@@ -40,17 +45,6 @@ def _mobilenet_v2(seed=0, bn_stats=False):
               inverted(4, 3), inverted(4, 3), conv(4, 16), bn(16), ClippedReLU(6.0), AvgPool2D(8), Flatten(),
               Dense(16, 10, random_state=g)]
     return Sequential(layers, (1, 8, 8))
-
-
-def _block_logits(blocks, X):
-    outs, h = [], X.reshape(len(X), -1)
-    for b in blocks:
-        z = b.linear(h)
-        for sb, source in b.skips:
-            z = z + sb.linear(outs[source], with_bias=False)
-        h = b.pool(b.activate(z))
-        outs.append(h)
-    return h
 
 
 def test_linear_bottlenecks_fold_and_reproduce_the_ann():
@@ -126,13 +120,6 @@ def test_relu6_ceiling_caps_lambda_and_qcfs_keeps_it():
     assert all(0 < lam <= 6.0 for lam in capped) and min(capped) < 6.0
     first = float(np.clip(blocks[0].linear(X), 0, 6).max())  # the largest activation of layer 1
     assert capped[0] == pytest.approx(first, rel=1e-6)
-
-
-def _digits():
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    idx = np.random.default_rng(0).permutation(len(X))
-    return X[idx[:1300]], y[idx[:1300]], X[idx[1300:]], y[idx[1300:]]
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ import pytest
 from spikecore.conversion import (AvgPool2D, BatchNorm, Concat, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential,
                                   convert, to_graph)
 from spikecore.conversion.blocks import source_of, to_blocks
-from spikecore.datasets import load_digits
 
 sys.path.insert(0, os.path.dirname(__file__))  # the layer-gradient helper of the ANN tests beside this file
+from conversion_helpers import block_logits as _block_logits, digits_split as _digits  # noqa: E402
 from test_conversion_ann import _numeric_grad  # noqa: E402
 
 
@@ -32,17 +32,6 @@ def _squeeze_net(seed=0, pool=MaxPool2D):
     inception = Concat([[conv(16, 8), ReLU()], [conv(16, 4), ReLU(), conv(4, 8, 3), ReLU()], []])
     return Sequential([conv(1, 8, 3), ReLU()] + fire(8, 4, 8) + [pool(2)] + fire(16, 6, 8) + [inception] +
                       [AvgPool2D(4), Flatten(), Dense(32, 10, random_state=g)], (1, 8, 8))
-
-
-def _block_logits(blocks, X):
-    outs = []
-    for i, b in enumerate(blocks):
-        s = source_of(blocks, i)
-        z = b.linear(X.reshape(len(X), -1) if s < 0 else outs[s])
-        for sb, source in b.skips:
-            z = z + sb.linear(outs[source], with_bias=False)
-        outs.append(b.pool(b.activate(z)))
-    return outs[-1]
 
 
 def test_concat_gradients_match_finite_differences():
@@ -124,13 +113,6 @@ def test_logits_averaged_from_a_spiking_map_convert():
     np.testing.assert_allclose(_block_logits(blocks, X), ref, rtol=1e-4, atol=1e-6)
     snn = convert(net, X, method="percentile", percentile=100.0)
     assert np.abs(snn.run(X, 512) / 512 - ref).max() < 0.03 * np.abs(ref).max()
-
-
-def _digits():
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    idx = np.random.default_rng(0).permutation(len(X))
-    return X[idx[:1300]], y[idx[:1300]], X[idx[1300:]], y[idx[1300:]]
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import pytest
 from spikecore.conversion import (BatchNorm, Conv2D, Dense, Flatten, ReLU, Residual, Sequential, convert,
                                   small_resnet, to_graph)
 from spikecore.conversion.blocks import to_blocks
-from spikecore.datasets import load_digits
 
 sys.path.insert(0, os.path.dirname(__file__))  # the layer-gradient helper of the ANN tests beside this file
+from conversion_helpers import block_logits, digits_split as _digits  # noqa: E402
 from test_conversion_ann import _numeric_grad  # noqa: E402
 
 
@@ -33,13 +33,6 @@ def _resnet(channels=(4, 8), pool="avg", seed=0, bn_stats=False):
                 layer.gamma[:] = g.random(layer.gamma.size) + 0.5
                 layer.beta[:] = g.normal(0, 0.1, layer.beta.size)
     return net
-
-
-def _digits():
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    idx = np.random.default_rng(0).permutation(len(X))
-    return X[idx[:1300]], y[idx[:1300]], X[idx[1300:]], y[idx[1300:]]
 
 
 # ---------------------------------------------------------------------------------------- ANN
@@ -97,14 +90,7 @@ def test_blocks_reproduce_the_residual_ann():
         X = np.random.default_rng(1).random((6, 1, 8, 8)).astype(np.float32)
         _, blocks = to_blocks(net)
         assert [[s for _, s in b.skips] for b in blocks] == [[], [], [0], [], [2], []]
-        outs, h = [], X.reshape(6, -1)
-        for b in blocks:
-            z = b.linear(h)
-            for sb, source in b.skips:
-                z = z + sb.linear(outs[source], with_bias=False)
-            h = b.pool(b.activate(z))
-            outs.append(h)
-        np.testing.assert_allclose(h, net.logits(X), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(block_logits(blocks, X), net.logits(X), rtol=1e-4, atol=1e-4)
 
 
 def test_arrangements_that_do_not_convert():

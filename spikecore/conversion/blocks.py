@@ -376,11 +376,21 @@ def to_blocks(model):
                 cur.pool_shape = layer.output_shape(cur.out_shape)
             else:
                 state["pending_pool"] = (layer, cur.out_shape)
-        elif isinstance(layer, Residual) and state["concat"] is not None:  # reads a concatenation
-            if state["concat_pool"] is not None:
-                V.fail(where, layer, "a residual block not right after an average pooling of a concatenation")
-            terms, bias = _concat_terms(layer.shortcut, state["concat"], shape, where)
-            start = len(blocks)  # the branch's first layer reads the concatenation (still pending)
+        elif isinstance(layer, Residual):
+            if state["concat"] is not None:  # the input: a concatenation of spikes
+                if state["concat_pool"] is not None:
+                    V.fail(where, layer, "a residual block not right after an average pooling of a concatenation")
+                terms, bias = _concat_terms(layer.shortcut, state["concat"], shape, where)
+            elif cur is None or pending_pool is not None or (cur.activation is None and cur.source < 0):
+                V.fail(where, layer, "a residual block after a hidden layer (its input must be the spikes of a "
+                       "hidden layer or a linear map of them; a residual block on the network input or after an "
+                       "average pooling does not convert)")
+            elif cur.activation is not None:  # the input: the spikes of the block before
+                short, bias = _shortcut_block(layer.shortcut, where, shape)
+                terms = [(short, len(blocks) - 1)]
+            else:  # the input: cur's current, a linear map of earlier spikes (a linear bottleneck)
+                terms, bias = _linear_terms(cur, layer.shortcut, where)
+            start = len(blocks)  # (a pending concatenation is read by the branch's first layer)
             inner = shape
             for k, sub in enumerate(layer.branch):
                 take(sub, "%s.branch[%d]" % (where, k), inner, False)
@@ -389,29 +399,8 @@ def to_blocks(model):
             if len(blocks) == start or end.activation is not None or end.maxpool is not None \
                     or state["pending_pool"] is not None or state["concat"] is not None:
                 V.fail(where, layer, "a residual branch that starts with a dense or convolution layer, has an "
-                       "activation inside and ends in a dense or convolution layer (and its batch norm)")
-            end.skips.extend(terms)
-            end.layer.bias[...] = end.layer.bias + bias
-        elif isinstance(layer, Residual):
-            if cur is None or pending_pool is not None or (cur.activation is None and cur.source < 0):
-                V.fail(where, layer, "a residual block after a hidden layer (its input must be the spikes of a "
-                       "hidden layer or a linear map of them; a residual block on the network input or after an "
-                       "average pooling does not convert)")
-            start = len(blocks)
-            if cur.activation is not None:  # the input: the spikes of the block before
-                short, bias = _shortcut_block(layer.shortcut, where, shape)
-                terms = [(short, start - 1)]
-            else:  # the input: cur's current, a linear map of earlier spikes (a linear bottleneck)
-                terms, bias = _linear_terms(cur, layer.shortcut, where)
-            inner = shape
-            for k, sub in enumerate(layer.branch):
-                take(sub, "%s.branch[%d]" % (where, k), inner, False)
-                inner = tuple(sub.output_shape(inner))
-            end = blocks[-1]
-            if len(blocks) == start or end.activation is not None or end.maxpool is not None \
-                    or state["pending_pool"] is not None:
-                V.fail(where, layer, "a residual branch with an activation inside that ends in a dense or "
-                       "convolution layer (and its batch norm), with no activation before the addition")
+                       "activation inside and ends in a dense or convolution layer (and its batch norm), with no "
+                       "activation before the addition")
             end.skips.extend(terms)  # the two currents add before the activation (if any) that follows
             if bias is not None:
                 end.layer.bias[...] = end.layer.bias + bias

@@ -124,29 +124,14 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
         L = b.layer
         if i > 0 and source_of(blocks, i) != i - 1:  # the first layer of a concatenated branch
             prev, prev_shape = outs[source_of(blocks, i)]
-        if b.prepool is not None:
-            k = tuple(int(v) for v in b.prepool)
-            pool = g.add("pool%d" % i, "SumPool2d", kernel_size=np.asarray(k), stride=np.asarray(k),
-                         padding=np.zeros(2, np.int64))
-            g.connect(prev, pool)
-            C, H, W = b.raw_shape
-            prev, prev_shape = pool, (C, H // k[0], W // k[1])
         bias = L.bias.astype(np.float64) + (shift if i < last else 0.0)
-        if b.kind == "dense":
-            if len(prev_shape) > 1:
-                flat = g.add("flat%d" % i, "Flatten", start_dim=0, end_dim=-1)
-                g.connect(prev, flat)
-                prev = flat
-            syn = g.add("syn%d" % i, "Affine", weight=L.weight.astype(np.float64), bias=bias)
-        else:
-            syn = g.add("syn%d" % i, "Conv2d", weight=L.weight.astype(np.float64), bias=bias,
-                        stride=np.asarray(L.stride), padding=np.asarray(L.padding), dilation=np.ones(2, np.int64),
-                        groups=1, input_shape=np.asarray(b.in_shape[1:]))
-        g.connect(prev, syn)
+        syn = _synapse_node(g, "%d" % i, b, prev, prev_shape, bias)
         shape = tuple(b.out_shape)
         syns = [syn]
         for k, (sb, source) in enumerate(b.skips):  # a shortcut: another synapse node into the same neurons
-            syns.append(_skip_node(g, "%d" % i if k == 0 else "%d_%d" % (i, k), sb, *outs[source]))
+            node, shape_in = outs[source]
+            syns.append(_synapse_node(g, "%d" % i if k == 0 else "%d_%d" % (i, k), sb, node, shape_in,
+                                      np.zeros(sb.layer.weight.shape[0]), shortcut=True))
         if i == last:
             if output == "integrator":
                 nrn = g.add("out", "I", r=np.full(shape, r))
@@ -178,27 +163,31 @@ def to_graph(model, timesteps=None, *, output="integrator", dt=1e-3):
     return g
 
 
-def _skip_node(g, i, sb, source, source_shape):
-    """The synapse node ``skip<i>`` of a residual shortcut ``sb`` of block ``i`` (``skip<i>_<k>``
-    for its ``k``-th further shortcut), fed by the node ``source`` (the source block's spikes)."""
-    L = sb.layer
-    if sb.prepool is not None:  # an average pooling joined to the shortcut's layer: its sum-pooling
-        k = tuple(int(v) for v in sb.prepool)
-        pool = g.add("skippool%s" % i, "SumPool2d", kernel_size=np.asarray(k), stride=np.asarray(k),
+def _synapse_node(g, tag, b, source, source_shape, bias, shortcut=False):
+    """The synapse node of block ``b`` fed by the node ``source`` (shape ``source_shape``):
+    ``syn<tag>`` (``Affine`` or ``Conv2d``), after a ``SumPool2d`` for a joined average pooling
+    and a ``Flatten`` before a dense layer; a residual shortcut's nodes are ``skip<tag>``,
+    ``skippool<tag>`` and ``skipflat<tag>`` (``tag``: the block, ``<l>_<k>`` for its ``k``-th
+    further shortcut), with bias 0 (the shortcut's bias is in the block's)."""
+    L, pre = b.layer, "skip" if shortcut else ""
+    if b.prepool is not None:
+        k = tuple(int(v) for v in b.prepool)
+        pool = g.add("%spool%s" % (pre, tag), "SumPool2d", kernel_size=np.asarray(k), stride=np.asarray(k),
                      padding=np.zeros(2, np.int64))
         g.connect(source, pool)
-        C, H, W = sb.raw_shape
+        C, H, W = b.raw_shape
         source, source_shape = pool, (C, H // k[0], W // k[1])
-    if sb.kind == "dense":
+    name = ("skip%s" if shortcut else "syn%s") % tag
+    if b.kind == "dense":
         if len(source_shape) > 1:
-            flat = g.add("skipflat%s" % i, "Flatten", start_dim=0, end_dim=-1)
+            flat = g.add("%sflat%s" % (pre, tag), "Flatten", start_dim=0, end_dim=-1)
             g.connect(source, flat)
             source = flat
-        node = g.add("skip%s" % i, "Affine", weight=L.weight.astype(np.float64), bias=np.zeros(L.weight.shape[0]))
+        node = g.add(name, "Affine", weight=L.weight.astype(np.float64), bias=bias)
     else:
-        node = g.add("skip%s" % i, "Conv2d", weight=L.weight.astype(np.float64), bias=np.zeros(L.weight.shape[0]),
-                     stride=np.asarray(L.stride), padding=np.asarray(L.padding), dilation=np.ones(2, np.int64),
-                     groups=1, input_shape=np.asarray(sb.in_shape[1:]))
+        node = g.add(name, "Conv2d", weight=L.weight.astype(np.float64), bias=bias, stride=np.asarray(L.stride),
+                     padding=np.asarray(L.padding), dilation=np.ones(2, np.int64), groups=1,
+                     input_shape=np.asarray(b.in_shape[1:]))
     g.connect(source, node)
     return node
 
