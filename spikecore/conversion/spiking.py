@@ -18,10 +18,13 @@ threshold, so do the spikes):
   too large or too sparse (which otherwise take im2col), when their input firing rate is low
   (:data:`_CONV_EVENT_RATE`).
 
-A block with a residual shortcut (:mod:`spikecore.conversion.blocks`) adds the shortcut's
-current, the product of its source block's spikes of the chunk with the shortcut's synapses, to
-its own before the neurons run (always the dense route), and counts the source's spikes times
-the shortcut's fan-out as synaptic additions.
+A block with shortcuts (residual blocks, folded linear bottlenecks, concatenations:
+:mod:`spikecore.conversion.blocks`) adds each shortcut's current, the product of its source
+block's spikes of the chunk with the shortcut's synapses, to its own before the neurons run (the
+dense route, or the event-driven convolution with that current as its extra input), and counts
+the source's emitted spikes times the shortcut's fan-out as synaptic additions. A block whose
+main input is not the block before (the first of a concatenated branch) reads that block's
+spikes of the chunk; the output layer integrates its shortcuts from their spike counts.
 
 ``propagation="auto"`` picks per block and chunk by the measured input firing rate
 (:data:`_EVENT_COST`); a block with a joined average pooling takes the dense route, fed directly
