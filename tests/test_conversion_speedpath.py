@@ -83,6 +83,7 @@ def test_if_conv_event_run_matches_reference_and_the_convolution(seed, T, batch,
         weight *= rng.random(weight.shape) < 0.5
     wt = np.ascontiguousarray(weight.transpose(1, 2, 3, 0))
     span = K.tap_spans(wt)
+    np.testing.assert_array_equal(span, R.tap_spans(wt))
     assert np.all(wt.reshape(-1, cout)[np.arange(cout)[None, :] < span[:, :1]] == 0)
     assert np.all(wt.reshape(-1, cout)[np.arange(cout)[None, :] >= span[:, 1:]] == 0)
     n_in, n = C * H * W, cout * Ho * Wo

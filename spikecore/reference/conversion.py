@@ -84,6 +84,18 @@ def if_conv_event_run(spikes_in, weight_t, span, in_h, in_w, stride_h, stride_w,
             v[b] = np.where(s, u - v_th if soft_reset else 0.0, u)
 
 
+def tap_spans(weight_t):
+    """Per tap row of ``weight_t`` (C, k_h, k_w, O), the first and one past the last output
+    channel whose weight is nonzero, (0, 0) for a row of zeros: a plain scan of every row."""
+    rows = weight_t.reshape(-1, weight_t.shape[-1])
+    out = np.zeros((rows.shape[0], 2), np.int64)
+    for r in range(rows.shape[0]):
+        nonzero = [o for o in range(rows.shape[1]) if rows[r, o] != 0]
+        if nonzero:
+            out[r] = (nonzero[0], nonzero[-1] + 1)
+    return out
+
+
 def maxpool_gate_run(spikes_in, window, counts, spikes_out):
     r"""Spiking max-pooling (Rueckauer et al., 2017): pass the spikes of the window's input with
     the largest count so far (first on ties). See the kernel for the parameters."""
