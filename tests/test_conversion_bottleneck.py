@@ -135,6 +135,8 @@ def test_mobilenet_v2_style_network_converts_on_digits(trained):
     assert ann > 0.85
     snn = convert(net, Xtr[:300])  # shift (the default)
     assert snn.score(Xte, yte, timesteps=128, random_state=0) >= ann - 0.03
+    # the ANN's cost is its own layers' (the folded expansion x projection would count more)
+    assert snn.operations()["ann_macs"] == sum(m for _, m, _ in net.macs())
 
 
 def test_linear_bottleneck_network_exports_to_nir_and_runs_the_same(trained, tmp_path):

@@ -710,7 +710,9 @@ class SpikingModel:
 
         Keys: ``synaptic_adds`` (AC), ``macs``, ``neuron_updates``, ``memory_accesses``,
         ``energy_pj`` (with :data:`E_ADD_PJ`, :data:`E_MAC_PJ`), ``spikes_per_layer`` (list, input
-        first), and the same for the ANN (``ann_macs``, ``ann_energy_pj``, ``ann_memory_accesses``).
+        first), and the same for the ANN (``ann_macs``, ``ann_energy_pj``, ``ann_memory_accesses``;
+        the MACs are those of the converted ANN's own layers, :meth:`~.ann.Sequential.macs`, so a
+        residual sum counts as additions and a linear bottleneck as the two layers it was).
         """
         s = self.last_stats
         if s is None:
@@ -719,7 +721,10 @@ class SpikingModel:
         ac = float(s["synaptic_adds"].sum()) / n
         mac = float(s["macs"].sum()) / n
         upd = float(s["neuron_updates"].sum()) / n
-        ann_mac = float(sum(b.macs() + sum(sb.macs() for sb, _ in b.skips) for b in self.blocks))
+        if self.ann is not None:  # the ANN as it was given (a folded bottleneck has its own count)
+            ann_mac = float(sum(m for _, m, _ in self.ann.macs()))
+        else:
+            ann_mac = float(sum(b.macs() + sum(sb.macs() for sb, _ in b.skips) for b in self.blocks))
         ann_neurons = float(sum(b.n_out for b in self.blocks))
         spikes = [float(s["in_spikes"][0].sum()) / n] + [float(o.sum()) / n for o in s["out_spikes"]]
         if self.input_coding == "analog":
