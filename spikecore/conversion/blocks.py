@@ -289,11 +289,19 @@ def _fold_avgpool(pool, pool_in, layer):
     return layer
 
 
-def _copy(layer):
+def _with_weight(layer, weight):
+    """A layer of ``layer``'s kind (and kernel, stride, padding) with ``weight`` and bias 0."""
+    bias = np.zeros(weight.shape[0], np.float32)
     if isinstance(layer, Dense):
-        return Dense(layer.weight.shape[1], layer.weight.shape[0], weight=layer.weight.copy(), bias=layer.bias.copy())
-    return Conv2D(layer.weight.shape[1], layer.weight.shape[0], layer.kernel_size, stride=layer.stride,
-                  padding=layer.padding, weight=layer.weight.copy(), bias=layer.bias.copy())
+        return Dense(weight.shape[1], weight.shape[0], weight=weight, bias=bias)
+    return Conv2D(weight.shape[1], weight.shape[0], layer.kernel_size, stride=layer.stride, padding=layer.padding,
+                  weight=weight, bias=bias)
+
+
+def _copy(layer):
+    new = _with_weight(layer, layer.weight.copy())
+    new.bias[...] = layer.bias
+    return new
 
 
 def to_blocks(model):
@@ -313,6 +321,13 @@ def to_blocks(model):
     # (block, channels) parts of a concatenation of spikes, waiting for the layer that reads it
     state = dict(pending_pool=None, concat=None, concat_pool=None)
     n = len(model.layers)
+
+    def take_chain(chain, prefix, shape):
+        """The layers of a branch, named ``prefix[k]``; returns the branch's output shape."""
+        for k, sub in enumerate(chain):
+            take(sub, "%s[%d]" % (prefix, k), shape, False)
+            shape = tuple(sub.output_shape(shape))
+        return shape
 
     def take(layer, where, shape, last):
         cur = blocks[-1] if blocks else None
@@ -391,10 +406,7 @@ def to_blocks(model):
             else:  # the input: cur's current, a linear map of earlier spikes (a linear bottleneck)
                 terms, bias = _linear_terms(cur, layer.shortcut, where)
             start = len(blocks)  # (a pending concatenation is read by the branch's first layer)
-            inner = shape
-            for k, sub in enumerate(layer.branch):
-                take(sub, "%s.branch[%d]" % (where, k), inner, False)
-                inner = tuple(sub.output_shape(inner))
+            take_chain(layer.branch, where + ".branch", shape)
             end = blocks[-1]
             if len(blocks) == start or end.activation is not None or end.maxpool is not None \
                     or state["pending_pool"] is not None or state["concat"] is not None:
@@ -426,10 +438,8 @@ def to_blocks(model):
                            "convolution layer (or is the identity)")
                 state["concat"] = list(inputs)  # the branch's first layer reads the input's parts
                 state["concat_pool"] = incoming_pool
-                start, inner = len(blocks), shape
-                for k, sub in enumerate(chain):
-                    take(sub, "%s.branches[%d][%d]" % (where, j, k), inner, False)
-                    inner = tuple(sub.output_shape(inner))
+                start = len(blocks)
+                inner = take_chain(chain, "%s.branches[%d]" % (where, j), shape)
                 end = blocks[-1]
                 if len(blocks) == start or end.activation is None or state["pending_pool"] is not None:
                     V.fail("%s.branches[%d]" % (where, j), chain, "a branch that ends in an activation (or its "
@@ -492,15 +502,9 @@ def _compose(outer, block, where):
     E = outer.weight.reshape(outer.weight.shape[0], -1).astype(np.float64)
 
     def fold(b):
-        L = b.layer
-        P = L.weight.astype(np.float64)
+        P = b.layer.weight.astype(np.float64)
         W = (E @ P.reshape(P.shape[0], -1)).reshape((E.shape[0],) + P.shape[1:]).astype(np.float32)
-        if isinstance(L, Dense):
-            new = Dense(W.shape[1], W.shape[0], weight=W, bias=np.zeros(W.shape[0], np.float32))
-        else:
-            new = Conv2D(W.shape[1], W.shape[0], L.kernel_size, stride=L.stride, padding=L.padding, weight=W,
-                         bias=np.zeros(W.shape[0], np.float32))
-        folded = Block(new, b.in_shape)
+        folded = Block(_with_weight(b.layer, W), b.in_shape)
         folded.prepool, folded.raw_shape = b.prepool, b.raw_shape
         return folded
 
@@ -528,14 +532,8 @@ def _from_parts(layer, parts, shape, where, pool=None):
     for source, c in parts:
         lo, hi = c0 * per_channel, (c0 + c) * per_channel
         c0 += c
-        if dense:
-            part = Dense(hi - lo, layer.weight.shape[0], weight=layer.weight[:, lo:hi].copy(),
-                         bias=np.zeros(layer.weight.shape[0], np.float32))
-            in_shape = (hi - lo,)
-        else:
-            part = Conv2D(c, layer.weight.shape[0], layer.kernel_size, stride=layer.stride, padding=layer.padding,
-                          weight=layer.weight[:, lo:hi].copy(), bias=np.zeros(layer.weight.shape[0], np.float32))
-            in_shape = (c,) + tuple(shape[1:])
+        part = _with_weight(layer, layer.weight[:, lo:hi].copy())
+        in_shape = (hi - lo,) if dense else (c,) + tuple(shape[1:])
         prepool = None
         if pool is not None:
             raw = (c,) + tuple(pool[1][1:])
@@ -552,8 +550,6 @@ def _from_parts(layer, parts, shape, where, pool=None):
 def _pool_parts(pool, parts, blocks, where):
     """A max-pooling after a concatenation of spikes pools every part (the pooling is per
     channel): each part's block gains it, which only a block the concatenation alone reads may."""
-    if not isinstance(pool, MaxPool2D):
-        V.fail(where, pool, "max-pooling after a concatenation (an average pooling there does not convert)")
     for source, _ in parts:
         b = blocks[source]
         readers = [k for k, o in enumerate(blocks) if o.source == source or any(s == source for _, s in o.skips)]
@@ -563,6 +559,38 @@ def _pool_parts(pool, parts, blocks, where):
         b.pool_shape = pool.output_shape(b.out_shape)
 
 
+def _projection(chain, where):
+    """The layers of a residual shortcut ``chain`` (dropout ignored): ``(None, None)`` for the
+    identity, else ``(Dense or Conv2D, BatchNorm or None)``."""
+    layers = [L for L in chain if not isinstance(L, Dropout)]
+    if not layers:
+        return None, None
+    if not isinstance(layers[0], (Dense, Conv2D)) or len(layers) > 2 or \
+            (len(layers) == 2 and not isinstance(layers[1], BatchNorm)):
+        V.fail(where + ".shortcut", layers, "the identity or one dense/convolution layer with an optional batch norm")
+    return layers[0], (layers[1] if len(layers) == 2 else None)
+
+
+def _identity(shape):
+    """The identity on per-sample ``shape`` as a synaptic layer: a 1x1 convolution (or a dense
+    layer on the flat values) with the identity matrix -- exactly one synapse per neuron."""
+    if len(shape) == 3:
+        C = shape[0]
+        return Conv2D(C, C, 1, weight=np.eye(C, dtype=np.float32).reshape(C, C, 1, 1))
+    size = int(np.prod(shape))
+    return Dense(size, size, weight=np.eye(size, dtype=np.float32))
+
+
+def _as_terms(block):
+    """A block's inputs as shortcut terms ``(Block, source)``: its layer reading its main source,
+    then its own shortcuts; returns ``(terms, bias)`` with the bias taken off the terms."""
+    bias = block.layer.bias.copy()
+    main = Block(_copy(block.layer), block.in_shape,
+                 None if block.prepool is None else (block.prepool, block.raw_shape))
+    main.layer.bias[...] = 0.0
+    return [(main, block.source)] + block.skips, bias
+
+
 def _linear_terms(cur, chain, where):
     """The shortcut terms of a residual block whose input is the current of block ``cur`` (no
     activation: a linear bottleneck): that current's own inputs, each a ``(Block, source)``
@@ -570,72 +598,38 @@ def _linear_terms(cur, chain, where):
     -- passed through the shortcut ``chain`` (the identity, or a 1x1 projection folded by
     :func:`_compose`); returns ``(terms, bias)``."""
     value = cur.copy()
-    layers = [L for L in chain if not isinstance(L, Dropout)]
-    if layers:
-        if not isinstance(layers[0], (Dense, Conv2D)) or len(layers) > 2 or \
-                (len(layers) == 2 and not isinstance(layers[1], BatchNorm)):
-            V.fail(where + ".shortcut", layers, "the identity or one dense/convolution layer with an optional "
-                   "batch norm")
-        value = _compose(layers[0], value, where + ".shortcut")
-        if len(layers) == 2:
-            _fold_bn(value, layers[1])
-    bias = value.layer.bias.copy()
-    main = Block(_copy(value.layer), value.in_shape,
-                 None if value.prepool is None else (value.prepool, value.raw_shape))
-    main.layer.bias[...] = 0.0
-    return [(main, cur.source)] + value.skips, bias
+    proj, bn = _projection(chain, where)
+    if proj is not None:
+        value = _compose(proj, value, where + ".shortcut")
+    if bn is not None:
+        _fold_bn(value, bn)
+    return _as_terms(value)
 
 
 def _concat_terms(chain, parts, shape, where):
     """The shortcut terms of a residual block whose input is a concatenation of spikes
-    (``parts``, :func:`_from_parts`): the identity (a 1x1 convolution with the identity matrix)
-    or a projection ``[Dense or Conv2D, optional BatchNorm]``, split into one term per part;
-    returns ``(terms, bias)``."""
-    layers = [L for L in chain if not isinstance(L, Dropout)]
-    if not layers:
-        C = shape[0]
-        if len(shape) == 3:
-            proj = Conv2D(C, C, 1, weight=np.eye(C, dtype=np.float32).reshape(C, C, 1, 1))
-        else:
-            proj = Dense(C, C, weight=np.eye(C, dtype=np.float32))
-    elif not isinstance(layers[0], (Dense, Conv2D)) or len(layers) > 2 or \
-            (len(layers) == 2 and not isinstance(layers[1], BatchNorm)):
-        V.fail(where + ".shortcut", layers, "the identity or one dense/convolution layer with an optional batch norm")
-    else:
-        proj = layers[0]
-    block = _from_parts(proj, parts, shape, where + ".shortcut")
-    if len(layers) == 2:
-        _fold_bn(block, layers[1])
-    bias = block.layer.bias.copy()
-    main = Block(_copy(block.layer), block.in_shape)
-    main.layer.bias[...] = 0.0
-    return [(main, block.source)] + block.skips, bias
+    (``parts``, :func:`_from_parts`): the identity or a projection ``[Dense or Conv2D, optional
+    BatchNorm]``, split into one term per part; returns ``(terms, bias)``."""
+    proj, bn = _projection(chain, where)
+    block = _from_parts(_identity(shape) if proj is None else proj, parts, shape, where + ".shortcut")
+    if bn is not None:
+        _fold_bn(block, bn)
+    return _as_terms(block)
 
 
 def _shortcut_block(chain, where, in_shape):
     """The shortcut :math:`G` of a residual block as a :class:`Block` reading the source block's
-    output (shape ``in_shape``): the identity becomes a 1x1 convolution (or dense layer) with the
-    identity matrix as weights -- exactly one synapse per neuron -- and a projection
-    ``[Dense or Conv2D, optional BatchNorm]`` its folded layer. Returns ``(block, bias)``: the
-    bias (None for the identity) moves to the branch's last block (the two currents add before
-    the activation), leaving the shortcut's own bias 0."""
-    layers = [L for L in chain if not isinstance(L, Dropout)]
-    if not layers:
-        if len(in_shape) == 3:
-            C = in_shape[0]
-            eye = np.eye(C, dtype=np.float32).reshape(C, C, 1, 1)
-            layer = Conv2D(C, C, 1, weight=eye)
-        else:
-            size = int(np.prod(in_shape))
-            layer = Dense(size, size, weight=np.eye(size, dtype=np.float32))
-        return Block(layer, in_shape if len(in_shape) == 3 else (int(np.prod(in_shape)),)), None
-    if not isinstance(layers[0], (Dense, Conv2D)) or len(layers) > 2 or \
-            (len(layers) == 2 and not isinstance(layers[1], BatchNorm)):
-        V.fail(where + ".shortcut", layers, "the identity or one dense/convolution layer with an optional batch norm")
-    layer = _copy(layers[0])
+    output (shape ``in_shape``): the identity (:func:`_identity`) or a projection ``[Dense or
+    Conv2D, optional BatchNorm]``, folded. Returns ``(block, bias)``: the bias (None for the
+    identity) moves to the branch's last block (the two currents add before the activation),
+    leaving the shortcut's own bias 0."""
+    proj, bn = _projection(chain, where)
+    layer = _identity(in_shape) if proj is None else _copy(proj)
     block = Block(layer, in_shape if isinstance(layer, Conv2D) else (int(np.prod(in_shape)),))
-    if len(layers) == 2:
-        _fold_bn(block, layers[1])
+    if proj is None:
+        return block, None
+    if bn is not None:
+        _fold_bn(block, bn)
     bias = layer.bias.copy()
     layer.bias[...] = 0.0
     return block, bias

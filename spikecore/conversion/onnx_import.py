@@ -362,78 +362,68 @@ class _Importer:
             _err(node, "input %r is not produced by a converted operator from the model input (the graph must be a "
                  "chain of operators, with residual blocks)" % name)
 
-    def merge(self, node, a, b):
-        """``Add(a, b)`` of two branches of one fork: the trunk gains ``Residual(branch, shortcut)``."""
+    def branches(self, node, names, what):
+        """The chains ending in ``names`` (the fork's tensor itself: an empty chain, the identity),
+        all branches of one fork; returns ``(sides, fork name)``. ``what`` names the join in the
+        error ("a residual branch", "a concatenated branch")."""
         sides = []
-        for name in (a, b):
-            if name in self.forks:  # the fork's tensor itself: the identity shortcut
+        for name in names:
+            if name in self.forks:  # the fork's tensor itself: the identity
                 self.forks[name]["open"] -= 1
                 sides.append(dict(layers=[], fork=name, order=None, columns=None, pad=None))
             elif name in self.chains:
                 sides.append(self.chains.pop(name))
             else:
                 _err(node, "input %r is not produced by a converted operator from the model input" % name)
-        fa, fb = sides[0]["fork"], sides[1]["fork"]
-        if fa is None or fa != fb:
+        forks = {side["fork"] for side in sides}
+        if None in forks or len(forks) != 1:
             _err(node, "adds two tensors that do not branch from the same tensor (only residual blocks, "
-                 "y = F(x) + G(x), convert)")
-        if not sides[0]["layers"] and not sides[1]["layers"]:
-            _err(node, "adds a tensor to itself")
+                 "y = F(x) + G(x), convert)" if node.op_type == "Add" else
+                 "concatenates tensors that do not branch from the same tensor (only concatenations of the "
+                 "branches of one tensor, y = [F_1(x); ...; F_k(x)], convert)")
         for side in sides:
             if side["order"] is not None or side["columns"] is not None or side["pad"] is not None:
-                _err(node, "a residual branch that ends in a transpose or a pad does not convert")
-        fork = self.forks[fa]
+                _err(node, "%s that ends in a transpose or a pad does not convert" % what)
+        return sides, forks.pop()
+
+    def join(self, node, fork_name, layer, open_message, fail_message):
+        """Close the fork ``fork_name`` (every operator reading it consumed, else ``open_message``
+        % (fork, count)): its trunk continues with ``layer()`` (a ValueError from it: ``fail_message``)."""
+        fork = self.forks[fork_name]
         if fork["open"]:
-            _err(node, "tensor %r feeds %d more operators than the two branches of this addition (only two-way "
-                 "residual blocks convert)" % (fa, fork["open"]))
-        del self.forks[fa]
-        n_syn = [sum(isinstance(L, (Dense, Conv2D)) for L in side["layers"]) for side in sides]
-        branch, shortcut = (sides[0], sides[1]) if n_syn[0] >= n_syn[1] else (sides[1], sides[0])
+            _err(node, open_message % (fork_name, fork["open"]))
+        del self.forks[fork_name]
         self.load(fork["trunk"])
         try:
-            self.push(Residual(branch["layers"], shortcut["layers"]))
+            self.push(layer())
         except ValueError as exc:
-            _err(node, "its two branches do not add up: %s" % exc)
+            _err(node, "%s: %s" % (fail_message, exc))
         self.last_synaptic = None
         self.running = node.output[0]
         self.shapes[self.running] = tuple(self.shape)
         self.park(node)
 
+    def merge(self, node, a, b):
+        """``Add(a, b)`` of two branches of one fork: the trunk gains ``Residual(branch, shortcut)``."""
+        sides, fork = self.branches(node, (a, b), "a residual branch")
+        if not sides[0]["layers"] and not sides[1]["layers"]:
+            _err(node, "adds a tensor to itself")
+        n_syn = [sum(isinstance(L, (Dense, Conv2D)) for L in side["layers"]) for side in sides]
+        branch, shortcut = (sides[0], sides[1]) if n_syn[0] >= n_syn[1] else (sides[1], sides[0])
+        self.join(node, fork, lambda: Residual(branch["layers"], shortcut["layers"]),
+                  "tensor %r feeds %d more operators than the two branches of this addition (only two-way "
+                  "residual blocks convert)", "its two branches do not add up")
 
     def concat(self, node, names, axis):
         """``Concat(names, axis)`` of the branches of one fork along the channels: the trunk gains
         ``Concat(branches)`` (an empty branch where the fork's tensor itself is concatenated)."""
-        sides = []
-        for name in names:
-            if name in self.forks:
-                self.forks[name]["open"] -= 1
-                sides.append(dict(layers=[], fork=name, order=None, columns=None, pad=None))
-            else:
-                sides.append(self.chains.pop(name))
-        forks = {side["fork"] for side in sides}
-        if None in forks or len(forks) != 1:
-            _err(node, "concatenates tensors that do not branch from the same tensor (only concatenations of the "
-                 "branches of one tensor, y = [F_1(x); ...; F_k(x)], convert)")
-        fa = forks.pop()
-        for side in sides:
-            if side["order"] is not None or side["columns"] is not None or side["pad"] is not None:
-                _err(node, "a concatenated branch that ends in a transpose or a pad does not convert")
-        rank = len(self.shapes[fa]) + 1
+        sides, fork = self.branches(node, names, "a concatenated branch")
+        rank = len(self.shapes[fork]) + 1
         if axis not in (1, 1 - rank):
             _err(node, "axis %d: only the channel axis (1, after the batch axis) converts" % axis)
-        fork = self.forks[fa]
-        if fork["open"]:
-            _err(node, "tensor %r feeds %d more operators than the branches of this concatenation" % (fa, fork["open"]))
-        del self.forks[fa]
-        self.load(fork["trunk"])
-        try:
-            self.push(Concat([side["layers"] for side in sides]))
-        except ValueError as exc:
-            _err(node, "its branches do not concatenate: %s" % exc)
-        self.last_synaptic = None
-        self.running = node.output[0]
-        self.shapes[self.running] = tuple(self.shape)
-        self.park(node)
+        self.join(node, fork, lambda: Concat([side["layers"] for side in sides]),
+                  "tensor %r feeds %d more operators than the branches of this concatenation",
+                  "its branches do not concatenate")
 
     def new_shape(self, node, target):
         """Per-sample shape of a Reshape to ``target`` (batch axis first, ONNX's 0 and -1 rules)."""
