@@ -29,6 +29,7 @@ def _numeric_grad(f, x, eps=1e-3):
     (lambda: Conv2D(2, 3, 3, stride=2, padding=1, random_state=0), (2, 2, 5, 5)),
     (lambda: AvgPool2D(2), (2, 2, 4, 4)),
     (lambda: MaxPool2D(2, 1), (2, 2, 4, 4)),
+    (lambda: MaxPool2D(3, 2, 1, ceil_mode=True), (2, 2, 6, 6)),
     (lambda: BatchNorm(3), (6, 3)),
     (lambda: ClippedReLU(0.5), (3, 4)),
 ])
@@ -50,6 +51,34 @@ def test_layer_gradients_match_finite_differences(make, shape):
         analytic = layer.grads[k].copy()
         np.testing.assert_allclose(analytic, _numeric_grad(loss, p), rtol=2e-2, atol=2e-2)
     assert y.dtype == np.float32
+
+
+@settings(max_examples=40, deadline=None)
+@given(H=st.integers(1, 9), W=st.integers(1, 9), k=st.integers(1, 4), s=st.integers(1, 3), p=st.integers(0, 3),
+       seed=st.integers(0, 2**16))
+def test_ceil_mode_max_pooling_equals_a_plain_loop(H, W, k, s, p, seed):
+    """PyTorch's rule: H_o = ceil((H + 2p - k) / s) + 1, less one when the last window would start
+    in the right padding; a window's cells past the padded input are ignored."""
+    if p >= k or H + 2 * p < k or W + 2 * p < k:
+        return
+
+    def size(n):
+        o = -(-(n + 2 * p - k) // s) + 1
+        return o - 1 if (o - 1) * s >= n + p else o
+
+    x = np.random.default_rng(seed).normal(size=(2, 3, H, W)).astype(np.float32)
+    layer = MaxPool2D(k, s, p, ceil_mode=True)
+    Ho, Wo = size(H), size(W)
+    assert layer.output_shape((3, H, W)) == (3, Ho, Wo)
+    want = np.empty((2, 3, Ho, Wo), np.float32)
+    for i in range(Ho):
+        for j in range(Wo):
+            r0, c0 = i * s - p, j * s - p
+            want[:, :, i, j] = x[:, :, max(r0, 0):min(r0 + k, H), max(c0, 0):min(c0 + k, W)].max(axis=(2, 3))
+    np.testing.assert_array_equal(layer.forward(x), want)
+    assert MaxPool2D(k, s, p).output_shape((3, H, W)) == (3, (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1)
+    with pytest.raises(TypeError, match="ceil_mode"):
+        MaxPool2D(k, s, p, ceil_mode=1)
 
 
 def test_blocks_reproduce_the_ann():

@@ -84,11 +84,9 @@ def test_arrangements_around_concatenations_that_do_not_convert():
         "on the input": ([Concat([[conv(1, 4), ReLU()], [conv(1, 4), ReLU()]]), Flatten(), Dense(8 * 64, 3)],
                          "after a hidden layer"),
         "batch norm after": (head + [Concat([[conv(4, 4), ReLU()], []]), BatchNorm(8)] + tail, "batch normalisation"),
-        "branch starting with a pooling": (head + [Concat([[MaxPool2D(3, stride=1, padding=1), conv(4, 4), ReLU()],
-                                                          []])] + tail, "starts with a dense or convolution"),
+        "branch starting with an average pooling": (head + [Concat([[AvgPool2D(1), conv(4, 4), ReLU()], []])] + tail,
+                                                    "starts with a dense or convolution"),
         "branch without activation": (head + [Concat([[conv(4, 4)], []])] + tail, "ends in an activation"),
-        "max-pooling an identity part": (head + [Concat([[conv(4, 4), ReLU()], []]), MaxPool2D(2), Flatten(),
-                                                 Dense(8 * 16, 3)], "nothing else reads"),
     }
     for name, (layers, match) in cases.items():
         with pytest.raises(ValueError, match=match):
@@ -113,6 +111,108 @@ def test_logits_averaged_from_a_spiking_map_convert():
     np.testing.assert_allclose(_block_logits(blocks, X), ref, rtol=1e-4, atol=1e-6)
     snn = convert(net, X, method="percentile", percentile=100.0)
     assert np.abs(snn.run(X, 512) / 512 - ref).max() < 0.03 * np.abs(ref).max()
+
+
+def _googlenet(seed=0):
+    """Stem, an inception module with GoogLeNet's pool branch (3x3 max-pooling, stride 1, then a
+    1x1 convolution), a max-pooling of the whole concatenation (whose identity part the pool
+    branch also reads), a DenseNet-style [x, F(x)] with a max-pooling after it, average
+    pooling, dense."""
+    g = np.random.default_rng(seed)
+
+    def conv(i, o, k=1):
+        return Conv2D(i, o, k, padding=k // 2, random_state=g)
+
+    inception = Concat([[conv(6, 4), ReLU()], [conv(6, 3), ReLU(), conv(3, 4, 3), ReLU()],
+                        [MaxPool2D(3, stride=1, padding=1), conv(6, 4), ReLU()], []])
+    dense = Concat([[], [conv(18, 6, 3), ReLU()]])
+    return Sequential([conv(1, 6, 3), ReLU(), inception, MaxPool2D(2), dense, MaxPool2D(2, stride=1),
+                       AvgPool2D(3), Flatten(), Dense(24, 10, random_state=g)], (1, 8, 8))
+
+
+def test_max_pooling_of_spikes_other_layers_read_goes_through_a_relay():
+    """GoogLeNet's pool branch and a max-pooling of a concatenation with an identity part each
+    get a relay: identity weights into ReLU neurons, the max-pooling after them."""
+    net = _googlenet()
+    X = np.random.default_rng(1).random((6, 1, 8, 8)).astype(np.float32)
+    _, blocks = to_blocks(net)
+    def is_relay(b):  # 0/1 weights, one synapse per input neuron, max-pooled
+        terms = [b] + [t for t, _ in b.skips]
+        return b.maxpool is not None and b.kind == "conv" and b.layer.kernel_size == (1, 1) and all(
+            set(np.unique(t.layer.weight)) <= {0.0, 1.0} and (t.layer.weight.sum(axis=0) == 1).all() for t in terms)
+
+    relays = [i for i, b in enumerate(blocks) if is_relay(b)]
+    # the pool branch (reads the stem), the stem's identity part under the first max-pooling, and
+    # under the second one every part that already has a pooling
+    assert len(relays) == 6
+    pool_branch = blocks[relays[0]]
+    assert source_of(blocks, relays[0]) == 0 and pool_branch.maxpool.stride == (1, 1)
+    assert pool_branch.activation == "relu" and np.count_nonzero(pool_branch.layer.weight) == 6
+    ref = net.logits(X)
+    np.testing.assert_allclose(_block_logits(blocks, X), ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+    # the relays are ordinary blocks: the converted network approaches the ANN as T grows
+    snn = convert(net, X, method="percentile", percentile=100.0)
+    err = [np.abs(snn.run(X, T) / T - ref).max() / np.abs(ref).max() for T in (256, 2048)]
+    assert err[1] < err[0] and err[1] < 0.04
+    ops = snn.operations()
+    assert len(ops["spikes_per_layer"]) == len(snn.blocks)
+
+
+def _pooling_arrangement(name, g):
+    """A small network on a (2, 8, 8) input with one arrangement of poolings that needs relays."""
+    from spikecore.conversion import Residual
+
+    def conv(i, o, k=1):
+        return Conv2D(i, o, k, padding=k // 2, random_state=g)
+
+    stem = [conv(2, 4, 3), ReLU()]
+    fire = [Concat([[conv(4, 3), ReLU()], [conv(4, 3, 3), ReLU()]])]
+    body = {
+        "max then max": [MaxPool2D(2), MaxPool2D(2)],
+        "average then max": [AvgPool2D(2), MaxPool2D(2)],
+        "max then average": [MaxPool2D(2), AvgPool2D(2)],
+        "average then average": [AvgPool2D(2), AvgPool2D(2)],
+        "concatenation, average then max": fire + [AvgPool2D(2), MaxPool2D(2)],
+        "concatenation, average then average": fire + [AvgPool2D(2), AvgPool2D(2)],
+        "average, then [x, F(x)]": [AvgPool2D(2), Concat([[], [conv(4, 3, 3), ReLU()]])],
+        "average, then a residual block": [AvgPool2D(2), Residual([conv(4, 4, 3), ReLU(), conv(4, 4, 3)]), ReLU()],
+        "average, then a projection residual block": [AvgPool2D(2), Residual([conv(4, 5, 3), ReLU(), conv(5, 5, 3)],
+                                                                              [conv(4, 5)]), ReLU()],
+        "concatenation, average, then a residual block": fire + [AvgPool2D(2), Residual([conv(6, 6, 3), ReLU(),
+                                                                                         conv(6, 6, 3)]), ReLU()],
+    }[name]
+    net = Sequential(stem + body, (2, 8, 8))
+    C, H = net.shapes[-1][0], net.shapes[-1][1]
+    return Sequential(stem + body + [Flatten(), Dense(C * H * H, 3, random_state=g)], (2, 8, 8))
+
+
+@pytest.mark.parametrize("name", ["max then max", "average then max", "max then average", "average then average",
+                                  "concatenation, average then max", "concatenation, average then average",
+                                  "average, then [x, F(x)]", "average, then a residual block",
+                                  "average, then a projection residual block",
+                                  "concatenation, average, then a residual block"])
+def test_poolings_next_to_poolings_concatenations_and_residuals_convert(name):
+    """A second pooling right after another, an average pooling before a concatenation with an
+    identity branch, and an average pooling before a residual block: the blocks compute the
+    ANN, and the converted network approaches it as T grows."""
+    g = np.random.default_rng(7)
+    net = _pooling_arrangement(name, g)
+    X = g.random((5, 2, 8, 8)).astype(np.float32)
+    _, blocks = to_blocks(net)
+    ref = net.logits(X)
+    np.testing.assert_allclose(_block_logits(blocks, X), ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+    snn = convert(net, X, method="percentile", percentile=100.0)
+    err = [np.abs(snn.run(X, T, random_state=0) / T - ref).max() / np.abs(ref).max() for T in (64, 2048)]
+    assert err[1] < err[0] and err[1] < 0.05, err
+
+
+def test_googlenet_style_network_converts_on_digits():
+    Xtr, ytr, Xte, yte = _digits()
+    net = _googlenet().fit(Xtr, ytr, epochs=12, batch_size=32, learning_rate=3e-3, random_state=0)
+    ann = net.score(Xte, yte)
+    assert ann > 0.85
+    snn = convert(net, Xtr[:300])
+    assert snn.score(Xte, yte, timesteps=64, random_state=0) >= ann - 0.03
 
 
 @pytest.fixture(scope="module")
@@ -157,10 +257,11 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from spikecore.conversion import load_onnx  # noqa: E402
 
 
-def _fire_graph(path, rng, *, swap):
+def _fire_graph(path, rng, *, swap, pool_branch=False):
     """PyTorch's SqueezeNet layout on a (2, 8, 8) input: a fire module (``Concat`` of the 1x1 and
-    3x3 expansions), a DenseNet-style ``Concat`` of a tensor and a branch of it, then SqueezeNet's
-    tail (1x1 convolution to the classes, ReLU, global average pooling, flatten)."""
+    3x3 expansions; with ``pool_branch``, also GoogLeNet's 3x3 stride-1 ``MaxPool`` followed by a
+    1x1 convolution), a DenseNet-style ``Concat`` of a tensor and a branch of it, then
+    SqueezeNet's tail (1x1 convolution to the classes, ReLU, global average pooling, flatten)."""
     init, nodes, count = [], [], [0]
 
     def node(op, inputs, **attrs):
@@ -178,20 +279,24 @@ def _fire_graph(path, rng, *, swap):
 
     s = conv(conv("x", 2, 6, 3), 6, 3)
     e1, e3 = conv(s, 3, 4), conv(s, 3, 4, 3)
-    fire = node("Concat", [e3, e1] if swap else [e1, e3], axis=1)
-    dense = node("Concat", [fire, conv(fire, 8, 4, 3)], axis=-3 if swap else 1)
-    top = conv(dense, 12, 3)
+    parts = [e3, e1] if swap else [e1, e3]
+    if pool_branch:
+        parts.insert(1, conv(node("MaxPool", [s], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1]), 3, 4))
+    fire = node("Concat", parts, axis=1)
+    c = 4 * len(parts)
+    dense = node("Concat", [fire, conv(fire, c, 4, 3)], axis=-3 if swap else 1)
+    top = conv(dense, c + 4, 3)
     nodes.append(helper.make_node("Flatten", [node("GlobalAveragePool", [top])], ["logits"]))
     graph = helper.make_graph(nodes, "fire", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 8, 8])],
                               [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 3])], init)
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
-@pytest.mark.parametrize("swap", [False, True])
-def test_fire_and_dense_graphs_match_onnxruntime_and_convert(tmp_path, swap):
+@pytest.mark.parametrize("swap, pool_branch", [(False, False), (True, False), (False, True)])
+def test_fire_and_dense_graphs_match_onnxruntime_and_convert(tmp_path, swap, pool_branch):
     rng = np.random.default_rng(4)
     path = str(tmp_path / "fire.onnx")
-    _fire_graph(path, rng, swap=swap)
+    _fire_graph(path, rng, swap=swap, pool_branch=pool_branch)
     net = load_onnx(path)
     assert sum(isinstance(L, Concat) for L in net.layers) == 2
     X = rng.random((16, 2, 8, 8)).astype(np.float32)
@@ -252,9 +357,9 @@ def _random_network(g):
         return layer
 
     for _ in range(int(g.integers(1, 5))):
-        kind = str(g.choice(["fire", "inception", "dense", "res", "inverted", "preact", "conv", "pool"]))
+        kind = str(g.choice(["fire", "inception", "googlenet", "dense", "res", "inverted", "preact", "conv", "pool"]))
         act = (lambda: ClippedReLU(6.0)) if g.random() < .3 else ReLU
-        if linear and kind in ("fire", "inception", "dense", "pool"):
+        if linear and kind in ("fire", "inception", "googlenet", "dense", "pool"):
             layers.append(act())
             linear = False
         if kind == "fire":
@@ -264,6 +369,10 @@ def _random_network(g):
         elif kind == "inception":
             a, b = int(g.integers(2, 5)), int(g.integers(2, 5))
             layers.append(Concat([[conv(C, a), act()], [conv(C, 2), act(), conv(2, b, 3), act()], []]))
+            C += a + b
+        elif kind == "googlenet":  # a max-pooling branch beside a convolution and the identity
+            a, b = int(g.integers(2, 5)), int(g.integers(2, 5))
+            layers.append(Concat([[conv(C, a), act()], [MaxPool2D(3, stride=1, padding=1), conv(C, b), act()], []]))
             C += a + b
         elif kind == "dense":
             a = int(g.integers(2, 5))

@@ -59,6 +59,39 @@ def test_cnn_matches_onnxruntime(tmp_path):
     assert snn.predict(X, 16).shape == (7,)
 
 
+def _pool_graph(path, rng, op, size=9):
+    """Conv/Relu, a 3x3 stride-2 pooling with ceil_mode = 1 (GoogLeNet's), flatten, Gemm."""
+    out = -(-(size - 3) // 2) + 1
+    init = [_const("w1", rng.normal(0, 0.5, (3, 1, 3, 3))), _const("w2", rng.normal(0, 0.5, (4, 3 * out * out)))]
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["a"], ["b"]),
+             helper.make_node(op, ["b"], ["c"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+             helper.make_node("Flatten", ["c"], ["d"], axis=1),
+             helper.make_node("Gemm", ["d", "w2"], ["logits"], transB=1)]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, size, size])
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 4])
+    graph = helper.make_graph(nodes, "pool", [x], [y], init)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+def test_ceil_mode_max_pooling_matches_onnxruntime_and_converts(tmp_path):
+    rng = np.random.default_rng(0)
+    for size in (8, 9):  # ceil_mode changes the output size at 8 (4 against 3), not at 9
+        path = str(tmp_path / ("maxpool%d.onnx" % size))
+        _pool_graph(path, rng, "MaxPool", size)
+        net = load_onnx(path)
+        X = rng.random((5, 1, size, size)).astype(np.float32)
+        ref = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(["logits"], {"x": X})[0]
+        np.testing.assert_allclose(net.logits(X), ref, rtol=1e-5, atol=1e-6)
+        snn = convert(net, X, method="percentile", percentile=100.0)
+        assert np.abs(snn.run(X, 1024) / 1024 - ref).max() < 0.05 * np.abs(ref).max()
+    _pool_graph(str(tmp_path / "avg9.onnx"), rng, "AveragePool", 9)  # same size either way: accepted
+    load_onnx(str(tmp_path / "avg9.onnx"))
+    _pool_graph(str(tmp_path / "avg8.onnx"), rng, "AveragePool", 8)
+    with pytest.raises(ValueError, match="ceil_mode = 1 that changes the output size"):
+        load_onnx(str(tmp_path / "avg8.onnx"))
+
+
 def test_unsupported_operator_names_node(tmp_path):
     nodes = [helper.make_node("Sigmoid", ["x"], ["y"], name="act1")]
     graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],

@@ -28,7 +28,8 @@ the identity as a 1x1 convolution (or dense layer) with the identity matrix, so 
 is one synaptic addition, or a projection ``[Dense or Conv2D, optional BatchNorm]``, folded, whose
 bias joins the branch's bias. The block's neurons integrate
 :math:`W_F s_{l-1} + W_G s_j + b_F + b_G` and fire after the activation that follows the
-addition, which the next layer of the model must provide.
+addition, which the next layer of the model must provide. An average pooling of :math:`x`
+before the residual block joins the shortcut as it joins the branch's first layer.
 
 **Linear maps between synaptic layers** (MobileNetV2's linear bottlenecks, Sandler et al.,
 2018, "MobileNetV2: inverted residuals and linear bottlenecks"; pre-activation ResNets, He et
@@ -51,9 +52,22 @@ the concatenation's input (``source``, which is otherwise the block before), and
 reads a concatenation :math:`[s_1; \dots; s_k]` is one block,
 :math:`W[s_1; \dots; s_k] = \sum_j W_{[:,j]} s_j`, whose main input is the last part and whose
 shortcuts are the others (:func:`_from_parts`). A max-pooling after a concatenation pools each
-part's block; an average pooling joins the next layer part by part; a residual block reading a
+part's block; an average pooling joins the next layer part by part (and an average pooling
+before a concatenation joins each branch's first layer); a residual block reading a
 concatenation splits its shortcut into one term per part (:func:`_concat_terms`). A branch must
-start with a dense or convolution layer (or be the identity) and end in an activation.
+start with a dense or convolution layer or a max-pooling (or be the identity) and end in an
+activation.
+
+**Max-pooling of spikes that other layers also read** (GoogLeNet's pool branch, max-pooling
+then a 1x1 convolution; a max-pooling after DenseNet's :math:`[x, F(x)]`): a block has one
+output, pooled or not, so such a pooling gets a *relay* (:func:`_relay`): the identity into
+ReLU neurons, one per input neuron, with the max-pooling after them. Its ReLU changes nothing
+in the ANN (spikes' rates are non-negative), so it is normalised and converted like any block;
+in the SNN it costs one neuron and one synaptic addition per relayed spike. The identity
+branch of a concatenation after an average pooling (DenseNet's transition, then
+:math:`[x, F(x)]`) is a relay too, with the pooling joined to its identity, and so is a
+second pooling right after another (the relay spikes what the first gives, the second pools
+the relay).
 
 **An average of spiking maps as the logits** (SqueezeNet's and network-in-network's tail: a
 convolution to the classes, ReLU, global average pooling): the convolution becomes a spiking
@@ -255,10 +269,9 @@ class Block:
 
     def pool_windows(self):
         """Flat input indices of every max-pooling window, (n_pool, k); -1 for padding."""
-        mp = self.maxpool
         C, H, W = self.out_shape
         idx = np.arange(C * H * W, dtype=np.float64).reshape(1, C, H, W) + 1.0  # +1: 0 marks padding
-        cols, (Ho, Wo) = im2col(idx.reshape(C, 1, H, W), mp.kernel_size, mp.stride, mp.padding, 0.0)
+        cols, (_, _, Ho, Wo) = self.maxpool._windows(idx, 0.0)
         return (cols.astype(np.int64) - 1).reshape(C * Ho * Wo, -1)
 
     def __repr__(self):
@@ -322,9 +335,9 @@ def to_blocks(model):
     state = dict(pending_pool=None, concat=None, concat_pool=None)
     n = len(model.layers)
 
-    def take_chain(chain, prefix, shape):
-        """The layers of a branch, named ``prefix[k]``; returns the branch's output shape."""
-        for k, sub in enumerate(chain):
+    def take_chain(chain, prefix, shape, first=0):
+        """The layers of a branch, named ``prefix[first + k]``; returns the branch's output shape."""
+        for k, sub in enumerate(chain, first):
             take(sub, "%s[%d]" % (prefix, k), shape, False)
             shape = tuple(sub.output_shape(shape))
         return shape
@@ -377,29 +390,37 @@ def to_blocks(model):
             cur.ceiling = getattr(layer, "ceiling", None)
             cur.softlif = layer if isinstance(layer, SoftLIF) else None
         elif isinstance(layer, (AvgPool2D, MaxPool2D)) and state["concat"] is not None:
-            if state["concat_pool"] is not None:
-                V.fail(where, layer, "one pooling after a concatenation")
+            if state["concat_pool"] is not None:  # a second pooling: a relay spikes the average-pooled rates
+                blocks.append(_relay(state["concat"], shape, None, where, state["concat_pool"]))
+                state["concat"], state["concat_pool"] = [(len(blocks) - 1, shape[0])], None
             if isinstance(layer, AvgPool2D):  # joins the layer that reads the concatenation, part by part
                 state["concat_pool"] = (layer, shape)
             else:
-                _pool_parts(layer, state["concat"], blocks, where)
+                state["concat"] = _pool_parts(layer, state["concat"], blocks, where)
         elif isinstance(layer, (AvgPool2D, MaxPool2D)):
-            if cur is None or cur.activation is None or cur.maxpool is not None or pending_pool is not None:
+            if cur is None or cur.activation is None:
                 V.fail(where, layer, "pooling after an activation (pooling of inputs or of logits does not convert)")
+            if cur.maxpool is not None or pending_pool is not None:
+                # a second pooling: a relay spikes what the first one gives
+                blocks.append(_relay([(len(blocks) - 1, shape[0])], shape, None, where, pending_pool))
+                state["pending_pool"], cur = None, blocks[-1]
             if isinstance(layer, MaxPool2D):
                 cur.maxpool = layer
                 cur.pool_shape = layer.output_shape(cur.out_shape)
             else:
                 state["pending_pool"] = (layer, cur.out_shape)
         elif isinstance(layer, Residual):
-            if state["concat"] is not None:  # the input: a concatenation of spikes
-                if state["concat_pool"] is not None:
-                    V.fail(where, layer, "a residual block not right after an average pooling of a concatenation")
-                terms, bias = _concat_terms(layer.shortcut, state["concat"], shape, where)
+            if state["concat"] is not None:  # the input: a concatenation of spikes (perhaps average-pooled)
+                terms, bias = _concat_terms(layer.shortcut, state["concat"], shape, where, state["concat_pool"])
+            elif cur is not None and cur.activation is not None and pending_pool is not None:
+                # the input: an average pooling of the block before's spikes, joined to the shortcut
+                # as to the branch's first layer
+                terms, bias = _concat_terms(layer.shortcut, [(len(blocks) - 1, cur.out_shape[0])], shape, where,
+                                            pending_pool)
             elif cur is None or pending_pool is not None or (cur.activation is None and cur.source < 0):
                 V.fail(where, layer, "a residual block after a hidden layer (its input must be the spikes of a "
-                       "hidden layer or a linear map of them; a residual block on the network input or after an "
-                       "average pooling does not convert)")
+                       "hidden layer, an average pooling of them or a linear map of them; a residual block on the "
+                       "network input does not convert)")
             elif cur.activation is not None:  # the input: the spikes of the block before
                 short, bias = _shortcut_block(layer.shortcut, where, shape)
                 terms = [(short, len(blocks) - 1)]
@@ -418,28 +439,40 @@ def to_blocks(model):
                 end.layer.bias[...] = end.layer.bias + bias
         elif isinstance(layer, Concat):
             incoming = state["concat"]
-            if incoming is None and (cur is None or cur.activation is None or pending_pool is not None):
+            if incoming is None and (cur is None or cur.activation is None):
                 V.fail(where, layer, "a concatenation after a hidden layer (its branches must read the spikes of "
-                       "hidden layers; on the network input, a linear map or an average pooling it does not convert)")
+                       "hidden layers; on the network input or a linear map it does not convert)")
             incoming_pool = state["concat_pool"]
+            if incoming is None and pending_pool is not None:  # an average pooling of one block's spikes
+                incoming_pool, state["pending_pool"] = pending_pool, None
             state["concat"] = state["concat_pool"] = None
-            inputs = incoming if incoming is not None else [(len(blocks) - 1, shape[0])]
+            inputs = incoming if incoming is not None else [(len(blocks) - 1, cur.pool_shape[0])]
             parts = []
             for j, chain in enumerate(layer.branches):
                 chain = [L for L in chain if not isinstance(L, Dropout)]
                 if not chain:  # the identity: the input's own parts
-                    if incoming_pool is not None:
-                        V.fail("%s.branches[%d]" % (where, j), "<identity>", "a branch with a dense or "
-                               "convolution layer after an average pooling of a concatenation")
-                    parts += inputs
+                    if incoming_pool is not None:  # average-pooled: a relay spikes the pooled rates
+                        blocks.append(_relay(inputs, shape, None, "%s.branches[%d]" % (where, j), incoming_pool))
+                        parts.append((len(blocks) - 1, shape[0]))
+                    else:
+                        parts += inputs
                     continue
-                if not isinstance(chain[0], (Dense, Conv2D)):
-                    V.fail("%s.branches[%d]" % (where, j), chain[0], "a branch that starts with a dense or "
-                           "convolution layer (or is the identity)")
-                state["concat"] = list(inputs)  # the branch's first layer reads the input's parts
-                state["concat_pool"] = incoming_pool
+                name = "%s.branches[%d]" % (where, j)
+                first = 0
+                inner = shape
                 start = len(blocks)
-                inner = take_chain(chain, "%s.branches[%d]" % (where, j), shape)
+                if isinstance(chain[0], MaxPool2D) and len(shape) == 3:
+                    # GoogLeNet's pool branch: the input's spikes pass through a relay whose
+                    # max-pooling starts the branch (module docstring)
+                    blocks.append(_relay(inputs, shape, chain[0], name, incoming_pool))
+                    inner, first = blocks[-1].pool_shape, 1
+                elif not isinstance(chain[0], (Dense, Conv2D)):
+                    V.fail(name, chain[0], "a branch that starts with a dense or convolution layer, a "
+                           "max-pooling of a convolutional map, or is the identity")
+                else:
+                    state["concat"] = list(inputs)  # the branch's first layer reads the input's parts
+                    state["concat_pool"] = incoming_pool
+                inner = take_chain(chain[first:], name, inner, first)
                 end = blocks[-1]
                 if len(blocks) == start or end.activation is None or state["pending_pool"] is not None:
                     V.fail("%s.branches[%d]" % (where, j), chain, "a branch that ends in an activation (or its "
@@ -549,14 +582,39 @@ def _from_parts(layer, parts, shape, where, pool=None):
 
 def _pool_parts(pool, parts, blocks, where):
     """A max-pooling after a concatenation of spikes pools every part (the pooling is per
-    channel): each part's block gains it, which only a block the concatenation alone reads may."""
-    for source, _ in parts:
+    channel): a part's block gains it when the concatenation alone reads that block and it has
+    no pooling yet; otherwise (an identity branch, DenseNet's :math:`[x, F(x)]`, whose block
+    other layers read too) a relay of that part's spikes is pooled instead. Returns the parts
+    of the pooled concatenation."""
+    pooled = []
+    for source, c in parts:
         b = blocks[source]
         readers = [k for k, o in enumerate(blocks) if o.source == source or any(s == source for _, s in o.skips)]
         if b.maxpool is not None or readers:
-            V.fail(where, pool, "max-pooling after a concatenation of branch outputs that nothing else reads")
+            blocks.append(_relay([(source, c)], b.pool_shape, pool, where, None))
+            pooled.append((len(blocks) - 1, c))
+            continue
         b.maxpool = pool
         b.pool_shape = pool.output_shape(b.out_shape)
+        pooled.append((source, c))
+    return pooled
+
+
+def _relay(parts, shape, pool, where, prepool):
+    """A block that passes the spikes of ``parts`` (a concatenation of shape ``shape``, or one
+    block's output) on, max-pooled by ``pool`` if given: the identity (:func:`_identity`, one
+    synapse per input neuron) into ReLU neurons, the :class:`~.layers.MaxPool2D` after them.
+    Its ReLU changes nothing in the ANN (its input is already non-negative), so it converts
+    like any other block; in the SNN it costs one neuron and one synaptic addition per input
+    spike. ``prepool`` is a pending average pooling of the input, joined as for any layer
+    reading it (then the relay spikes the pooled rates: the identity branch of a
+    concatenation after an average pooling)."""
+    relay = _from_parts(_identity(shape), parts, shape, where, prepool)
+    relay.activation = "relu"
+    if pool is not None:
+        relay.maxpool = pool
+        relay.pool_shape = pool.output_shape(relay.out_shape)
+    return relay
 
 
 def _projection(chain, where):
@@ -606,12 +664,13 @@ def _linear_terms(cur, chain, where):
     return _as_terms(value)
 
 
-def _concat_terms(chain, parts, shape, where):
+def _concat_terms(chain, parts, shape, where, pool=None):
     """The shortcut terms of a residual block whose input is a concatenation of spikes
-    (``parts``, :func:`_from_parts`): the identity or a projection ``[Dense or Conv2D, optional
-    BatchNorm]``, split into one term per part; returns ``(terms, bias)``."""
+    (``parts``, :func:`_from_parts`; one part for a single block's spikes), average-pooled by
+    ``pool`` if given: the identity or a projection ``[Dense or Conv2D, optional BatchNorm]``,
+    split into one term per part, the pooling joined to each; returns ``(terms, bias)``."""
     proj, bn = _projection(chain, where)
-    block = _from_parts(_identity(shape) if proj is None else proj, parts, shape, where + ".shortcut")
+    block = _from_parts(_identity(shape) if proj is None else proj, parts, shape, where + ".shortcut", pool)
     if bn is not None:
         _fold_bn(block, bn)
     return _as_terms(block)

@@ -261,13 +261,46 @@ class MaxPool2D(_Pool):
     (padding with :math:`-\infty`). Backward routes :math:`g` to the first maximal element of each
     window. The padding must be smaller than the window (as PyTorch and ONNX exporters require), so
     every window holds at least one input value (a window of padding only would output
-    :math:`-\infty`)."""
+    :math:`-\infty`).
 
-    def __init__(self, kernel_size=2, stride=None, padding=0):
+    With ``ceil_mode`` (PyTorch's and ONNX's, used by GoogLeNet), the output size rounds up,
+    :math:`H_o = \lceil (H + 2p - k)/s \rceil + 1`, less one if the last window would start in
+    the right padding (:math:`(H_o - 1)s \ge H + p`); the windows that reach past the padded
+    input see :math:`-\infty` there."""
+
+    def __init__(self, kernel_size=2, stride=None, padding=0, ceil_mode=False):
         super().__init__(kernel_size, stride, padding)
         if self.padding[0] >= self.kernel_size[0] or self.padding[1] >= self.kernel_size[1]:
             V.fail("padding", padding, "padding smaller than kernel_size = %s (a window of padding only would "
                    "output -inf)" % (self.kernel_size,))
+        if not isinstance(ceil_mode, (bool, np.bool_)):
+            V.fail("ceil_mode", ceil_mode, "True or False", TypeError)
+        self.ceil_mode = bool(ceil_mode)
+
+    def _extra(self, hw):
+        """Padding past the end of each spatial axis that ``ceil_mode`` adds: ``(e_h, e_w)``."""
+        if not self.ceil_mode:
+            return (0, 0)
+        out = []
+        for n, k, s, p in zip(hw, self.kernel_size, self.stride, self.padding):
+            o = -(-(n + 2 * p - k) // s) + 1
+            if (o - 1) * s >= n + p:
+                o -= 1
+            out.append(max(0, (o - 1) * s + k - (n + 2 * p)))
+        return tuple(out)
+
+    def _windows(self, x, fill):
+        eh, ew = self._extra(x.shape[2:])
+        if eh or ew:
+            x = np.pad(x, ((0, 0), (0, 0), (0, eh), (0, ew)), constant_values=fill)
+        return super()._windows(x, fill)
+
+    def output_shape(self, in_shape):
+        if len(in_shape) != 3:
+            V.fail("in_shape", tuple(in_shape), "(C, H, W) for %r" % self)
+        eh, ew = self._extra(in_shape[1:])
+        return (in_shape[0],) + _conv_out((in_shape[1] + eh, in_shape[2] + ew), self.kernel_size, self.stride,
+                                          self.padding)
 
     def forward(self, x, training=False):
         cols, shape = self._windows(x, -np.inf)
@@ -276,12 +309,17 @@ class MaxPool2D(_Pool):
         return cols[np.arange(cols.shape[0]), self._arg].reshape(shape)
 
     def backward(self, g):
-        N, C = self._x_shape[:2]
+        N, C, H, W = self._x_shape
+        eh, ew = self._extra((H, W))
         k = self.kernel_size[0] * self.kernel_size[1]
         dcols = np.zeros((self._arg.size, k), g.dtype)
         dcols[np.arange(self._arg.size), self._arg] = g.ravel()
-        dx = col2im(dcols, (N * C, 1) + self._x_shape[2:], self.kernel_size, self.stride, self.padding)
-        return dx.reshape(self._x_shape)
+        dx = col2im(dcols, (N * C, 1, H + eh, W + ew), self.kernel_size, self.stride, self.padding)
+        return dx[:, :, :H, :W].reshape(self._x_shape)
+
+    def __repr__(self):
+        text = super().__repr__()
+        return text[:-1] + ", ceil_mode=True)" if self.ceil_mode else text
 
 
 class BatchNorm(Layer):

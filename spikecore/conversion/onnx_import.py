@@ -15,7 +15,7 @@ ONNX                                            layer
 ``Relu``; ``Clip`` with min 0                    :class:`ReLU`; :class:`ClippedReLU` (ceiling = max)
 ``AveragePool``, ``GlobalAveragePool``,         :class:`AvgPool2D`
 ``ReduceMean`` over (H, W)
-``MaxPool``                                     :class:`MaxPool2D`
+``MaxPool`` (``ceil_mode`` too)                  :class:`MaxPool2D`
 ``Flatten`` (axis 1); ``Reshape``, ``Squeeze``,  :class:`Flatten` to (N, -1); otherwise :class:`Reshape`
 ``Unsqueeze`` keeping the batch axis first      (same values, same order)
 ``Transpose`` keeping the batch axis first      on the input: :class:`Transpose` (e.g. Keras' NHWC
@@ -606,8 +606,7 @@ class _Importer:
             self.push(ReLU() if hi is None or not np.isfinite(hi) else ClippedReLU(float(hi)))
             return None
         if op in ("AveragePool", "MaxPool"):
-            if a.get("ceil_mode", 0):
-                _err(node, "ceil_mode = 1 is not supported")
+            ceil = bool(a.get("ceil_mode", 0))
             if op == "MaxPool" and any(d != 1 for d in a.get("dilations", [1, 1])):
                 _err(node, "dilations are not supported")
             if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
@@ -616,8 +615,14 @@ class _Importer:
             pads = _symmetric_pads(node, a.get("pads") if a.get("auto_pad", "NOTSET") == "NOTSET" else None)
             if op == "AveragePool" and any(pads) and not a.get("count_include_pad", 0):
                 _err(node, "padded average pooling with count_include_pad = 0 is not supported")
-            cls = AvgPool2D if op == "AveragePool" else MaxPool2D
-            self.push(cls(k, tuple(a.get("strides", [1, 1])), pads))
+            strides = tuple(a.get("strides", [1, 1]))
+            if op == "MaxPool":
+                self.push(MaxPool2D(k, strides, pads, ceil_mode=ceil))
+                return None
+            if ceil and MaxPool2D(k, strides, pads, ceil_mode=True).output_shape(self.shape) != \
+                    AvgPool2D(k, strides, pads).output_shape(self.shape):
+                _err(node, "ceil_mode = 1 that changes the output size of an average pooling is not supported")
+            self.push(AvgPool2D(k, strides, pads))
             return None
         if op == "GlobalAveragePool":
             if len(self.shape) != 3:
