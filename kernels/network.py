@@ -80,6 +80,11 @@ def _cuba_lif_step_engine(v, i_syn, refrac, current, has_current, alpha, beta, v
     n_syn = i_syn.shape[0]
     drop = v_th - v_reset
     zero_input = beta - beta  # +0.0 in beta's precision (beta * 0.0 would be float64)
+    # the refractory counter stays in its own width (int32): Numba's integer arithmetic is
+    # 64-bit, and a 64-bit counter select in the vectorised loop doubled the float32 update's
+    # time (benchmarks/RESULTS.md, CUBA); the values are the same
+    ref_t = refrac.dtype.type
+    n_ref_r = ref_t(n_ref)
     for b in range(batch):
         vb = v[b]
         rb = refrac[b]
@@ -91,7 +96,7 @@ def _cuba_lif_step_engine(v, i_syn, refrac, current, has_current, alpha, beta, v
             g0, g1, d0, d1 = syn_gain[0], syn_gain[1], syn_decay[0], syn_decay[1]
             for j in range(n):
                 r = rb[j]
-                r = r - 1 if r > 0 else r
+                r = ref_t(r - 1) if r > 0 else r
                 active = r == 0
                 v_old = vb[j]
                 vn = v_rest + alpha * (v_old - v_rest)
@@ -103,12 +108,12 @@ def _cuba_lif_step_engine(v, i_syn, refrac, current, has_current, alpha, beta, v
                 vb[j] = vn if active else v_old
                 spike = active and vb[j] > v_th
                 vb[j] = (vb[j] - drop if soft_reset else v_reset) if spike else vb[j]
-                rb[j] = n_ref if spike else r
+                rb[j] = n_ref_r if spike else r
                 sb[j] = spike
         else:
             for j in range(n):
                 r = rb[j]
-                r = r - 1 if r > 0 else r
+                r = ref_t(r - 1) if r > 0 else r
                 active = r == 0
                 v_old = vb[j]
                 vn = v_rest + alpha * (v_old - v_rest)
@@ -119,7 +124,7 @@ def _cuba_lif_step_engine(v, i_syn, refrac, current, has_current, alpha, beta, v
                 vb[j] = vn if active else v_old
                 spike = active and vb[j] > v_th
                 vb[j] = (vb[j] - drop if soft_reset else v_reset) if spike else vb[j]
-                rb[j] = n_ref if spike else r
+                rb[j] = n_ref_r if spike else r
                 sb[j] = spike
 
 

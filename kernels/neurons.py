@@ -180,6 +180,10 @@ def cuba_lif_step(v, i_syn, refrac, current, alpha, beta, v_rest, v_th, v_reset,
     batch, n = v.shape
     n_syn = i_syn.shape[0]
     drop = v_th - v_reset
+    # the refractory counter stays in its own width (int32): Numba's integer arithmetic is
+    # 64-bit, and 64-bit lanes in the vectorised loop slowed it (same values)
+    ref_t = refrac.dtype.type
+    n_ref_r = ref_t(n_ref)
     for b in range(batch):
         vb = v[b]
         rb = refrac[b]
@@ -191,7 +195,7 @@ def cuba_lif_step(v, i_syn, refrac, current, alpha, beta, v_rest, v_th, v_reset,
             g0, g1, d0, d1 = syn_gain[0], syn_gain[1], syn_decay[0], syn_decay[1]
             for j in range(n):
                 r = rb[j]
-                r = r - 1 if r > 0 else r
+                r = ref_t(r - 1) if r > 0 else r
                 active = r == 0
                 v_old = vb[j]
                 vn = v_rest + alpha * (v_old - v_rest) + beta * cb[j]
@@ -203,12 +207,12 @@ def cuba_lif_step(v, i_syn, refrac, current, alpha, beta, v_rest, v_th, v_reset,
                 vj = vb[j]
                 spike = active and vj > v_th
                 vb[j] = (vj - drop if soft_reset else v_reset) if spike else vj
-                rb[j] = n_ref if spike else r
+                rb[j] = n_ref_r if spike else r
                 sb[j] = spike
         else:
             for j in range(n):
                 r = rb[j]
-                r = r - 1 if r > 0 else r
+                r = ref_t(r - 1) if r > 0 else r
                 active = r == 0
                 v_old = vb[j]
                 vn = v_rest + alpha * (v_old - v_rest) + beta * cb[j]
@@ -219,7 +223,7 @@ def cuba_lif_step(v, i_syn, refrac, current, alpha, beta, v_rest, v_th, v_reset,
                 vj = vb[j]
                 spike = active and vj > v_th
                 vb[j] = (vj - drop if soft_reset else v_reset) if spike else vj
-                rb[j] = n_ref if spike else r
+                rb[j] = n_ref_r if spike else r
                 sb[j] = spike
 
 
