@@ -206,6 +206,28 @@ def test_poolings_next_to_poolings_concatenations_and_residuals_convert(name):
     assert err[1] < err[0] and err[1] < 0.05, err
 
 
+def test_relays_export_to_nir_and_run_the_same(tmp_path):
+    """A relay is an ordinary block: an average pooling before [x, F(x)] and before a residual
+    block export to NIR and run the same there (max-pooling has no NIR primitive: refused)."""
+    nir_mod = pytest.importorskip("spikecore.interop.nir")
+    pytest.importorskip("nir")
+    from spikecore.conversion.export import graph_inputs
+    for name in ("average, then [x, F(x)]", "average, then a residual block"):
+        g = np.random.default_rng(7)
+        net = _pooling_arrangement(name, g)
+        X = g.random((5, 2, 8, 8)).astype(np.float32)
+        snn = convert(net, X, method="percentile", percentile=100.0)
+        ref = snn.run(X, 16, random_state=3)
+        path = tmp_path / "relay.nir"
+        nir_mod.write_nir(to_graph(snn, 16), path)
+        back = nir_mod.from_nir(str(path), as_graph=True)
+        pot = back.run(graph_inputs(snn, X, 16, random_state=3))[back.outputs[0]][-1]
+        np.testing.assert_allclose(pot, ref, rtol=1e-4, atol=1e-4)
+    snn = convert(_pooling_arrangement("max then max", np.random.default_rng(7)), X, method="percentile")
+    with pytest.raises(ValueError, match="max-pooling"):
+        to_graph(snn, 16)
+
+
 def test_googlenet_style_network_converts_on_digits():
     Xtr, ytr, Xte, yte = _digits()
     net = _googlenet().fit(Xtr, ytr, epochs=12, batch_size=32, learning_rate=3e-3, random_state=0)

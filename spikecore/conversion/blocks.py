@@ -461,14 +461,14 @@ def to_blocks(model):
                 first = 0
                 inner = shape
                 start = len(blocks)
-                if isinstance(chain[0], MaxPool2D) and len(shape) == 3:
+                if isinstance(chain[0], MaxPool2D):
                     # GoogLeNet's pool branch: the input's spikes pass through a relay whose
                     # max-pooling starts the branch (module docstring)
                     blocks.append(_relay(inputs, shape, chain[0], name, incoming_pool))
                     inner, first = blocks[-1].pool_shape, 1
                 elif not isinstance(chain[0], (Dense, Conv2D)):
-                    V.fail(name, chain[0], "a branch that starts with a dense or convolution layer, a "
-                           "max-pooling of a convolutional map, or is the identity")
+                    V.fail(name, chain[0], "a branch that starts with a dense or convolution layer or a "
+                           "max-pooling, or is the identity")
                 else:
                     state["concat"] = list(inputs)  # the branch's first layer reads the input's parts
                     state["concat_pool"] = incoming_pool
