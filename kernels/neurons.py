@@ -295,28 +295,33 @@ def adaptive_lif_step(v, theta, refrac, current, alpha, beta, v_rest, v_th, v_re
     spikes_out : bool or uint8 array (batch, n)
         Receives the spikes of this step.
     """
+    # Branch-free over neurons, as cuba_lif_step (the same arithmetic in the same order as the
+    # plain form of the reference twin, so bit-identical), with the refractory counter kept in
+    # its own width: 2-3x faster than the branchy loop for 4 000 neurons (float32 and float64,
+    # hard and soft reset; benchmarks/RESULTS.md, "Neuron update").
     batch, n = v.shape
+    ref_t = refrac.dtype.type
+    n_ref_r = ref_t(n_ref)
     for b in range(batch):
+        vb = v[b]
+        tb = theta[b]
+        rb = refrac[b]
+        cb = current[b]
+        sb = spikes_out[b]
         for j in range(n):
-            active = True
-            if refrac[b, j] > 0:
-                refrac[b, j] -= 1
-                if refrac[b, j] > 0:
-                    active = False
-            if active:
-                v[b, j] = v_rest + alpha * (v[b, j] - v_rest) + beta * current[b, j]
-            theta[b, j] = theta_decay * theta[b, j]
-            threshold = v_th + theta[b, j]
-            if active and v[b, j] > threshold:
-                spikes_out[b, j] = True
-                if soft_reset:
-                    v[b, j] = v[b, j] - (threshold - v_reset)
-                else:
-                    v[b, j] = v_reset
-                theta[b, j] = theta[b, j] + theta_plus
-                refrac[b, j] = n_ref
-            else:
-                spikes_out[b, j] = False
+            r = rb[j]
+            r = ref_t(r - 1) if r > 0 else r
+            active = r == 0
+            v_old = vb[j]
+            vb[j] = (v_rest + alpha * (v_old - v_rest) + beta * cb[j]) if active else v_old  # rounds to v's dtype
+            tb[j] = theta_decay * tb[j]
+            threshold = v_th + tb[j]
+            vj = vb[j]
+            spike = active and vj > threshold
+            vb[j] = (vj - (threshold - v_reset) if soft_reset else v_reset) if spike else vj
+            tb[j] = tb[j] + theta_plus if spike else tb[j]
+            rb[j] = n_ref_r if spike else r
+            sb[j] = spike
 
 
 @njit(cache=True)
