@@ -26,3 +26,20 @@ def block_logits(blocks, X):
             z = z + sb.linear(outs[source], with_bias=False)
         outs.append(b.pool(b.activate(z)))
     return outs[-1]
+
+
+def onnx_matches_and_converts(path, X, atol, snn_atol):
+    """Import the ONNX model at ``path``, check its logits on ``X`` against onnxruntime (to
+    ``atol``) and that the converted network's integrated output at T = 512 approaches them
+    (within 5 % of the largest logit plus ``snn_atol``); returns the imported network."""
+    import onnxruntime as ort
+
+    from spikecore.conversion import convert, load_onnx
+
+    net = load_onnx(path)
+    ref = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(["logits"], {"x": X})[0]
+    np.testing.assert_allclose(net.logits(X), ref, rtol=1e-4, atol=atol)
+    snn = convert(net, X, method="percentile", percentile=100.0)
+    z = snn.run(X, 512) / 512  # the integrated output approaches the logits
+    assert np.abs(z - ref).max() < 0.05 * np.abs(ref).max() + snn_atol
+    return net

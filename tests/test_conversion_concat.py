@@ -15,6 +15,7 @@ from spikecore.conversion.blocks import source_of, to_blocks
 
 sys.path.insert(0, os.path.dirname(__file__))  # the layer-gradient helper of the ANN tests beside this file
 from conversion_helpers import block_logits as _block_logits, digits_split as _digits  # noqa: E402
+from conversion_helpers import onnx_matches_and_converts as _onnx_matches_and_converts  # noqa: E402
 from test_conversion_ann import _numeric_grad  # noqa: E402
 
 
@@ -276,8 +277,6 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from spikecore.conversion import load_onnx  # noqa: E402
-
 
 def _fire_graph(path, rng, *, swap, pool_branch=False):
     """PyTorch's SqueezeNet layout on a (2, 8, 8) input: a fire module (``Concat`` of the 1x1 and
@@ -319,14 +318,8 @@ def test_fire_and_dense_graphs_match_onnxruntime_and_convert(tmp_path, swap, poo
     rng = np.random.default_rng(4)
     path = str(tmp_path / "fire.onnx")
     _fire_graph(path, rng, swap=swap, pool_branch=pool_branch)
-    net = load_onnx(path)
+    net = _onnx_matches_and_converts(path, rng.random((16, 2, 8, 8)).astype(np.float32), 1e-6, 1e-3)
     assert sum(isinstance(L, Concat) for L in net.layers) == 2
-    X = rng.random((16, 2, 8, 8)).astype(np.float32)
-    ref = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(["logits"], {"x": X})[0]
-    np.testing.assert_allclose(net.logits(X), ref, rtol=1e-4, atol=1e-6)
-    snn = convert(net, X, method="percentile", percentile=100.0)
-    z = snn.run(X, 512) / 512  # the integrated output approaches the logits
-    assert np.abs(z - ref).max() < 0.05 * np.abs(ref).max() + 1e-3
 
 
 def test_residual_blocks_reading_a_concatenation_or_a_pooled_linear_map():

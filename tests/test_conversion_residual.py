@@ -15,7 +15,7 @@ from spikecore.conversion import (BatchNorm, Conv2D, Dense, Flatten, ReLU, Resid
 from spikecore.conversion.blocks import to_blocks
 
 sys.path.insert(0, os.path.dirname(__file__))  # the layer-gradient helper of the ANN tests beside this file
-from conversion_helpers import block_logits, digits_split as _digits  # noqa: E402
+from conversion_helpers import block_logits, digits_split as _digits, onnx_matches_and_converts  # noqa: E402
 from test_conversion_ann import _numeric_grad  # noqa: E402
 
 
@@ -221,14 +221,8 @@ def test_residual_graphs_match_onnxruntime_and_convert(tmp_path, variant):
     rng = np.random.default_rng(7)
     path = str(tmp_path / "res.onnx")
     _graph(path, rng, **variant)
-    net = load_onnx(path)
+    net = onnx_matches_and_converts(path, rng.random((16, 2, 8, 8)).astype(np.float32), 1e-5, 0.02)
     assert sum(isinstance(L, Residual) for L in net.layers) == 1
-    X = rng.random((16, 2, 8, 8)).astype(np.float32)
-    ref = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(["logits"], {"x": X})[0]
-    np.testing.assert_allclose(net.logits(X), ref, rtol=1e-4, atol=1e-5)
-    snn = convert(net, X, method="percentile", percentile=100.0)
-    z = snn.run(X, 512) / 512  # the integrated output approaches the logits
-    assert np.abs(z - ref).max() < 0.05 * np.abs(ref).max() + 0.02
 
 
 def test_graphs_that_are_not_residual_blocks(tmp_path):
