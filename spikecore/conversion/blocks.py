@@ -289,6 +289,19 @@ def source_of(blocks, i):
     return i - 1 if s is None else s
 
 
+def scale_synapses(blocks, i, scale, divisor=1.0):
+    """Rescale block ``i``'s synapses (in place) by what a spike of each of its inputs stands
+    for, over ``divisor``: :math:`W \leftarrow W\,s_{j+1}/d` for its main input (block
+    :math:`j` = :func:`source_of`) and :math:`W_k \leftarrow W_k\,s_{k+1}/d` for each shortcut
+    reading block :math:`k`, with ``scale`` = :math:`s` (``scale[0]``: the network input) -- the
+    weight part of data-based normalisation (:math:`d = \lambda_l`) and of the output layer's
+    scaling (:math:`d = 1`). The bias is left to the caller."""
+    b = blocks[i]
+    b.layer.weight *= np.float32(scale[source_of(blocks, i) + 1] / divisor)
+    for sb, source in b.skips:
+        sb.layer.weight *= np.float32(scale[source + 1] / divisor)
+
+
 def _fold_avgpool(pool, pool_in, layer):
     """Check a non-overlapping average pooling on ``pool_in`` (C, H, W) can join the next layer;
     return that layer with its weights divided by the window size (see module docstring)."""

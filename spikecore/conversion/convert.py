@@ -158,7 +158,7 @@ import numpy as np
 from spikecore import _validate as V
 
 from .ann import Sequential
-from .blocks import apply_pre, fold_input_scale, source_of, split_input, to_blocks
+from .blocks import apply_pre, fold_input_scale, scale_synapses, source_of, split_input, to_blocks
 from .spike_norm import spike_norm_lambdas
 from .spiking import SpikingModel
 
@@ -382,15 +382,10 @@ def convert(model, calibration_data, method="shift", *, normalization=None, perc
                                 ceilings="exact" if method == "qcfs" else "cap")
     lambdas = [lam * cfg["threshold_scale"] for lam in lambdas]
     scale = [lam_in] + lambdas  # scale[s + 1]: the activation a spike of block s stands for
-    for i, (b, lam) in enumerate(zip(blocks[:-1], lambdas)):
-        prev = scale[source_of(blocks, i) + 1]
-        b.layer.weight *= np.float32(prev / lam)
-        b.layer.bias /= np.float32(lam)
-        for sb, source in b.skips:  # residual shortcut: W_s <- W_s lambda_source / lambda_l
-            sb.layer.weight *= np.float32(lambdas[source] / lam)
-    blocks[-1].layer.weight *= np.float32(scale[source_of(blocks, len(blocks) - 1) + 1])
-    for sb, source in blocks[-1].skips:  # the output layer's shortcuts (it reads a concatenation)
-        sb.layer.weight *= np.float32(lambdas[source])
+    for i, lam in enumerate(lambdas):  # W <- W lambda_source / lambda_l, shortcuts each by their own source's
+        scale_synapses(blocks, i, scale, lam)
+        blocks[i].layer.bias /= np.float32(lam)
+    scale_synapses(blocks, len(blocks) - 1, scale)  # the output layer (and its shortcuts, after a concatenation)
     return SpikingModel(blocks, pre, input_shape=shape0, layout=layout, raw_input_shape=model.input_shape,
                         method=method, reset=cfg["reset"], input_coding=cfg["input_coding"], shift=cfg["shift"],
                         x_max=x_max if spike_coded else None, lambdas=[lam_in] + lambdas,
@@ -411,14 +406,10 @@ def _soft_lif(model, blocks, pre, cfg, lam_in, x_max, out_lambda, layout, shape0
     multiplied by :math:`A/\Delta t`; hidden biases gain the threshold offset 1 (:math:`j = z + 1`)."""
     dt = cfg["dt"]
     scale = [lam_in] + [b.softlif.amplitude / dt for b in blocks[:-1]]
-    for i, b in enumerate(blocks[:-1]):
-        b.layer.weight *= np.float32(scale[source_of(blocks, i) + 1])
-        b.layer.bias += np.float32(1.0)
-        for sb, source in b.skips:
-            sb.layer.weight *= np.float32(blocks[source].softlif.amplitude / dt)
-    blocks[-1].layer.weight *= np.float32(scale[source_of(blocks, len(blocks) - 1) + 1])
-    for sb, source in blocks[-1].skips:
-        sb.layer.weight *= np.float32(scale[source + 1])
+    for i in range(len(blocks)):
+        scale_synapses(blocks, i, scale)
+        if i < len(blocks) - 1:
+            blocks[i].layer.bias += np.float32(1.0)
     return SpikingModel(blocks, pre, input_shape=shape0, layout=layout, raw_input_shape=model.input_shape,
                         method="soft-lif", reset="zero",
                         input_coding=cfg["input_coding"], shift=False, x_max=x_max,

@@ -35,7 +35,7 @@ import numpy as np
 
 from spikecore import _validate as V
 
-from .blocks import source_of
+from .blocks import scale_synapses
 from .spiking import SpikingModel
 
 __all__ = ["spike_norm_lambdas"]
@@ -77,24 +77,19 @@ def spike_norm_lambdas(blocks, pre, input_shape, X, *, lam_in, reset, input_codi
     T = V.integer("calibration_timesteps", timesteps, low=1)
     gen = V.rng(random_state)
     balanced = []
-    lambdas = []
+    scale = [float(lam_in)]  # scale[s + 1] = lambda_s, what a spike of block s stands for
     for i, b in enumerate(blocks[:-1]):
-        src = source_of(blocks, i)
-        prev = float(lam_in) if src < 0 else lambdas[src]
-        probe = b.copy()
-        probe.layer.weight *= np.float32(prev)  # ANN weight acting on a spike of the layer it reads
-        for sb, source in probe.skips:  # a residual shortcut: its source's spikes stand for lambda_source
-            sb.layer.weight *= np.float32(lambdas[source])
-        net = SpikingModel(balanced + [probe], pre, input_shape=input_shape, method="spike-norm", reset=reset,
+        # the ANN weights acting on the spikes of the blocks it reads (each stands for its lambda)
+        balanced.append(b.copy())
+        scale_synapses(balanced, i, scale)
+        net = SpikingModel(balanced, pre, input_shape=input_shape, method="spike-norm", reset=reset,
                            input_coding=input_coding, shift=False, x_max=x_max, lambdas=None,
                            normalization="spike")
         lam = float(net.max_input_current(X, T, batch_size=batch_size, random_state=gen).max())
         lam = lam if lam > 0 else 1.0
         done = b.copy()
-        done.layer.weight *= np.float32(prev / lam)
+        balanced[i] = done
+        scale_synapses(balanced, i, scale, lam)
         done.layer.bias /= np.float32(lam)
-        for sb, source in done.skips:
-            sb.layer.weight *= np.float32(lambdas[source] / lam)
-        balanced.append(done)
-        lambdas.append(lam)
-    return lambdas
+        scale.append(lam)
+    return scale[1:]
