@@ -222,7 +222,14 @@ class _Pool(Layer):
         if min(self.kernel_size) < 1 or min(self.stride) < 1:
             V.fail("kernel_size/stride", (kernel_size, stride), "positive sizes")
 
+    def _extra(self, hw):
+        """Padding past the end of each spatial axis beyond ``padding`` (MaxPool2D's ceil_mode)."""
+        return (0, 0)
+
     def _windows(self, x, fill):
+        eh, ew = self._extra(x.shape[2:])
+        if eh or ew:
+            x = np.pad(x, ((0, 0), (0, 0), (0, eh), (0, ew)), constant_values=fill)
         N, C = x.shape[:2]
         cols, (Ho, Wo) = im2col(x.reshape(N * C, 1, *x.shape[2:]), self.kernel_size, self.stride,
                                 self.padding, fill)
@@ -231,7 +238,9 @@ class _Pool(Layer):
     def output_shape(self, in_shape):
         if len(in_shape) != 3:
             V.fail("in_shape", tuple(in_shape), "(C, H, W) for %r" % self)
-        return (in_shape[0],) + _conv_out(in_shape[1:], self.kernel_size, self.stride, self.padding)
+        eh, ew = self._extra(in_shape[1:])
+        return (in_shape[0],) + _conv_out((in_shape[1] + eh, in_shape[2] + ew), self.kernel_size, self.stride,
+                                          self.padding)
 
     def __repr__(self):
         return "%s(kernel_size=%s, stride=%s, padding=%s)" % (type(self).__name__, self.kernel_size,
@@ -288,19 +297,6 @@ class MaxPool2D(_Pool):
                 o -= 1
             out.append(max(0, (o - 1) * s + k - (n + 2 * p)))
         return tuple(out)
-
-    def _windows(self, x, fill):
-        eh, ew = self._extra(x.shape[2:])
-        if eh or ew:
-            x = np.pad(x, ((0, 0), (0, 0), (0, eh), (0, ew)), constant_values=fill)
-        return super()._windows(x, fill)
-
-    def output_shape(self, in_shape):
-        if len(in_shape) != 3:
-            V.fail("in_shape", tuple(in_shape), "(C, H, W) for %r" % self)
-        eh, ew = self._extra(in_shape[1:])
-        return (in_shape[0],) + _conv_out((in_shape[1] + eh, in_shape[2] + ew), self.kernel_size, self.stride,
-                                          self.padding)
 
     def forward(self, x, training=False):
         cols, shape = self._windows(x, -np.inf)
