@@ -133,9 +133,10 @@ def csr_propagate(idx, count, indptr, indices, weights, delays, ring, slot):
                 for k in range(indptr[j], indptr[j + 1]):
                     ring[(slot + delays[k]) % n_slots, b, indices[k]] += weights[k]
             else:
+                # unsigned indices: no wrap-around test per synapse (the builder checked them)
                 row = ring[slot, b]
-                for k in range(indptr[j], indptr[j + 1]):
-                    row[indices[k]] += weights[k]
+                for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+                    row[np.uint64(indices[k])] += weights[k]
 
 
 @numba.njit(cache=True)
