@@ -16,6 +16,8 @@ tuned them for) found: each test fails on the code before its fix.
   large offset (1e8 + x) lost its variation.
 - Every classifier: labels with None or of mixed types raised NumPy's bare TypeError from
   np.unique ("'<' not supported between ...") instead of an error naming y.
+- PESRegressor: a target far from zero (1e4 + sin x) scored R^2 -3e4: the decoders start at
+  zero and PES spent the epochs reaching the offset; targets are now standardised (normalize_y).
 """
 import numpy as np
 import pytest
@@ -75,6 +77,26 @@ def test_regressor_with_a_large_input_offset():
     x = rng.uniform(-1.0, 1.0, (200, 1))
     reg = PESRegressor(n_epochs=3, random_state=0).fit(x + 1e9, np.sin(2.0 * x[:, 0]))
     assert reg.score(x + 1e9, np.sin(2.0 * x[:, 0])) >= 0.9   # float32: 1e9 + x is one value, R^2 0
+
+
+def test_regressor_with_a_target_far_from_zero():
+    # y = 1e4 + sin: the decoders start at zero, and PES spent the epochs on the offset
+    # (R^2 -3e4 before targets were standardised, normalize_y)
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1.0, 1.0, (200, 1))
+    y = 1e4 + np.sin(2.0 * x[:, 0])
+    reg = PESRegressor(n_epochs=3, random_state=0).fit(x, y)
+    assert reg.score(x, y) >= 0.9
+    assert reg.target_center_ == pytest.approx([y.mean()]) and reg.target_scale_ == pytest.approx([np.std(y)])
+    raw = PESRegressor(n_epochs=3, normalize_y=False, random_state=0).fit(x, y)
+    assert raw.score(x, y) < 0.0 and raw.target_scale_.tolist() == [1.0]
+    # streamed: the scaling comes from the first batch, and later batches keep it
+    stream = PESRegressor(random_state=0)
+    for k in range(0, 200, 50):
+        for _ in range(3):
+            stream.partial_fit(x[k:k + 50], y[k:k + 50])
+    assert stream.score(x, y) >= 0.8
+    assert stream.target_center_ == pytest.approx([y[:50].mean()])
 
 
 # ------------------------------------------------------------------------------ liquid state machine
