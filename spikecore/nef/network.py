@@ -80,33 +80,22 @@ class Input:
         """Values at steps ``first_step .. first_step + n_steps - 1`` (1-based), shape (n_steps, size)."""
         steps = np.arange(first_step, first_step + n_steps)
         if self.function is not None:
+            out = np.empty((n_steps, self.size))
+            shape = (self.size,)
             f = self.function
             # t = n * dt with plain Python numbers (the same double product as with NumPy
-            # scalars, at a fraction of the per-call cost: this runs once per step). What f
-            # returns is kept and converted in one go when every value is a size-d vector (or
-            # a number, for d = 1); otherwise value by value, with an error naming t.
-            raw = [f((first_step + k) * dt) for k in range(n_steps)]
-            out = None
-            try:
-                arr = np.asarray(raw, dtype=np.float64)
-            except (TypeError, ValueError):  # ragged or not numbers: the checks below name the step
-                arr = None
-            if arr is not None and arr.shape == (n_steps, self.size):
-                out = arr
-            elif arr is not None and self.size == 1 and arr.shape == (n_steps,):
-                out = arr[:, None]
-            if out is None:
-                out = np.empty((n_steps, self.size))
-                shape = (self.size,)
-                for k, v in enumerate(raw):
-                    t = (first_step + k) * dt
+            # scalars, at a fraction of the per-call cost: this loop runs once per step)
+            for k in range(n_steps):
+                t = (first_step + k) * dt
+                v = f(t)
+                if type(v) is not np.ndarray or v.dtype != np.float64 or v.shape != shape:
                     v = _as_floats("output", f, v, "t = %g" % t)
                     if v.shape != shape:  # any shape holding `size` values is accepted, flattened
                         if v.size != self.size:
                             _validate.fail("output", self.function, "a function returning %d values at t = %g"
                                            % (self.size, t))
                         v = v.ravel()
-                    out[k] = v
+                out[k] = v
             if not np.all(np.isfinite(out)):
                 _validate.fail("output", self.function, "finite values")
             return out
