@@ -120,6 +120,22 @@ def test_inputs_arrays_constants_and_continuation():
         sim.run_steps(1)
 
 
+def test_input_function_that_reuses_its_output_buffer():
+    # a function may fill and return the same array every step (as Nengo's nodes allow): each
+    # step's value is copied when it is returned, not read back after later calls changed it
+    buf = np.zeros(2)
+
+    def f(t):
+        buf[:] = t, -t
+        return buf
+    net = nef.Network(seed=0)
+    p = net.probe(net.input(f))
+    sim = nef.Simulator(net)
+    sim.run_steps(5)
+    np.testing.assert_array_equal(sim.data[p][:, 0], np.arange(1, 6) * 1e-3)
+    np.testing.assert_array_equal(sim.data[p][:, 1], -np.arange(1, 6) * 1e-3)
+
+
 def test_bad_input_errors():
     with pytest.raises(ValueError, match="max_rates.*positive"):
         nef.gain_bias([-10.0], [0.0])
