@@ -269,8 +269,14 @@ class PESRegressor(RegressorMixin, _PESEstimator):
         else:
             self.target_center_, self.target_scale_ = np.zeros(Y.shape[1]), np.ones(Y.shape[1])
 
+    def _target_map(self):
+        """``(target_center_, target_scale_)``; the identity for a model restored from arrays
+        saved before ``normalize_y`` existed."""
+        return getattr(self, "target_center_", 0.0), getattr(self, "target_scale_", 1.0)
+
     def _targets(self, Y):
-        return (Y - self.target_center_) / self.target_scale_
+        center, scale = self._target_map()
+        return (Y - center) / scale
 
     def fit(self, X, y):
         """Learn from scratch: ``n_epochs`` online passes over ``(X, y)``; returns self."""
@@ -286,18 +292,17 @@ class PESRegressor(RegressorMixin, _PESEstimator):
 
     def partial_fit(self, X, y):
         """One online pass over ``(X, y)``, continuing from the current decoders; returns self."""
-        if not hasattr(self, "decoders_"):
+        new = not hasattr(self, "decoders_")
+        if new:
             self._check_params()
-            X = self._check_X(X, reset=True).astype(np.float64)
-            y = self._check_y(X, y)
-            self.output_1d_ = y.ndim == 1
-            self._init_model(X, 1 if y.ndim == 1 else y.shape[1])
-            self._set_target_scaling(y[:, None] if y.ndim == 1 else y)
-        else:
-            X = self._check_X(X, reset=False).astype(np.float64)
-            y = self._check_y(X, y)
+        X = self._check_X(X, reset=new).astype(np.float64)
+        y = self._check_y(X, y)
         Y = y[:, None] if y.ndim == 1 else y
-        if Y.shape[1] != self.decoders_.shape[0]:
+        if new:
+            self.output_1d_ = y.ndim == 1
+            self._init_model(X, Y.shape[1])
+            self._set_target_scaling(Y)
+        elif Y.shape[1] != self.decoders_.shape[0]:
             _validate.fail("y", "<array of shape %s>" % (y.shape,), "%d output column(s), as fitted"
                            % self.decoders_.shape[0])
         self._epochs(self._scale(X), self._targets(Y), 1)
@@ -306,8 +311,8 @@ class PESRegressor(RegressorMixin, _PESEstimator):
     def predict(self, X):
         """Decoded output :math:`\\mu_y + \\sigma_y\\,D\\,G(J(z))` for every row of ``X`` (the
         standardisation undone; see ``normalize_y``): (n,) or (n, k) like the fitted y."""
-        # (a model fitted before normalize_y existed has no target scaling: the identity)
-        Y = self._decision(X) * getattr(self, "target_scale_", 1.0) + getattr(self, "target_center_", 0.0)
+        center, scale = self._target_map()
+        Y = self._decision(X) * scale + center
         return Y[:, 0] if bool(getattr(self, "output_1d_", False)) else Y
 
 
